@@ -1,0 +1,25 @@
+"""Instant styles at 1024 px on this machine: median of several runs per look."""
+
+from __future__ import annotations
+
+from PIL import Image
+
+from bench._util import emit, summary_ms, time_runs
+from photoflux_desktop.engine.instant_styles import INSTANT_STYLES, apply_instant_style
+from photoflux_desktop.engine.resources import sample_photo
+
+RUNS = 7
+
+
+def main() -> None:
+    image = Image.open(sample_photo()).convert("RGB").resize((1024, 1024), Image.LANCZOS)
+    results = {
+        style_id: summary_ms(time_runs(lambda s=style_id: apply_instant_style(image, s), RUNS))
+        for style_id in INSTANT_STYLES
+    }
+    slowest = max(results.values(), key=lambda r: r["median_ms"])["median_ms"]
+    emit("instant_styles_1024px", {"styles": results, "slowest_median_ms": slowest})
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,3 @@
+from photoflux_desktop.cli import main
+
+raise SystemExit(main())

@@ -1,0 +1,113 @@
+"""`photoflux doctor`: what this machine has, what PhotoFlux would do, what is missing."""
+
+from __future__ import annotations
+
+import argparse
+import importlib.metadata
+import platform
+import sys
+from typing import Any
+
+from photoflux_desktop import __version__
+from photoflux_desktop.cli.console import Console
+from photoflux_desktop.engine import paths
+from photoflux_desktop.engine.catalog import download_hint
+from photoflux_desktop.engine.devices import choose_plan, detect_device, torch_available
+from photoflux_desktop.engine.errors import PhotoFluxError
+from photoflux_desktop.engine.model_store import first_installed, installed_models
+from photoflux_desktop.engine.presets import PresetError, bundled_presets
+
+_PACKAGES = (
+    "torch",
+    "diffusers",
+    "transformers",
+    "accelerate",
+    "optimum-quanto",
+    "huggingface-hub",
+    "pillow",
+    "opencv-python-headless",
+    "invisible-watermark",
+    "PySide6-Essentials",
+)
+
+
+def _versions() -> dict[str, str | None]:
+    found: dict[str, str | None] = {}
+    for name in _PACKAGES:
+        try:
+            found[name] = importlib.metadata.version(name)
+        except importlib.metadata.PackageNotFoundError:
+            found[name] = None
+    return found
+
+
+def _device_section(missing: list[str]) -> dict[str, Any]:
+    if not torch_available():
+        missing.append("torch is not installed: diffusion styles are off (instant styles work).")
+        return {"device": None, "memory_plan": None}
+    try:
+        device = detect_device("auto")
+    except PhotoFluxError as exc:
+        missing.append(exc.error.message)
+        return {"device": None, "memory_plan": None}
+    located = first_installed()
+    spec = located.spec if located else None
+    plan = choose_plan(device, spec, weights_gb=3.0)
+    if device.kind == "cpu":
+        missing.append("No GPU found: diffusion renders run on the CPU and take minutes.")
+    return {
+        "device": device.to_dict(),
+        "memory_plan": {"for_model": spec.id if spec else "sd-turbo (estimate)", **plan.to_dict()},
+    }
+
+
+def run_doctor(args: argparse.Namespace, console: Console) -> int:
+    missing: list[str] = []
+    try:
+        preset_count: int | str = len(bundled_presets())
+    except PresetError as exc:
+        preset_count = f"broken: {exc}"
+        missing.append(f"Style presets are broken: {exc}")
+    models = {model_id: str(found.path) for model_id, found in installed_models().items()}
+    if not models:
+        missing.append("No diffusion model installed. " + download_hint())
+    report = {
+        "version": __version__,
+        "python": sys.version.split()[0],
+        "platform": platform.platform(),
+        "packages": _versions(),
+        **_device_section(missing),
+        "paths": {
+            "data": str(paths.data_dir()),
+            "config": str(paths.config_dir()),
+            "cache": str(paths.cache_dir()),
+            "models": str(paths.models_dir()),
+        },
+        "presets": preset_count,
+        "models_installed": models,
+        "missing": missing,
+    }
+    console.result(report, _human(report))
+    return 0
+
+
+def _human(report: dict[str, Any]) -> str:
+    lines = [f"PhotoFlux {report['version']} on Python {report['python']} ({report['platform']})"]
+    device = report.get("device")
+    if device:
+        memory = f", {device['free_gb']}/{device['total_gb']} GB free" if device["total_gb"] else ""
+        lines.append(
+            f"device: {device['name']} ({device['kind']}{memory}), torch {device['torch']}"
+        )
+    plan = report.get("memory_plan")
+    if plan:
+        lines.append(f"memory plan: {plan['plan']} (then {', '.join(plan['fallbacks']) or 'none'})")
+        lines.append(f"  why: {plan['reason']}")
+    for name, version in report["packages"].items():
+        lines.append(f"  {name:<24} {version or 'not installed'}")
+    for key, value in report["paths"].items():
+        lines.append(f"{key + ' folder:':<15} {value}")
+    lines.append(f"style presets: {report['presets']}")
+    lines.append(f"models installed: {', '.join(report['models_installed']) or 'none'}")
+    lines.extend(f"missing: {item}" for item in report["missing"])
+    return "\n".join(lines)

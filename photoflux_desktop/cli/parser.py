@@ -1,0 +1,114 @@
+"""The `photoflux` argument parser (contract in design.md)."""
+
+from __future__ import annotations
+
+import argparse
+from collections.abc import Callable
+
+from photoflux_desktop import __version__
+from photoflux_desktop.engine.errors import bad_input
+
+
+class CliParser(argparse.ArgumentParser):
+    """Raises a typed error instead of printing usage, so --json stays one JSON object."""
+
+    def error(self, message: str):  # type: ignore[override]
+        raise bad_input(f"{message}.", f"Run `{self.prog} --help` for usage.")
+
+
+def _bounded(kind: Callable[[str], float], low: float, high: float, name: str):
+    def parse(text: str) -> float:
+        try:
+            value = kind(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"{name} must be a number, not '{text}'") from None
+        if not low <= value <= high:
+            raise argparse.ArgumentTypeError(f"{name} must be between {low:g} and {high:g}")
+        return value
+
+    return parse
+
+
+def _strength(text: str) -> float:
+    value = _bounded(float, 0.0, 1.0, "strength")(text)
+    if value <= 0.0:
+        raise argparse.ArgumentTypeError("strength must be above 0 (0 would return the photo)")
+    return value
+
+
+def _add_render(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("render", help="style one photo and write the result")
+    p.add_argument("photo", help="input photo (JPEG, PNG, TIFF or WebP)")
+    p.add_argument("-o", "--output", required=True, help="output file: .png, .jpg or .webp")
+    p.add_argument("--style", default="watercolor", help="style preset id (see `photoflux styles`)")
+    p.add_argument("--prompt", default="", help="what the photo shows / extra words for the style")
+    p.add_argument("--negative-prompt", default=None, help="what to avoid (diffusion only)")
+    p.add_argument(
+        "--model", default=None, help="catalog id, diffusers folder, or 'instant' (default: auto)"
+    )
+    p.add_argument("--steps", type=_bounded(int, 1, 100, "steps"), default=None)
+    p.add_argument("--strength", type=_strength, default=None, help="0-1: how far from the photo")
+    p.add_argument("--guidance", type=_bounded(float, 0.0, 30.0, "guidance"), default=None)
+    p.add_argument("--seed", type=_bounded(int, 0, 2**32 - 1, "seed"), default=None)
+    p.add_argument("--max-side", type=_bounded(int, 64, 4096, "max-side"), default=1024)
+    p.add_argument("--likeness", choices=["none", "canny", "depth", "face"], default="none")
+    p.add_argument("--lora", action="append", default=[], metavar="PATH[:WEIGHT]")
+    p.add_argument("--preview-dir", default=None, help="save a preview image per step here")
+    p.add_argument("--device", choices=["auto", "cpu", "cuda", "mps"], default="auto")
+    p.add_argument(
+        "--memory", choices=["auto", "full", "lowmem", "offload", "sequential"], default="auto"
+    )
+    p.add_argument("--quantize", choices=["none", "int8", "fp8", "int4"], default="none")
+    p.add_argument("--compile", action="store_true", help="torch.compile the denoiser (warm-up)")
+    p.add_argument("--no-watermark", action="store_true", help="skip the invisible watermark")
+    p.add_argument(
+        "--visible-watermark",
+        nargs="?",
+        const="PhotoFlux",
+        default=None,
+        metavar="TEXT",
+        help="stamp a visible text mark (default text: PhotoFlux)",
+    )
+    p.add_argument("--watermark-logo", default=None, metavar="PNG", help="stamp this logo instead")
+    p.add_argument(
+        "--watermark-corner",
+        choices=["top-left", "top-right", "bottom-left", "bottom-right"],
+        default="bottom-right",
+    )
+    p.add_argument("--watermark-opacity", type=_bounded(float, 0.0, 1.0, "opacity"), default=0.6)
+    p.add_argument("--quality", type=_bounded(int, 1, 100, "quality"), default=92)
+    p.add_argument("--json", action="store_true", help="print one JSON object")
+
+
+def build_parser() -> CliParser:
+    parser = CliParser(
+        prog="photoflux",
+        description="PhotoFlux: turn a photo into a styled image. "
+        "Without a command, opens the desktop app.",
+    )
+    parser.add_argument("--version", action="version", version=f"photoflux {__version__}")
+    parser.add_argument("--log-level", default="WARNING", help="DEBUG, INFO, WARNING, ERROR")
+    sub = parser.add_subparsers(dest="command", parser_class=CliParser)
+
+    gui = sub.add_parser("gui", help="open the desktop app")
+    gui.add_argument("photo", nargs="?", help="photo to load")
+
+    _add_render(sub)
+
+    styles = sub.add_parser("styles", help="list style presets")
+    styles.add_argument("--json", action="store_true")
+
+    models = sub.add_parser("models", help="model catalog and what is installed")
+    models.add_argument("--json", action="store_true")
+    models_sub = models.add_subparsers(dest="models_command", parser_class=CliParser)
+    download = models_sub.add_parser("download", help="download a model (resumable)")
+    download.add_argument("model_id")
+    download.add_argument("--json", action="store_true")
+
+    doctor = sub.add_parser("doctor", help="device, versions, paths and what is missing")
+    doctor.add_argument("--json", action="store_true")
+
+    verify = sub.add_parser("verify", help="was this image made by PhotoFlux?")
+    verify.add_argument("image")
+    verify.add_argument("--json", action="store_true")
+    return parser

@@ -1,0 +1,166 @@
+"""`photoflux render`: one photo in, one styled file out."""
+
+from __future__ import annotations
+
+import argparse
+import signal
+import time
+from pathlib import Path
+from typing import Any
+
+from photoflux_desktop.cli.console import Console
+from photoflux_desktop.engine.errors import bad_input, cancelled
+from photoflux_desktop.engine.intake import load_photo
+from photoflux_desktop.engine.local_renderer import LocalRenderer
+from photoflux_desktop.engine.output import OutputOptions, output_format, write_image
+from photoflux_desktop.engine.presets import get_preset
+from photoflux_desktop.engine.provenance import build_record
+from photoflux_desktop.engine.request import (
+    CancelToken,
+    Likeness,
+    LoraSpec,
+    ProgressEvent,
+    RenderRequest,
+    RenderResult,
+    Status,
+)
+from photoflux_desktop.engine.watermark import Corner, VisibleWatermark
+
+
+def parse_lora(text: str) -> LoraSpec:
+    path, _, weight = text.rpartition(":") if ":" in text else (text, "", "")
+    if not path:
+        path, weight = text, ""
+    try:
+        value = float(weight) if weight else 1.0
+    except ValueError:
+        path, value = text, 1.0  # a Windows drive letter, not a weight
+    if not Path(path).exists():
+        raise bad_input(f"LoRA file {path} does not exist.", "Check the --lora path.")
+    return LoraSpec(path=path, weight=value)
+
+
+def build_request(args: argparse.Namespace, image: Any) -> RenderRequest:
+    return RenderRequest(
+        image=image,
+        style_id=args.style,
+        prompt=args.prompt,
+        negative_prompt=args.negative_prompt,
+        model=args.model,
+        steps=args.steps,
+        strength=args.strength,
+        guidance=args.guidance,
+        seed=args.seed,
+        max_side=args.max_side,
+        likeness=Likeness(args.likeness),
+        loras=tuple(parse_lora(text) for text in args.lora),
+        device=args.device,
+        memory=args.memory,
+        quantize=args.quantize,
+        compile=args.compile,
+        previews=args.preview_dir is not None,
+    )
+
+
+def output_options(args: argparse.Namespace) -> OutputOptions:
+    visible = None
+    if args.visible_watermark is not None or args.watermark_logo:
+        logo = Path(args.watermark_logo) if args.watermark_logo else None
+        if logo is not None and not logo.is_file():
+            raise bad_input(f"Watermark logo {logo} does not exist.", "Pass a PNG file.")
+        visible = VisibleWatermark(
+            text=args.visible_watermark or "PhotoFlux",
+            logo=logo,
+            corner=Corner(args.watermark_corner),
+            opacity=args.watermark_opacity,
+        )
+    return OutputOptions(
+        quality=args.quality, invisible_watermark=not args.no_watermark, visible_watermark=visible
+    )
+
+
+class _PreviewSaver:
+    def __init__(self, console: Console, folder: Path | None):
+        self.console = console
+        self.folder = folder
+        self.saved: list[str] = []
+        if folder is not None:
+            folder.mkdir(parents=True, exist_ok=True)
+
+    def __call__(self, event: ProgressEvent) -> None:
+        total = f"/{event.total}" if event.total else ""
+        self.console.progress(f"{event.stage.value} {event.step}{total} {event.message}".rstrip())
+        if self.folder is not None and event.preview is not None and event.stage.value != "done":
+            path = self.folder / f"step-{event.step:03d}.jpg"
+            event.preview.convert("RGB").save(path, quality=85)
+            self.saved.append(str(path))
+
+
+def run_render(args: argparse.Namespace, console: Console) -> int:
+    started = time.perf_counter()
+    output_path = Path(args.output)
+    output_format(output_path)  # refuse a bad output name before any work
+    options = output_options(args)
+    get_preset(args.style)
+    photo = load_photo(args.photo, max_side=args.max_side)
+    for note in photo.notes:
+        console.note(f"{photo.source}: {note}")
+    request = build_request(args, photo.image)
+    previews = _PreviewSaver(console, Path(args.preview_dir) if args.preview_dir else None)
+    cancel = CancelToken()
+    result = _render_interruptible(request, previews, cancel)
+    if result.status is Status.CANCELLED:
+        raise cancelled("Render cancelled; nothing was written.")
+    written = write_image(result.image, output_path, _record(result), options)
+    for note in result.notes:
+        console.note(note)
+    payload = {
+        "output": written.to_dict(),
+        "input": {
+            "path": str(args.photo),
+            "format": photo.format,
+            "original_size": list(photo.original_size),
+            "working_size": list(photo.size),
+            "notes": list(photo.notes),
+        },
+        "result": result.summary(),
+        "previews": previews.saved,
+        "elapsed_s": round(time.perf_counter() - started, 3),
+    }
+    human = (
+        f"Wrote {written.path} ({written.size[0]}×{written.size[1]} {written.format}) "
+        f"with {result.model} in {payload['elapsed_s']:.2f} s"
+    )
+    console.result(payload, human)
+    return 0
+
+
+def _render_interruptible(
+    request: RenderRequest, on_progress: _PreviewSaver, cancel: CancelToken
+) -> RenderResult:
+    """First Ctrl-C cancels cleanly within one step; a second one stops at once."""
+
+    def on_sigint(signum: int, frame: object) -> None:
+        cancel.cancel()
+        signal.signal(signal.SIGINT, signal.default_int_handler)
+
+    previous = signal.signal(signal.SIGINT, on_sigint)
+    try:
+        result = LocalRenderer().render(request, on_progress, cancel)
+    finally:
+        signal.signal(signal.SIGINT, previous)
+    if cancel.cancelled:
+        raise cancelled("Render cancelled; nothing was written.")
+    return result
+
+
+def _record(result: RenderResult) -> dict[str, Any]:
+    params = result.parameters
+    return build_record(
+        style=params.get("style"),
+        backend=result.backend,
+        model=result.model,
+        seed=result.seed,
+        parameters=params,
+        ai_generated=result.ai_generated,
+    )

@@ -1,0 +1,157 @@
+"""The model catalog: which diffusion models PhotoFlux knows and how to run them."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from photoflux_desktop.engine.presets import Family
+
+
+@dataclass(frozen=True)
+class ModelSpec:
+    id: str
+    name: str
+    family: Family
+    hub_id: str
+    revision: str
+    licence: str
+    disk_gb: float
+    native_px: int
+    steps: int
+    guidance: float
+    strength: float
+    # estimated peak VRAM (GB) at native size per memory plan, fp16/bf16 weights
+    vram_gb: dict[str, float]
+    allow_patterns: tuple[str, ...]
+    variant: str | None = None
+    preview_decoder: str | None = None  # id in PREVIEW_DECODERS
+    lora_hub_id: str | None = None  # an adapter that is part of the model (LCM-LoRA)
+    scheduler: str | None = None  # override the repo's scheduler class
+    notes: str = ""
+    min_steps: int = 1
+    extra: dict[str, object] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class PreviewDecoderSpec:
+    id: str
+    hub_id: str
+    revision: str
+    disk_gb: float
+
+
+_DIFFUSERS_FP16 = (
+    "model_index.json",
+    "scheduler/*",
+    "tokenizer*/*",
+    "text_encoder*/config.json",
+    "text_encoder*/*.fp16.safetensors",
+    "unet/config.json",
+    "unet/*.fp16.safetensors",
+    "vae/config.json",
+    "vae/*.fp16.safetensors",
+)
+
+CATALOG: dict[str, ModelSpec] = {
+    spec.id: spec
+    for spec in (
+        ModelSpec(
+            id="sd-turbo",
+            name="SD-Turbo",
+            family="sd",
+            hub_id="stabilityai/sd-turbo",
+            revision="main",
+            licence="Stability AI Community License (free under US$1M annual revenue)",
+            disk_gb=2.6,
+            native_px=512,
+            steps=2,
+            guidance=0.0,
+            strength=0.5,
+            vram_gb={"full": 3.2, "offload": 2.0, "sequential": 0.8},
+            allow_patterns=_DIFFUSERS_FP16,
+            variant="fp16",
+            preview_decoder="taesd",
+            notes="Fastest; the right first download, and the only practical one on CPU.",
+        ),
+        ModelSpec(
+            id="sdxl-turbo",
+            name="SDXL-Turbo",
+            family="sdxl",
+            hub_id="stabilityai/sdxl-turbo",
+            revision="main",
+            licence="Stability AI Community License (free under US$1M annual revenue)",
+            disk_gb=6.9,
+            native_px=512,
+            steps=2,
+            guidance=0.0,
+            strength=0.5,
+            vram_gb={"full": 8.5, "offload": 5.0, "sequential": 1.5},
+            allow_patterns=_DIFFUSERS_FP16,
+            variant="fp16",
+            preview_decoder="taesdxl",
+        ),
+        ModelSpec(
+            id="sdxl-lcm",
+            name="SDXL + LCM-LoRA",
+            family="sdxl",
+            hub_id="stabilityai/stable-diffusion-xl-base-1.0",
+            revision="main",
+            licence="CreativeML Open RAIL++-M",
+            disk_gb=7.3,
+            native_px=1024,
+            steps=6,
+            guidance=1.0,
+            strength=0.55,
+            vram_gb={"full": 11.0, "offload": 6.5, "sequential": 2.0},
+            allow_patterns=_DIFFUSERS_FP16,
+            variant="fp16",
+            preview_decoder="taesdxl",
+            lora_hub_id="latent-consistency/lcm-lora-sdxl",
+            scheduler="LCMScheduler",
+            min_steps=4,
+            notes="Full SDXL quality at 1024 px in 4-8 steps.",
+        ),
+        ModelSpec(
+            id="flux-schnell",
+            name="FLUX.1 [schnell]",
+            family="flux",
+            hub_id="black-forest-labs/FLUX.1-schnell",
+            revision="main",
+            licence="Apache-2.0",
+            disk_gb=33.7,
+            native_px=1024,
+            steps=4,
+            guidance=0.0,
+            strength=0.65,
+            vram_gb={"full": 34.0, "offload": 24.0, "sequential": 3.0},
+            allow_patterns=(
+                "model_index.json",
+                "scheduler/*",
+                "tokenizer*/*",
+                "text_encoder*/*",
+                "transformer/*",
+                "vae/*",
+            ),
+            preview_decoder="taef1",
+            notes="Best prompt following; needs a 24 GB card, or --quantize int8.",
+            extra={"max_sequence_length": 256},
+        ),
+    )
+}
+
+PREVIEW_DECODERS: dict[str, PreviewDecoderSpec] = {
+    spec.id: spec
+    for spec in (
+        PreviewDecoderSpec("taesd", "madebyollin/taesd", "main", 0.01),
+        PreviewDecoderSpec("taesdxl", "madebyollin/taesdxl", "main", 0.01),
+        PreviewDecoderSpec("taef1", "madebyollin/taef1", "main", 0.01),
+    )
+}
+
+# the order "automatic" picks from what is installed: fastest useful first
+AUTO_PREFERENCE = ("sd-turbo", "sdxl-turbo", "sdxl-lcm", "flux-schnell")
+
+
+def download_hint(model_id: str = "sd-turbo") -> str:
+    spec = CATALOG.get(model_id, CATALOG["sd-turbo"])
+    return f"Run `photoflux models download {spec.id}` ({spec.disk_gb:g} GB) and try again."

@@ -1,0 +1,60 @@
+"""Renders a preset with its instant (OpenCV) stand-in: no model, well under a second."""
+
+from __future__ import annotations
+
+import secrets
+import time
+
+from photoflux_desktop.engine.errors import bad_input, cancelled
+from photoflux_desktop.engine.instant_styles import apply_instant_style
+from photoflux_desktop.engine.presets import Preset
+from photoflux_desktop.engine.request import (
+    CancelToken,
+    ProgressCallback,
+    ProgressEvent,
+    RenderRequest,
+    RenderResult,
+    Stage,
+    Status,
+    ignore_progress,
+)
+
+
+def render_instant(
+    request: RenderRequest,
+    preset: Preset,
+    on_progress: ProgressCallback = ignore_progress,
+    cancel: CancelToken | None = None,
+    notes: tuple[str, ...] = (),
+) -> RenderResult:
+    if preset.instant is None:
+        raise bad_input(
+            f"The style '{preset.id}' has no instant version.",
+            "Install a diffusion model (`photoflux models`) to use it.",
+        )
+    if cancel is not None and cancel.cancelled:
+        raise cancelled()
+    # strength means "how far from the photo" for both backends
+    amount = request.strength if request.strength is not None else preset.instant.amount
+    seed = request.seed if request.seed is not None else secrets.randbelow(2**31)
+    on_progress(ProgressEvent(Stage.STYLING, 0, 1, message=f"Applying {preset.name}"))
+    started = time.perf_counter()
+    image = apply_instant_style(request.image, preset.instant.style, amount, seed)
+    elapsed = time.perf_counter() - started
+    on_progress(ProgressEvent(Stage.DONE, 1, 1, preview=image))
+    return RenderResult(
+        status=Status.COMPLETED,
+        image=image,
+        seed=seed,
+        backend="instant",
+        model=f"instant:{preset.instant.style}",
+        parameters={
+            "style": preset.id,
+            "instant_style": preset.instant.style,
+            "amount": amount,
+            "width": image.width,
+            "height": image.height,
+        },
+        timings={"style": elapsed, "total": elapsed},
+        notes=notes,
+    )

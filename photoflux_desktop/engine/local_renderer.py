@@ -1,0 +1,87 @@
+"""The local renderer: picks instant or diffusion for a request and runs it.
+
+Routing rule: an explicit model (id or path) means diffusion; "instant" means the
+OpenCV stand-in; no model means the best installed diffusion model, or the instant
+stand-in when none is installed, unless the request needs diffusion (a prompt, or a
+preset without an instant version), in which case the user is told what to download.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from photoflux_desktop.engine.catalog import download_hint
+from photoflux_desktop.engine.errors import model_missing
+from photoflux_desktop.engine.instant_renderer import render_instant
+from photoflux_desktop.engine.model_store import LocatedModel, first_installed, locate
+from photoflux_desktop.engine.presets import Preset, get_preset
+from photoflux_desktop.engine.request import (
+    CancelToken,
+    ProgressCallback,
+    RenderRequest,
+    RenderResult,
+    ignore_progress,
+)
+
+if TYPE_CHECKING:
+    from photoflux_desktop.engine.diffusion.renderer import DiffusionRenderer
+
+INSTANT = "instant"
+
+
+@dataclass(frozen=True)
+class BackendChoice:
+    model: LocatedModel | None  # None: instant
+    note: str = ""
+
+
+def choose_backend(request: RenderRequest, preset: Preset) -> BackendChoice:
+    if request.model == INSTANT:
+        return BackendChoice(None)
+    if request.model not in (None, "", "auto"):
+        return BackendChoice(locate(request.model))
+    installed = first_installed()
+    if installed is not None:
+        return BackendChoice(installed)
+    if request.prompt or preset.instant is None:
+        needs = "A prompt needs" if request.prompt else f"The style '{preset.id}' needs"
+        raise model_missing(
+            f"{needs} a diffusion model, and none is installed.",
+            download_hint()
+            + (" Or drop --prompt to use the instant version." if preset.instant else ""),
+        )
+    return BackendChoice(
+        None,
+        "No diffusion model is installed, so the instant version of this style was used. "
+        + download_hint(),
+    )
+
+
+class LocalRenderer:
+    """Satisfies the `Renderer` protocol for this machine."""
+
+    def __init__(self) -> None:
+        self._diffusion: DiffusionRenderer | None = None
+
+    @property
+    def diffusion(self) -> DiffusionRenderer:
+        if self._diffusion is None:
+            # torch and diffusers load here, on the first diffusion render only
+            from photoflux_desktop.engine.diffusion.renderer import DiffusionRenderer
+
+            self._diffusion = DiffusionRenderer()
+        return self._diffusion
+
+    def render(
+        self,
+        request: RenderRequest,
+        on_progress: ProgressCallback = ignore_progress,
+        cancel: CancelToken | None = None,
+    ) -> RenderResult:
+        preset = get_preset(request.style_id)
+        choice = choose_backend(request, preset)
+        notes = (choice.note,) if choice.note else ()
+        if choice.model is None:
+            return render_instant(request, preset, on_progress, cancel, notes)
+        return self.diffusion.render(request, preset, choice.model, on_progress, cancel)

@@ -1,0 +1,31 @@
+"""Per-user folders (platformdirs), overridable by environment for tests and kiosks."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from platformdirs import PlatformDirs
+
+_DIRS = PlatformDirs(appname="PhotoFlux", appauthor="PhotoFlux")
+
+
+def _override(name: str, default: Path) -> Path:
+    value = os.environ.get(name)
+    return Path(value).expanduser() if value else default
+
+
+def data_dir() -> Path:
+    return _override("PHOTOFLUX_DATA_DIR", Path(_DIRS.user_data_dir))
+
+
+def config_dir() -> Path:
+    return _override("PHOTOFLUX_CONFIG_DIR", Path(_DIRS.user_config_dir))
+
+
+def cache_dir() -> Path:
+    return _override("PHOTOFLUX_CACHE_DIR", Path(_DIRS.user_cache_dir))
+
+
+def models_dir() -> Path:
+    return _override("PHOTOFLUX_MODELS_DIR", data_dir() / "models")

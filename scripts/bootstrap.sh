@@ -1,0 +1,40 @@
+#!/usr/bin/env bash
+# Creates .venv and installs PhotoFlux with every extra. Safe to run again: it only
+# reinstalls when pyproject.toml or this script changed.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+PYTHON="${PYTHON:-python3}"
+VENV="${PHOTOFLUX_VENV:-.venv}"
+STAMP="$VENV/.photoflux-installed"
+WANT="$(cat pyproject.toml scripts/bootstrap.sh | sha256sum | cut -d' ' -f1)"
+
+# Debian packages Qt needs to draw offscreen, and the services tests start.
+if command -v apt-get >/dev/null 2>&1 && [ "$(id -u)" = "0" ]; then
+  missing=()
+  for pkg in libegl1 libgl1 libxkbcommon0 libfontconfig1 libdbus-1-3; do
+    dpkg -s "$pkg" >/dev/null 2>&1 || missing+=("$pkg")
+  done
+  if [ "${#missing[@]}" -gt 0 ]; then
+    echo "bootstrap: apt-get install ${missing[*]}"
+    apt-get update -qq >/dev/null
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}" >/dev/null
+  fi
+fi
+
+if [ -f "$STAMP" ] && [ "$(cat "$STAMP")" = "$WANT" ]; then
+  exit 0
+fi
+
+echo "bootstrap: installing PhotoFlux into $VENV (first run takes a few minutes)"
+[ -x "$VENV/bin/python" ] || "$PYTHON" -m venv "$VENV"
+PIP=("$VENV/bin/python" -m pip install --quiet --disable-pip-version-check)
+"${PIP[@]}" --upgrade pip wheel setuptools
+# torch first and pinned: on these machines 2.13.0 is a local CPU build; a GPU user
+# installs the CUDA build of the same version first (README, "NVIDIA GPU").
+"$VENV/bin/python" -c "import torch" 2>/dev/null || "${PIP[@]}" "torch==2.13.0"
+"${PIP[@]}" -e ".[diffusion,desktop,dev]"
+# invisible-watermark declares opencv-python (the GUI build, whose bundled Qt clashes
+# with PySide6) and an unpinned torch; its code needs only cv2, PyWavelets, numpy.
+"${PIP[@]}" --no-deps "invisible-watermark==0.2.0"
+echo "$WANT" > "$STAMP"

@@ -1,0 +1,23 @@
+#!/usr/bin/env bash
+# README command 2: install everything, then run the quality gates and the tests.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+bash scripts/bootstrap.sh
+VENV="${PHOTOFLUX_VENV:-.venv}"
+export PATH="$PWD/$VENV/bin:$PATH"
+export QT_QPA_PLATFORM=offscreen HF_HUB_OFFLINE=1 PYTHONDONTWRITEBYTECODE=1
+
+echo "== ruff"
+ruff check .
+echo "== import-linter (layer rules, design.md)"
+lint-imports
+echo "== pytest"
+set +e
+python -m pytest --cov --cov-report=term --cov-fail-under=80 -p no:cacheprovider "$@"
+status=$?
+set -e
+if [ "$status" -eq 5 ]; then
+  echo "pytest collected no tests: that is a broken suite, not a pass" >&2
+  exit 1
+fi
+exit "$status"
