@@ -41,3 +41,6 @@ def rocket_path() -> Path:
 def astronaut() -> Image.Image:
     with Image.open(DATA / "astronaut.png") as im:
         return im.convert("RGB")
+
+
+from tests.engine.diffusion_fixtures import small_photo, tiny_models  # noqa: E402, F401

@@ -10,7 +10,6 @@ import structlog
 
 def configure_logging(level: str = "WARNING") -> None:
     numeric = getattr(logging, level.upper(), logging.WARNING)
-    logging.basicConfig(stream=sys.stderr, level=numeric, format="%(message)s")
     structlog.configure(
         processors=[
             structlog.contextvars.merge_contextvars,
@@ -26,4 +25,6 @@ def configure_logging(level: str = "WARNING") -> None:
 
 
 def get_logger(name: str) -> structlog.typing.FilteringBoundLogger:
+    if not structlog.is_configured():
+        configure_logging()  # library use: quiet JSON by default, front ends may reconfigure
     return structlog.get_logger(name)

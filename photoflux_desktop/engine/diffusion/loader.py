@@ -1,0 +1,135 @@
+"""Loading diffusers img2img pipelines from disk, with typed errors."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import torch
+
+from photoflux_desktop.engine.devices import DeviceInfo, MemoryPlan
+from photoflux_desktop.engine.diffusion.memory import apply_plan, is_oom, is_transient
+from photoflux_desktop.engine.diffusion.quantize import quantize_pipeline
+from photoflux_desktop.engine.downloads import LORA_SUBFOLDER
+from photoflux_desktop.engine.errors import PhotoFluxError, bad_input, model_missing
+from photoflux_desktop.engine.model_store import LocatedModel
+from photoflux_desktop.engine.request import LoraSpec
+
+PIPELINE_CLASSES = {
+    "sd": "StableDiffusionImg2ImgPipeline",
+    "sdxl": "StableDiffusionXLImg2ImgPipeline",
+    "flux": "FluxImg2ImgPipeline",
+}
+
+
+@dataclass(frozen=True)
+class PipelineKey:
+    path: str
+    family: str
+    device: str
+    dtype: str
+    plan: str
+    quantize: str
+    loras: tuple[tuple[str, float], ...]
+    compile: bool
+
+
+def quiet_libraries() -> None:
+    """Progress bars and advice from diffusers/transformers are noise in our UIs."""
+    import diffusers
+    import transformers
+
+    diffusers.utils.logging.set_verbosity_error()
+    diffusers.utils.logging.disable_progress_bar()
+    transformers.utils.logging.set_verbosity_error()
+    transformers.utils.logging.disable_progress_bar()
+
+
+def choose_dtype(device: DeviceInfo, family: str) -> torch.dtype:
+    if device.kind == "cpu":
+        return torch.float32
+    if family == "flux" and device.bf16:
+        return torch.bfloat16  # FLUX was trained in bf16; fp16 overflows in its blocks
+    return torch.float16
+
+
+def _has_variant(folder: Path, variant: str) -> bool:
+    return any(f".{variant}." in path.name for path in folder.rglob("*.safetensors"))
+
+
+def load_pipeline(
+    located: LocatedModel,
+    device: DeviceInfo,
+    plan: MemoryPlan,
+    *,
+    quantize: str = "none",
+    loras: tuple[LoraSpec, ...] = (),
+    compile_denoiser: bool = False,
+) -> Any:
+    import diffusers
+
+    quiet_libraries()
+    family = located.family
+    cls = getattr(diffusers, PIPELINE_CLASSES[family])
+    kwargs: dict[str, Any] = {"dtype": choose_dtype(device, family), "local_files_only": True}
+    spec = located.spec
+    if spec and spec.variant and _has_variant(located.path, spec.variant):
+        kwargs["variant"] = spec.variant
+    if family == "sd":
+        kwargs.update(safety_checker=None, requires_safety_checker=False)
+    try:
+        pipe = cls.from_pretrained(str(located.path), **kwargs)
+    except PhotoFluxError:
+        raise
+    except Exception as exc:
+        if is_oom(exc) or is_transient(exc):
+            raise
+        raise _damaged(located, exc) from exc
+    if spec and spec.scheduler:
+        pipe.scheduler = getattr(diffusers, spec.scheduler).from_config(pipe.scheduler.config)
+    _load_loras(pipe, located, loras)
+    quantize_pipeline(pipe, quantize)
+    apply_plan(pipe, plan, device)
+    if compile_denoiser:
+        denoiser = getattr(pipe, "unet", None) or pipe.transformer
+        denoiser.compile(fullgraph=False, dynamic=False)
+    pipe.set_progress_bar_config(disable=True)
+    return pipe
+
+
+def _damaged(located: LocatedModel, exc: Exception) -> PhotoFluxError:
+    if located.spec is not None:
+        hint = (
+            f"It may be incomplete: run `photoflux models download {located.spec.id}` again "
+            f"(it resumes), or delete {located.path} and download it afresh."
+        )
+    else:
+        hint = "Check the folder is a complete diffusers model (save_pretrained output)."
+    reason = str(exc).splitlines()[0][:300] if str(exc) else type(exc).__name__
+    return model_missing(f"The model at {located.path} could not be loaded: {reason}", hint)
+
+
+def _load_loras(pipe: Any, located: LocatedModel, loras: tuple[LoraSpec, ...]) -> None:
+    names: list[str] = []
+    weights: list[float] = []
+    bundled = located.path / LORA_SUBFOLDER
+    if located.spec and located.spec.lora_hub_id and bundled.is_dir():
+        pipe.load_lora_weights(str(bundled), adapter_name="bundled")
+        names.append("bundled")
+        weights.append(1.0)
+    for index, lora in enumerate(loras):
+        name = f"user{index}"
+        try:
+            pipe.load_lora_weights(lora.path, adapter_name=name)
+        except (OSError, ValueError, KeyError, RuntimeError, json.JSONDecodeError) as exc:
+            raise bad_input(
+                f"The LoRA {lora.path} does not fit this model ({located.label}): "
+                f"{str(exc).splitlines()[0][:200]}",
+                "Use a LoRA trained for this model family, or drop --lora.",
+            ) from exc
+        names.append(name)
+        weights.append(lora.weight)
+    if names:
+        pipe.set_adapters(names, adapter_weights=weights)

@@ -1,0 +1,87 @@
+"""Turning a request + preset + model into concrete diffusion parameters."""
+
+from __future__ import annotations
+
+import math
+import secrets
+from dataclasses import dataclass, field
+from typing import Any
+
+from photoflux_desktop.engine.model_store import LocatedModel
+from photoflux_desktop.engine.presets import Preset
+from photoflux_desktop.engine.request import RenderRequest
+
+
+@dataclass(frozen=True)
+class DiffusionParams:
+    prompt: str
+    negative_prompt: str | None
+    steps: int
+    strength: float
+    guidance: float
+    seed: int
+    width: int
+    height: int
+    notes: tuple[str, ...] = field(default_factory=tuple)
+
+    @property
+    def denoising_steps(self) -> int:
+        """Steps img2img actually runs: the last `strength` share of the schedule."""
+        return max(1, int(self.steps * self.strength))
+
+    def describe(self) -> dict[str, Any]:
+        return {
+            "prompt": self.prompt,
+            "negative_prompt": self.negative_prompt,
+            "steps": self.steps,
+            "denoising_steps": self.denoising_steps,
+            "strength": self.strength,
+            "guidance": self.guidance,
+            "seed": self.seed,
+            "render_width": self.width,
+            "render_height": self.height,
+        }
+
+
+def render_size(image_size: tuple[int, int], long_side: int, multiple: int) -> tuple[int, int]:
+    """Scale to `long_side`, then round each side to a multiple the model accepts."""
+    width, height = image_size
+    scale = long_side / max(width, height)
+    w = max(multiple, round(width * scale / multiple) * multiple)
+    h = max(multiple, round(height * scale / multiple) * multiple)
+    return w, h
+
+
+def resolve(
+    request: RenderRequest, preset: Preset, located: LocatedModel, multiple: int
+) -> DiffusionParams:
+    family_defaults = preset.defaults[located.family]
+    spec = located.spec
+    notes: list[str] = []
+    steps = request.steps or max(family_defaults.steps, spec.min_steps if spec else 1)
+    strength = request.strength if request.strength is not None else family_defaults.strength
+    guidance = request.guidance if request.guidance is not None else family_defaults.guidance
+    if spec and request.guidance is None and spec.guidance > guidance:
+        guidance = spec.guidance  # e.g. LCM wants ~1.0 even when a preset says 0
+    if steps * strength < 1:
+        needed = math.ceil(1 / strength)
+        notes.append(
+            f"{steps} steps at strength {strength:g} would run no denoising step; used {needed}."
+        )
+        steps = needed
+    native = spec.native_px if spec else request.max_side
+    long_side = min(native, request.max_side, max(request.image.size))
+    width, height = render_size(request.image.size, max(long_side, multiple), multiple)
+    seed = request.seed if request.seed is not None else secrets.randbelow(2**32)
+    negative = (request.negative_prompt or preset.negative_prompt) if guidance > 1 else None
+    return DiffusionParams(
+        prompt=preset.render_prompt(request.prompt),
+        negative_prompt=negative,
+        steps=steps,
+        strength=strength,
+        guidance=guidance,
+        seed=seed,
+        width=width,
+        height=height,
+        notes=tuple(notes),
+    )
