@@ -88,9 +88,8 @@ def test_one_preview_per_step(tiny_models, small_photo, renderer, family):
     assert all(e.preview is not None and max(e.preview.size) <= 512 for e in steps)
 
 
-def test_previews_use_a_tiny_autoencoder_when_installed(
-    tiny_models, small_photo, private_user_dirs
-):
+def test_previews_use_a_tiny_autoencoder_when_installed(tiny_models, small_photo, monkeypatch):
+    monkeypatch.setenv("PHOTOFLUX_PREVIEW_DECODER", "tiny")  # CPU default is the projection
     models = Path(os.environ["PHOTOFLUX_MODELS_DIR"])
     install_as(tiny_models["sd"], models, "sd-turbo")
     install_as(tiny_models["taesd"], models, "taesd")
@@ -101,6 +100,15 @@ def test_previews_use_a_tiny_autoencoder_when_installed(
     decoders = list(renderer._previews.values())
     assert [d.kind for d in decoders] == ["tiny-autoencoder"]
     assert any(e.preview is not None for e in events if e.stage is Stage.DENOISING)
+
+
+def test_cpu_previews_default_to_the_projection(tiny_models, small_photo):
+    models = Path(os.environ["PHOTOFLUX_MODELS_DIR"])
+    install_as(tiny_models["sd"], models, "sd-turbo")
+    install_as(tiny_models["taesd"], models, "taesd")
+    renderer = DiffusionRenderer(PipelineCache(budget_bytes=2**30))
+    render(renderer, request_for(small_photo, "sd-turbo"))
+    assert [d.kind for d in renderer._previews.values()] == ["projection"]
 
 
 def test_automatic_choice_uses_an_installed_catalog_model(tiny_models, small_photo):

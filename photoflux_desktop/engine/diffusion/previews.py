@@ -7,6 +7,7 @@ channels to RGB gives a blurry but faithful impression of the image forming.
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 from typing import Any
 
@@ -87,6 +88,15 @@ def project_latents(latents: torch.Tensor, family: str, size: tuple[int, int]) -
     return _fit(Image.fromarray(array, "RGB"), size)
 
 
+def use_tiny_decoder(device: str) -> bool:
+    """TAESD costs ~1.3 s per 512 px preview on a 2-core CPU (bench/preview_cost.py)
+    against ~2 ms for the projection, so on CPU it is only used when asked for."""
+    choice = os.environ.get("PHOTOFLUX_PREVIEW_DECODER", "auto").lower()
+    if choice in ("tiny", "projection"):
+        return choice == "tiny"
+    return not device.startswith("cpu")
+
+
 class PreviewDecoder:
     """Decodes step latents for previews: TAESD-family when given, else projection."""
 
@@ -94,7 +104,7 @@ class PreviewDecoder:
         self.family = family
         self.tiny: Any = None
         self.kind = "projection"
-        if taesd_folder is not None:
+        if taesd_folder is not None and use_tiny_decoder(device):
             from diffusers import AutoencoderTiny
 
             self.tiny = AutoencoderTiny.from_pretrained(str(taesd_folder), dtype=dtype)
