@@ -318,3 +318,46 @@ def test_renders_on_cuda_with_every_plan(tiny_models, small_photo):  # pragma: n
         renderer = DiffusionRenderer()
         result = render(renderer, request_for(small_photo, tiny_models["sd"], memory=plan))
         assert result.memory_plan == plan and result.report["peak_vram_mb"] > 0
+
+
+def test_user_lora_changes_the_result_and_scales_by_weight(
+    tiny_models, small_photo, renderer, tmp_path
+):
+    from photoflux_desktop.engine.request import LoraSpec
+    from tests.engine.lora_fixture import make_tiny_sd_lora
+
+    lora = make_tiny_sd_lora(tiny_models["sd"], tmp_path / "lora")
+    plain = np.asarray(
+        render(renderer, request_for(small_photo, tiny_models["sd"])).image, np.float32
+    )
+
+    def with_lora(weight: float) -> np.ndarray:
+        req = request_for(small_photo, tiny_models["sd"], loras=(LoraSpec(str(lora), weight),))
+        return np.asarray(render(renderer, req).image, np.float32)
+
+    strong, weak = with_lora(1.0), with_lora(0.1)
+    assert np.abs(strong - plain).mean() > np.abs(weak - plain).mean() > 0
+
+
+def test_lora_for_another_family_is_refused_clearly(tiny_models, small_photo, renderer, tmp_path):
+    from photoflux_desktop.engine.request import LoraSpec
+    from tests.engine.lora_fixture import make_tiny_sd_lora
+
+    lora = make_tiny_sd_lora(tiny_models["sd"], tmp_path / "lora")
+    req = request_for(small_photo, tiny_models["flux"], loras=(LoraSpec(str(lora)),))
+    with pytest.raises(PhotoFluxError) as caught:
+        render(renderer, req)
+    assert caught.value.error.kind is ErrorKind.BAD_INPUT
+    assert "does not fit this model" in caught.value.error.message
+
+
+@pytest.mark.slow
+def test_compiled_denoiser_warms_up_once(tiny_models, small_photo, renderer):
+    first = render(renderer, request_for(small_photo, tiny_models["sd"], compile=True, steps=2))
+    second = render(renderer, request_for(small_photo, tiny_models["sd"], compile=True, steps=2))
+    plain = render(renderer, request_for(small_photo, tiny_models["sd"], steps=2))
+    assert first.timings["compile_warmup"] > 0
+    assert "compile_warmup" not in second.timings
+    # compiled kernels compute the same function as eager ones
+    diff = np.abs(np.asarray(second.image, np.int16) - np.asarray(plain.image, np.int16))
+    assert diff.mean() < 2.0

@@ -111,6 +111,13 @@ def _damaged(located: LocatedModel, exc: Exception) -> PhotoFluxError:
     return model_missing(f"The model at {located.path} could not be loaded: {reason}", hint)
 
 
+def _lora_mismatch(lora: LoraSpec, located: LocatedModel, why: str) -> PhotoFluxError:
+    return bad_input(
+        f"The LoRA {lora.path} does not fit this model ({located.label}): {why}.",
+        f"Use a LoRA trained for this {located.family.upper()} model, or drop --lora.",
+    )
+
+
 def _load_loras(pipe: Any, located: LocatedModel, loras: tuple[LoraSpec, ...]) -> None:
     names: list[str] = []
     weights: list[float] = []
@@ -124,11 +131,10 @@ def _load_loras(pipe: Any, located: LocatedModel, loras: tuple[LoraSpec, ...]) -
         try:
             pipe.load_lora_weights(lora.path, adapter_name=name)
         except (OSError, ValueError, KeyError, RuntimeError, json.JSONDecodeError) as exc:
-            raise bad_input(
-                f"The LoRA {lora.path} does not fit this model ({located.label}): "
-                f"{str(exc).splitlines()[0][:200]}",
-                "Use a LoRA trained for this model family, or drop --lora.",
-            ) from exc
+            raise _lora_mismatch(lora, located, str(exc).splitlines()[0][:200]) from exc
+        loaded = {adapter for adapters in pipe.get_list_adapters().values() for adapter in adapters}
+        if name not in loaded:  # diffusers skips a LoRA whose keys match no layer
+            raise _lora_mismatch(lora, located, "none of its layers exist in this model")
         names.append(name)
         weights.append(lora.weight)
     if names:

@@ -179,7 +179,9 @@ class DiffusionRenderer:
         if cancel.cancelled:
             return self._cancelled(located, plan, params, attempt)
         if request.compile and key not in self._warmed:
+            warm_started = time.perf_counter()
             self._warm_up(pipe, located.family, params)
+            attempt.timings["compile_warmup"] = time.perf_counter() - warm_started
             self._warmed.add(key)
         latents = self._denoise(pipe, job, params, attempt)
         if cancel.cancelled:
@@ -219,6 +221,7 @@ class DiffusionRenderer:
         denoiser = getattr(pipe, "unet", None) or pipe.transformer
         attempt.denoise_started = None
 
+        @torch.compiler.disable  # bookkeeping, not part of a compiled graph
         def first_forward(module: Any, args: Any) -> None:
             if attempt.denoise_started is None:
                 attempt.denoise_started = time.perf_counter()
