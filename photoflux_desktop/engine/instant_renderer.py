@@ -52,6 +52,7 @@ def render_instant(
             "style": preset.id,
             "instant_style": preset.instant.style,
             "amount": amount,
+            "subject": request.prompt,
             "width": image.width,
             "height": image.height,
         },

@@ -155,8 +155,3 @@ def test_help_and_version(capsys):
     assert "photoflux" in capsys.readouterr().out
     assert main(["render", "--help"]) == 0
     assert "--preview-dir" in capsys.readouterr().out
-
-
-def test_gui_explains_it_is_not_in_this_build(capsys):
-    assert main(["gui"]) == 2
-    assert "desktop window" in capsys.readouterr().err

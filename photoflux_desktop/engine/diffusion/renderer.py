@@ -202,6 +202,7 @@ class DiffusionRenderer:
             parameters={
                 "style": preset.id,
                 "family": located.family,
+                "subject": request.prompt,
                 **params.describe(),
                 "steps_run": attempt.steps_run,
                 "quantize": request.quantize,

@@ -1,0 +1,64 @@
+"""Menus, toolbar actions and keyboard shortcuts for the main window."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from PySide6.QtGui import QAction, QKeySequence
+from PySide6.QtWidgets import QMainWindow
+
+Shortcut = QKeySequence.StandardKey | str
+
+
+def _action(
+    window: QMainWindow,
+    text: str,
+    slot: Callable[[], Any],
+    shortcut: Shortcut | None = None,
+    tip: str = "",
+) -> QAction:
+    action = QAction(text, window)
+    if shortcut is not None:
+        action.setShortcut(QKeySequence(shortcut))
+    action.setToolTip(tip or text)
+    action.triggered.connect(slot)
+    window.addAction(action)  # shortcuts work even when the menu bar is hidden
+    return action
+
+
+def build_menus(window: Any) -> dict[str, QAction]:
+    """Creates every action once; the window keeps them by name for tests and state."""
+    a = {
+        "open": _action(window, "&Open photo…", window.choose_photo, QKeySequence.StandardKey.Open),
+        "paste": _action(
+            window, "&Paste photo", window.paste_photo, QKeySequence.StandardKey.Paste
+        ),
+        "export": _action(window, "&Export…", window.export_result, "Ctrl+E"),
+        "copy": _action(window, "&Copy result", window.copy_result, "Ctrl+Shift+C"),
+        "quit": _action(window, "&Quit", window.close, QKeySequence.StandardKey.Quit),
+        "render": _action(window, "&Render", window.render, "Ctrl+R"),
+        "render2": _action(window, "Render (Ctrl+Enter)", window.render, "Ctrl+Return"),
+        "cancel": _action(window, "&Cancel render", window.cancel_render, "Esc"),
+        "models": _action(window, "&Models…", window.open_model_manager, "Ctrl+M"),
+        "settings": _action(window, "&Settings…", window.open_settings, "Ctrl+,"),
+        "split": _action(window, "&Split view", lambda: window.set_compare_mode("split"), "1"),
+        "side": _action(window, "Side &by side", lambda: window.set_compare_mode("side"), "2"),
+        "after": _action(window, "&Result only", lambda: window.set_compare_mode("after"), "3"),
+        "fit": _action(window, "&Fit to window", window.compare.reset_view, "Ctrl+0"),
+        "zoom_in": _action(window, "Zoom &in", lambda: window.compare.zoom_by(1.25), "Ctrl+="),
+        "zoom_out": _action(window, "Zoom &out", lambda: window.compare.zoom_by(0.8), "Ctrl+-"),
+        "theme": _action(window, "Toggle &dark/light", window.toggle_theme, "Ctrl+Shift+T"),
+    }
+    bar = window.menuBar()
+    file_menu = bar.addMenu("&File")
+    for key in ("open", "paste", "export", "copy", "quit"):
+        file_menu.addAction(a[key])
+    render_menu = bar.addMenu("&Render")
+    for key in ("render", "cancel", "models"):
+        render_menu.addAction(a[key])
+    view = bar.addMenu("&View")
+    for key in ("split", "side", "after", "fit", "zoom_in", "zoom_out", "theme"):
+        view.addAction(a[key])
+    bar.addMenu("&Tools").addAction(a["settings"])
+    return a

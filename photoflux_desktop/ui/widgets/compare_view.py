@@ -1,0 +1,270 @@
+"""Before/after canvas: draggable split, side by side, hold-to-compare; shared zoom/pan.
+
+Both images are drawn through one view transform (zoom + pan in image coordinates), so
+zooming or panning always shows the same region of the before and the after image.
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+from PySide6.QtCore import QPointF, QRectF, Qt, Signal
+from PySide6.QtGui import (
+    QColor,
+    QDragEnterEvent,
+    QDropEvent,
+    QImage,
+    QMouseEvent,
+    QPainter,
+    QPaintEvent,
+    QPen,
+    QWheelEvent,
+)
+from PySide6.QtWidgets import QSizePolicy, QWidget
+
+HANDLE_GRAB_PX = 14
+
+
+class CompareMode(StrEnum):
+    SPLIT = "split"
+    SIDE_BY_SIDE = "side"
+    AFTER = "after"
+
+
+class CompareView(QWidget):
+    photoDropped = Signal(str)  # a local file path
+    imageDropped = Signal(QImage)  # pixels without a file (dragged from a browser)
+    splitChanged = Signal(float)
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setAcceptDrops(True)
+        self.setMinimumSize(320, 240)
+        self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Expanding)
+        self.setMouseTracking(True)
+        self.before: QImage | None = None
+        self.after: QImage | None = None
+        self.mode = CompareMode.SPLIT
+        self.split = 0.5
+        self.holding = False  # hold-to-compare: show the original while held
+        self.zoom = 1.0  # 1.0 = fit to the view
+        self.center = QPointF(0.5, 0.5)  # view centre in image fractions
+        self.placeholder = "Drop a photo here, or press Ctrl+O to open one"
+        self.caption = "JPEG, PNG, TIFF or WebP · paste with Ctrl+V"
+        self._dragging_split = False
+        self._pan_from: QPointF | None = None
+        self._drop_hover = False
+
+    # -- content -----------------------------------------------------------------
+    def set_before(self, image: QImage | None) -> None:
+        self.before = image
+        self.reset_view()
+
+    def set_after(self, image: QImage | None) -> None:
+        self.after = image
+        self.update()
+
+    def set_mode(self, mode: CompareMode) -> None:
+        self.mode = CompareMode(mode)
+        self.update()
+
+    def set_split(self, fraction: float) -> None:
+        self.split = min(1.0, max(0.0, fraction))
+        self.splitChanged.emit(self.split)
+        self.update()
+
+    def set_holding(self, holding: bool) -> None:
+        self.holding = holding
+        self.update()
+
+    def reset_view(self) -> None:
+        self.zoom, self.center = 1.0, QPointF(0.5, 0.5)
+        self.update()
+
+    def zoom_by(self, factor: float) -> None:
+        self.zoom = min(32.0, max(1.0, self.zoom * factor))
+        self.update()
+
+    # -- geometry ----------------------------------------------------------------
+    def _panes(self) -> list[QRectF]:
+        full = QRectF(self.rect()).adjusted(8, 8, -8, -8)
+        if self.mode is CompareMode.SIDE_BY_SIDE and self.after is not None and not self.holding:
+            half = (full.width() - 8) / 2
+            return [
+                QRectF(full.left(), full.top(), half, full.height()),
+                QRectF(full.left() + half + 8, full.top(), half, full.height()),
+            ]
+        return [full]
+
+    def image_rect(self, pane: QRectF) -> QRectF:
+        """Where the (zoomed, panned) image lands inside `pane`."""
+        reference = self.before or self.after
+        if reference is None:
+            return QRectF()
+        scale = min(pane.width() / reference.width(), pane.height() / reference.height())
+        scale *= self.zoom
+        width, height = reference.width() * scale, reference.height() * scale
+        left = pane.center().x() - self.center.x() * width
+        top = pane.center().y() - self.center.y() * height
+        if self.zoom <= 1.0:
+            left, top = pane.center().x() - width / 2, pane.center().y() - height / 2
+        return QRectF(left, top, width, height)
+
+    def split_x(self) -> float:
+        target = self.image_rect(self._panes()[0])
+        return target.left() + target.width() * self.split
+
+    # -- painting ----------------------------------------------------------------
+    def paintEvent(self, event: QPaintEvent) -> None:
+        painter = QPainter(self)
+        painter.setRenderHint(QPainter.RenderHint.SmoothPixmapTransform)
+        palette = self.palette()
+        painter.fillRect(self.rect(), palette.base())
+        if self.before is None and self.after is None:
+            self._paint_empty(painter)
+            return
+        panes = self._panes()
+        if len(panes) == 2:
+            self._paint_image(painter, panes[0], self.before, "Before")
+            self._paint_image(painter, panes[1], self.after, "After")
+        elif self.holding or self.after is None:
+            self._paint_image(painter, panes[0], self.before, "Before" if self.after else "")
+        elif self.mode is CompareMode.AFTER:
+            self._paint_image(painter, panes[0], self.after, "After")
+        else:
+            self._paint_split(painter, panes[0])
+
+    def _paint_image(
+        self, painter: QPainter, pane: QRectF, image: QImage | None, label: str
+    ) -> None:
+        if image is None:
+            return
+        painter.save()
+        painter.setClipRect(pane)
+        painter.drawImage(self.image_rect(pane), image)
+        painter.restore()
+        if label:
+            target = self.image_rect(pane).intersected(pane)
+            self._paint_label(painter, target.topLeft() + QPointF(10, 10), label)
+
+    def _paint_split(self, painter: QPainter, pane: QRectF) -> None:
+        target = self.image_rect(pane)
+        x = self.split_x()
+        painter.save()
+        painter.setClipRect(QRectF(pane.left(), pane.top(), x - pane.left(), pane.height()))
+        painter.drawImage(target, self.before or self.after)
+        painter.restore()
+        painter.save()
+        painter.setClipRect(QRectF(x, pane.top(), pane.right() - x, pane.height()))
+        painter.drawImage(target, self.after)
+        painter.restore()
+        painter.setPen(QPen(QColor(255, 255, 255, 230), 2))
+        painter.drawLine(QPointF(x, target.top()), QPointF(x, target.bottom()))
+        handle = QRectF(x - 9, target.center().y() - 18, 18, 36)
+        painter.setBrush(QColor(255, 255, 255, 230))
+        painter.setPen(QPen(QColor(0, 0, 0, 90), 1))
+        painter.drawRoundedRect(handle, 6, 6)
+        self._paint_label(painter, QPointF(target.left() + 10, target.top() + 10), "Before")
+        self._paint_label(painter, QPointF(target.right() - 60, target.top() + 10), "After")
+
+    def _paint_label(self, painter: QPainter, at: QPointF, text: str) -> None:
+        metrics = painter.fontMetrics()
+        box = QRectF(at, metrics.size(0, text)).adjusted(-6, -3, 6, 3)
+        painter.setPen(Qt.PenStyle.NoPen)
+        painter.setBrush(QColor(0, 0, 0, 140))
+        painter.drawRoundedRect(box, 4, 4)
+        painter.setPen(QColor("white"))
+        painter.drawText(box, Qt.AlignmentFlag.AlignCenter, text)
+
+    def _paint_empty(self, painter: QPainter) -> None:
+        area = QRectF(self.rect()).adjusted(24, 24, -24, -24)
+        accent = self.palette().highlight().color()
+        pen = QPen(accent if self._drop_hover else self.palette().mid().color(), 2)
+        pen.setStyle(Qt.PenStyle.DashLine)
+        painter.setPen(pen)
+        painter.setBrush(Qt.BrushStyle.NoBrush)
+        painter.drawRoundedRect(area, 12, 12)
+        painter.setPen(self.palette().text().color())
+        font = painter.font()
+        font.setPointSizeF(font.pointSizeF() * 1.25)
+        painter.setFont(font)
+        painter.drawText(
+            area.adjusted(0, -20, 0, -20), Qt.AlignmentFlag.AlignCenter, self.placeholder
+        )
+        font.setPointSizeF(font.pointSizeF() / 1.25)
+        painter.setFont(font)
+        painter.setPen(self.palette().placeholderText().color())
+        painter.drawText(area.adjusted(0, 30, 0, 30), Qt.AlignmentFlag.AlignCenter, self.caption)
+
+    # -- interaction -------------------------------------------------------------
+    def mousePressEvent(self, event: QMouseEvent) -> None:
+        if event.button() != Qt.MouseButton.LeftButton or (self.before is None):
+            return
+        in_split = self.mode is CompareMode.SPLIT and self.after is not None
+        if in_split and (
+            abs(event.position().x() - self.split_x()) <= HANDLE_GRAB_PX or self.zoom <= 1.0
+        ):
+            self._dragging_split = True
+            self._move_split(event.position().x())
+        elif self.zoom > 1.0:
+            self._pan_from = event.position()
+
+    def mouseMoveEvent(self, event: QMouseEvent) -> None:
+        if self._dragging_split:
+            self._move_split(event.position().x())
+        elif self._pan_from is not None:
+            target = self.image_rect(self._panes()[0])
+            delta = event.position() - self._pan_from
+            self._pan_from = event.position()
+            self.center = QPointF(
+                min(1.0, max(0.0, self.center.x() - delta.x() / max(1.0, target.width()))),
+                min(1.0, max(0.0, self.center.y() - delta.y() / max(1.0, target.height()))),
+            )
+            self.update()
+        near = abs(event.position().x() - self.split_x()) <= HANDLE_GRAB_PX
+        self.setCursor(
+            Qt.CursorShape.SplitHCursor
+            if near and self.after is not None
+            else Qt.CursorShape.ArrowCursor
+        )
+
+    def mouseReleaseEvent(self, event: QMouseEvent) -> None:
+        self._dragging_split = False
+        self._pan_from = None
+
+    def _move_split(self, x: float) -> None:
+        target = self.image_rect(self._panes()[0])
+        if target.width() > 0:
+            self.set_split((x - target.left()) / target.width())
+
+    def wheelEvent(self, event: QWheelEvent) -> None:
+        if self.before is None and self.after is None:
+            return
+        steps = event.angleDelta().y() / 120
+        if steps:
+            self.zoom_by(1.25**steps)
+
+    def mouseDoubleClickEvent(self, event: QMouseEvent) -> None:
+        self.reset_view()
+
+    def dragEnterEvent(self, event: QDragEnterEvent) -> None:
+        mime = event.mimeData()
+        if mime.hasUrls() or mime.hasImage():
+            self._drop_hover = True
+            self.update()
+            event.acceptProposedAction()
+
+    def dragLeaveEvent(self, event: object) -> None:
+        self._drop_hover = False
+        self.update()
+
+    def dropEvent(self, event: QDropEvent) -> None:
+        self._drop_hover = False
+        mime = event.mimeData()
+        local = [url.toLocalFile() for url in mime.urls() if url.isLocalFile()]
+        if local:
+            self.photoDropped.emit(local[0])
+        elif mime.hasImage():
+            self.imageDropped.emit(QImage(mime.imageData()))
+        event.acceptProposedAction()
+        self.update()
