@@ -124,7 +124,7 @@ def load_photo(
 
 def _read_source(source: str | Path | bytes, limits: IntakeLimits) -> tuple[str, bytes]:
     if isinstance(source, bytes | bytearray):
-        name, data = "the image", bytes(source)
+        name, data = "The image", bytes(source)
         if len(data) > limits.max_file_bytes:
             raise _file_too_big(name, len(data), limits)
     else:

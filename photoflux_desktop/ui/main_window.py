@@ -45,6 +45,7 @@ from photoflux_desktop.ui.dialogs.export_dialog import ExportDialog
 from photoflux_desktop.ui.dialogs.model_manager import ModelManager
 from photoflux_desktop.ui.dialogs.settings_dialog import SettingsDialog
 from photoflux_desktop.ui.images import pil_to_qimage, qimage_to_pil
+from photoflux_desktop.ui.preload import EnginePreloader
 from photoflux_desktop.ui.render_controller import RenderController
 from photoflux_desktop.ui.theme import apply_theme
 from photoflux_desktop.ui.widgets.compare_view import CompareMode, CompareView
@@ -68,7 +69,9 @@ class MainWindow(QMainWindow):
         self.settings, settings_note = load_settings()
         self._apply_models_dir()
         self.library = library or Library()
-        self.controller = RenderController(renderer or LocalRenderer(), self.library)
+        renderer = renderer or LocalRenderer()
+        self.controller = RenderController(renderer, self.library)
+        self.preloader = EnginePreloader(renderer) if isinstance(renderer, LocalRenderer) else None
         self.photo: Photo | None = None
         self.result: RenderResult | None = None
         self.result_image: Image.Image | None = None
@@ -109,8 +112,9 @@ class MainWindow(QMainWindow):
         for widget, stretch in ((self.gallery, 0), (center, 1), (side, 0)):
             splitter.addWidget(widget)
             splitter.setStretchFactor(splitter.count() - 1, stretch)
-        side.setMinimumWidth(260)
-        splitter.setSizes([170, 700, 320])
+        side.setMinimumWidth(290)
+        splitter.setChildrenCollapsible(False)
+        splitter.setSizes([170, 700, 340])
         self.setCentralWidget(splitter)
 
     def _compare_toolbar(self) -> QHBoxLayout:
@@ -127,8 +131,10 @@ class MainWindow(QMainWindow):
             button.clicked.connect(lambda _=False, m=mode: self.set_compare_mode(m))
             self.mode_buttons.addButton(button)
             row.addWidget(button)
-        self.hold_button = QPushButton("Hold to compare")
-        self.hold_button.setToolTip("Press and hold (or hold Space) to see the original")
+        self.hold_button = QPushButton("Hold")
+        self.hold_button.setToolTip(
+            "Hold to compare: press and hold (or hold Space) to see the original"
+        )
         self.hold_button.pressed.connect(lambda: self.compare.set_holding(True))
         self.hold_button.released.connect(lambda: self.compare.set_holding(False))
         row.addWidget(self.hold_button)
@@ -142,6 +148,7 @@ class MainWindow(QMainWindow):
         self.progress.renderRequested.connect(self.render)
         self.progress.cancelRequested.connect(self.cancel_render)
         self.params.manageModelsRequested.connect(self.open_model_manager)
+        self.params.changed.connect(self._maybe_preload)
         c = self.controller
         c.started.connect(lambda: self.progress.set_busy(True))
         c.idle.connect(lambda: self.progress.set_busy(False))
@@ -173,6 +180,12 @@ class MainWindow(QMainWindow):
             }
         )
         self.params.set_completions(self.library.prompts() + vocabulary)
+        self._maybe_preload()
+
+    def _maybe_preload(self) -> None:
+        """Warm torch/diffusers in the background once a diffusion model is in play."""
+        if self.preloader is not None and self.params.family() != "instant":
+            self.preloader.start()
 
     # -- photos ------------------------------------------------------------------
     def choose_photo(self) -> None:
@@ -466,6 +479,8 @@ class MainWindow(QMainWindow):
         if self.controller.busy:
             self.controller.cancel()
             self.controller.wait(30000)
+        if self.preloader is not None:
+            self.preloader.wait()
         QSettings().setValue("window/geometry", self.saveGeometry())
         self._save_settings()
         super().closeEvent(event)

@@ -247,3 +247,41 @@ def test_dropping_pixels_without_a_file(window, astronaut):
     image: QImage = pil_to_qimage(astronaut)
     assert window.open_qimage(image)
     assert window.photo.size == astronaut.size
+
+
+def test_settings_dialog_saves_choices(qtbot, window, monkeypatch):
+    from PySide6.QtWidgets import QDialog
+
+    from photoflux_desktop.engine.settings import load_settings
+    from photoflux_desktop.ui.dialogs import settings_dialog
+
+    def accept_with_changes(self):
+        self.theme.setCurrentIndex(self.theme.findData("light"))
+        self.quantize.setCurrentIndex(self.quantize.findData("int8"))
+        self.cloud_url.setText("https://studio.example.com")
+        return QDialog.DialogCode.Accepted
+
+    monkeypatch.setattr(settings_dialog.SettingsDialog, "exec", accept_with_changes)
+    window.open_settings()
+    saved = load_settings()[0]
+    assert (saved.theme, saved.quantize, saved.cloud_url) == (
+        "light",
+        "int8",
+        "https://studio.example.com",
+    )
+    request_quantize = window.settings.quantize
+    assert request_quantize == "int8"
+
+
+def test_model_download_failure_shows_in_the_manager(qtbot, window):
+    window.open_model_manager()
+    manager = window._model_manager
+    manager.table.selectRow(0)
+    with qtbot.waitSignal(manager.banner.action.clicked, timeout=100, raising=False):
+        pass
+    manager.download_selected()  # HF_HUB_OFFLINE=1 in tests: refused at once
+    qtbot.waitUntil(lambda: manager.banner.isVisibleTo(manager), timeout=10000)
+    assert manager.banner.error.kind is ErrorKind.CLOUD
+    assert "Offline mode" in manager.banner.error.message
+    assert manager.download_button.isEnabled()
+    manager.close()

@@ -37,11 +37,16 @@ class PipelineCache:
             return pipe, False
 
     def _make_room(self, incoming: int) -> None:
+        evicted = False
         while self._entries and (
             len(self._entries) >= self.max_entries or self.used_bytes + incoming > self.budget_bytes
         ):
             self._entries.popitem(last=False)
-        free_memory()
+            evicted = True
+        if evicted:
+            # a full gc.collect() holds the GIL for ~250 ms with a pipeline in memory
+            # (bench/ui_stall.py): only pay it when memory was actually released
+            free_memory()
 
     @property
     def used_bytes(self) -> int:

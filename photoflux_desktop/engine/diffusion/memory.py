@@ -35,8 +35,10 @@ def is_transient(exc: BaseException) -> bool:
     return isinstance(exc, OSError) and exc.errno in _TRANSIENT_ERRNOS
 
 
-def free_memory() -> None:
-    gc.collect()
+def free_memory(collect: bool = True) -> None:
+    """Return cached accelerator memory; `collect` also runs a full GC (GIL-heavy)."""
+    if collect:
+        gc.collect()
     if torch.cuda.is_available():
         torch.cuda.empty_cache()
         torch.cuda.ipc_collect()

@@ -262,7 +262,7 @@ class DiffusionRenderer:
     def _cancelled(
         self, located: LocatedModel, plan: MemoryPlan, params: DiffusionParams, attempt: _Attempt
     ) -> RenderResult:
-        free_memory()
+        free_memory(collect=False)  # tensors die with their references; no GIL-long GC
         return RenderResult(
             status=Status.CANCELLED,
             image=None,

@@ -79,11 +79,11 @@ class ParameterPanel(QWidget):
         form.addRow("Steps", self.steps)
         form.addRow("Guidance", self.guidance)
         form.addRow("Seed", self._seed_row())
-        self.size = _compact_combo(8)
+        self.size = _compact_combo(6)
         for side in SIZES:
             self.size.addItem(f"{side} px (long side)", side)
         self.size.setCurrentIndex(SIZES.index(1024))
-        form.addRow("Output size", self.size)
+        form.addRow("Size", self.size)
         form.addRow("Likeness", self._likeness_combo())
         form.addRow("LoRA", self._lora_row())
         self.reset_button = QPushButton("Reset to style defaults")
@@ -106,7 +106,7 @@ class ParameterPanel(QWidget):
 
     def _model_row(self) -> QHBoxLayout:
         row = QHBoxLayout()
-        self.model = _compact_combo(12)
+        self.model = _compact_combo(8)
         self.model.setToolTip("Which engine renders: a diffusion model, or the instant style")
         manage = QToolButton()
         manage.setText("Models…")
@@ -118,10 +118,11 @@ class ParameterPanel(QWidget):
     def _seed_row(self) -> QHBoxLayout:
         row = QHBoxLayout()
         self.seed = QSpinBox(minimum=0, maximum=2**31 - 1)
+        self.seed.setMinimumWidth(70)
         self.seed_lock = QCheckBox("Lock")
         self.seed_lock.setToolTip("Keep this seed for the next renders")
         dice = QToolButton()
-        dice.setText("🎲")
+        dice.setText("New")
         dice.setToolTip("New random seed")
         dice.clicked.connect(self.randomise_seed)
         row.addWidget(self.seed, 1)
@@ -130,7 +131,7 @@ class ParameterPanel(QWidget):
         return row
 
     def _likeness_combo(self) -> QComboBox:
-        self.likeness = _compact_combo(10)
+        self.likeness = _compact_combo(6)
         self.likeness.addItem("None", "none")
         for label, value in (("Edges (canny)", "canny"), ("Depth", "depth"), ("Face", "face")):
             self.likeness.addItem(f"{label} — coming soon", value)
@@ -140,6 +141,7 @@ class ParameterPanel(QWidget):
     def _lora_row(self) -> QHBoxLayout:
         row = QHBoxLayout()
         self.lora = QLineEdit()
+        self.lora.setMinimumWidth(50)
         self.lora.setPlaceholderText("No LoRA")
         self.lora.setReadOnly(True)
         browse = QToolButton()
@@ -164,8 +166,9 @@ class ParameterPanel(QWidget):
         for spec in CATALOG.values():
             state = "" if spec.id in installed else " — not installed"
             self.model.addItem(f"{spec.name}{state}", spec.id)
-        index = self.model.findData(current) if current else 0
-        self.model.setCurrentIndex(max(0, index))
+        if current and self.model.findData(current) < 0:
+            self.model.addItem(f"Folder: {current}", current)  # keep a folder the user chose
+        self.model.setCurrentIndex(max(0, self.model.findData(current)) if current else 0)
         self.model.blockSignals(False)
 
     def set_model(self, model: str) -> None:

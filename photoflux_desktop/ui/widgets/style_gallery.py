@@ -23,7 +23,7 @@ class StyleGallery(QListWidget):
         self.setMovement(QListView.Movement.Static)
         self.setWordWrap(True)
         self.setUniformItemSizes(True)
-        self.setMinimumWidth(THUMB + 40)
+        self.setMinimumWidth(THUMB + 24)
         placeholder = QPixmap(THUMB, THUMB)
         placeholder.fill(QColor(128, 128, 128, 60))
         for preset in presets.values():

@@ -1,0 +1,71 @@
+from __future__ import annotations
+
+import json
+import sqlite3
+
+import pytest
+from PIL import Image
+
+from photoflux_desktop.engine.library import Library
+from photoflux_desktop.engine.request import RenderResult, Status
+from photoflux_desktop.engine.settings import Settings, load_settings, save_settings
+from photoflux_desktop.engine.verify import verify_image
+
+
+def result(seed: int = 1, style: str = "comic") -> RenderResult:
+    return RenderResult(
+        Status.COMPLETED,
+        Image.new("RGB", (300, 280), (seed * 40 % 255, 90, 30)),
+        seed,
+        "instant",
+        "instant:cartoon",
+        {"style": style, "subject": "a cat"},
+    )
+
+
+def test_library_stores_lists_newest_first_and_survives_reopening(tmp_path):
+    library = Library(tmp_path / "lib")
+    first = library.add(result(1), "one.jpg")
+    second = library.add(result(2, "pop-art"), "two.jpg")
+    again = Library(tmp_path / "lib")
+    assert [e.id for e in again.entries()] == [second.id, first.id]
+    stored = again.get(first.id)
+    assert stored.params["seed"] == 1 and stored.params["subject"] == "a cat"
+    assert stored.image_path.is_file() and stored.thumb_path.is_file()
+    assert max(Image.open(stored.thumb_path).size) <= 256
+    assert verify_image(stored.image_path).made_by_photoflux  # results carry provenance
+
+
+def test_library_uses_wal_and_delete_removes_files(tmp_path):
+    library = Library(tmp_path / "lib")
+    entry = library.add(result(), "x.png")
+    with sqlite3.connect(library.db_path) as db:
+        assert db.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+    assert library.delete(entry.id)
+    assert not entry.image_path.exists() and not entry.thumb_path.exists()
+    assert library.get(entry.id) is None and not library.delete(entry.id)
+
+
+def test_library_refuses_results_without_an_image(tmp_path):
+    cancelled = RenderResult(Status.CANCELLED, None, 1, "diffusion", "m", {})
+    with pytest.raises(ValueError, match="completed results"):
+        Library(tmp_path / "lib").add(cancelled, "x")
+
+
+def test_prompt_history_is_deduplicated_most_recent_first(tmp_path):
+    library = Library(tmp_path / "lib")
+    for text in ("a knight", "a  sailor ", "a knight", ""):
+        library.remember_prompt(text)
+    assert library.prompts() == ["a knight", "a sailor"]
+
+
+def test_settings_round_trip_and_damaged_file(tmp_path):
+    path = tmp_path / "settings.json"
+    assert load_settings(path) == (Settings(), None)
+    save_settings(Settings(theme="light", quantize="int8"), path)
+    loaded, note = load_settings(path)
+    assert loaded.theme == "light" and loaded.quantize == "int8" and note is None
+    path.write_text(json.dumps({"theme": "purple"}))
+    loaded, note = load_settings(path)
+    assert loaded == Settings() and "damaged" in note
+    assert (tmp_path / "settings.json.bad").is_file()
