@@ -90,15 +90,10 @@ def _sd_vae() -> Any:
     )
 
 
-def _sd_pipeline(tokenizer: Any) -> Any:
-    from diffusers import (
-        EulerAncestralDiscreteScheduler,
-        StableDiffusionPipeline,
-        UNet2DConditionModel,
-    )
-    from transformers import CLIPTextModel
+def _tiny_unet(**family_specific: Any) -> Any:
+    from diffusers import UNet2DConditionModel
 
-    unet = UNet2DConditionModel(
+    return UNet2DConditionModel(
         block_out_channels=(32, 64),
         layers_per_block=1,
         sample_size=32,
@@ -106,9 +101,15 @@ def _sd_pipeline(tokenizer: Any) -> Any:
         out_channels=4,
         down_block_types=("DownBlock2D", "CrossAttnDownBlock2D"),
         up_block_types=("CrossAttnUpBlock2D", "UpBlock2D"),
-        cross_attention_dim=32,
-        attention_head_dim=8,
+        **family_specific,
     )
+
+
+def _sd_pipeline(tokenizer: Any) -> Any:
+    from diffusers import EulerAncestralDiscreteScheduler, StableDiffusionPipeline
+    from transformers import CLIPTextModel
+
+    unet = _tiny_unet(cross_attention_dim=32, attention_head_dim=8)
     return StableDiffusionPipeline(
         unet=unet,
         vae=_sd_vae(),
@@ -122,21 +123,10 @@ def _sd_pipeline(tokenizer: Any) -> Any:
 
 
 def _sdxl_pipeline(tokenizer: Any) -> Any:
-    from diffusers import (
-        EulerAncestralDiscreteScheduler,
-        StableDiffusionXLPipeline,
-        UNet2DConditionModel,
-    )
+    from diffusers import EulerAncestralDiscreteScheduler, StableDiffusionXLPipeline
     from transformers import CLIPTextModel, CLIPTextModelWithProjection
 
-    unet = UNet2DConditionModel(
-        block_out_channels=(32, 64),
-        layers_per_block=1,
-        sample_size=32,
-        in_channels=4,
-        out_channels=4,
-        down_block_types=("DownBlock2D", "CrossAttnDownBlock2D"),
-        up_block_types=("CrossAttnUpBlock2D", "UpBlock2D"),
+    unet = _tiny_unet(
         attention_head_dim=(2, 4),
         use_linear_projection=True,
         addition_embed_type="text_time",
