@@ -1,7 +1,8 @@
 """`photoflux models download`: fetch a catalog model into the models folder.
 
-huggingface_hub resumes an interrupted download from the partial files it keeps in
-the target folder, so running the same command again continues where it stopped.
+Files are fetched into the target folder with huggingface_hub, which retries a broken
+transfer; files that completed are kept, so running the same command again after an
+interruption fetches only what is missing (tests/cli: a fake hub over loopback).
 """
 
 from __future__ import annotations
@@ -99,6 +100,8 @@ def _fetch(repo: str, revision: str, target: Path, patterns: list[str], tqdm_cla
             local_dir=target,
             allow_patterns=patterns,
             tqdm_class=tqdm_class,
+            # read at call time: huggingface_hub freezes HF_ENDPOINT when first imported
+            endpoint=os.environ.get("HF_ENDPOINT") or None,
         )
     except GatedRepoError as exc:
         raise cloud_error(
@@ -108,7 +111,16 @@ def _fetch(repo: str, revision: str, target: Path, patterns: list[str], tqdm_cla
     except RepositoryNotFoundError as exc:
         raise cloud_error(f"{repo} was not found on Hugging Face.") from exc
     except (LocalEntryNotFoundError, HfHubHTTPError, OSError) as exc:
-        raise cloud_error(
-            f"Could not download {repo}: {exc.__class__.__name__}.",
-            "Check your connection and run the same command again; it resumes where it stopped.",
-        ) from exc
+        raise _unreachable(repo, exc) from exc
+    # The HTTP stack under huggingface_hub raises its own transport errors (a dropped
+    # connection is not an OSError): at this network boundary any failure is "retry".
+    except Exception as exc:
+        raise _unreachable(repo, exc) from exc
+
+
+def _unreachable(repo: str, exc: Exception) -> Exception:
+    return cloud_error(
+        f"Could not download {repo}: {exc.__class__.__name__}.",
+        "Check your connection and run the same command again: files already "
+        "downloaded are kept and not fetched again.",
+    )

@@ -154,4 +154,44 @@ def test_download_reports_an_unreachable_hub_as_exit_5(capsys, monkeypatch):
     code = main(["models", "download", "sd-turbo", "--json"])
     payload = json.loads(capsys.readouterr().out)
     assert code == 5, payload
-    assert "resumes where it stopped" in payload["error"]["hint"]
+    assert "already downloaded are kept" in payload["error"]["hint"]
+
+
+def test_interrupted_download_exits_5_and_the_rerun_fetches_only_what_is_missing(tmp_path):
+    """The real console entry point over loopback HTTP, against a fake hub that drops
+    the big file's transfers; each run is a fresh process, as a user's would be."""
+    from tests.fake_hub import FakeHub
+
+    weights = os.urandom(2_000_000)
+    turbo = {
+        "model_index.json": b'{"_class_name": "StableDiffusionPipeline"}',
+        "unet/config.json": b"{}",
+        "unet/diffusion_pytorch_model.fp16.safetensors": weights,
+    }
+    taesd = {"config.json": b"{}", "diffusion_pytorch_model.safetensors": b"x" * 1000}
+    env = {k: v for k, v in os.environ.items() if k != "HF_HUB_OFFLINE"}
+
+    def download() -> tuple[int, dict]:
+        proc = subprocess.run(
+            [sys.executable, "-m", "photoflux_desktop", "models", "download", "sd-turbo", "--json"],
+            capture_output=True,
+            text=True,
+            env=env,
+            timeout=120,
+        )
+        assert "Traceback" not in proc.stderr
+        return proc.returncode, json.loads(proc.stdout)
+
+    with FakeHub({"stabilityai/sd-turbo": turbo, "madebyollin/taesd": taesd}) as hub:
+        env["HF_ENDPOINT"] = hub.url
+        hub.cut_after["unet/diffusion_pytorch_model.fp16.safetensors"] = [100_000] * 8
+        code, payload = download()
+        assert code == 5, payload
+        assert "already downloaded are kept" in payload["error"]["hint"]
+        hub.cut_after.clear()
+        code, payload = download()
+        assert code == 0, payload
+    folder = Path(payload["download"]["path"])
+    assert (folder / "unet/diffusion_pytorch_model.fp16.safetensors").read_bytes() == weights
+    gets = [r for r in hub.requests if r.startswith("GET") and r.endswith("model_index.json")]
+    assert len(gets) == 1  # completed files are not fetched again

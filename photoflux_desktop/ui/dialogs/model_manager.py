@@ -54,7 +54,7 @@ class _DownloadWorker(QObject):
                 Error(
                     ErrorKind.CLOUD,
                     f"Download failed: {exc}",
-                    "Try again; it resumes where it stopped.",
+                    "Try again; files already downloaded are kept.",
                 )
             )
 
