@@ -14,7 +14,7 @@ from photoflux_desktop.engine.intake import load_photo
 from photoflux_desktop.engine.local_renderer import LocalRenderer
 from photoflux_desktop.engine.output import OutputOptions, output_format, write_image
 from photoflux_desktop.engine.presets import get_preset
-from photoflux_desktop.engine.provenance import build_record
+from photoflux_desktop.engine.provenance import result_record
 from photoflux_desktop.engine.request import (
     CancelToken,
     Likeness,
@@ -111,7 +111,7 @@ def run_render(args: argparse.Namespace, console: Console) -> int:
     result = _render_interruptible(request, previews, cancel)
     if result.status is Status.CANCELLED:
         raise cancelled("Render cancelled; nothing was written.")
-    written = write_image(result.image, output_path, _record(result), options)
+    written = write_image(result.image, output_path, result_record(result), options)
     for note in result.notes:
         console.note(note)
     payload = {
@@ -152,15 +152,3 @@ def _render_interruptible(
     if cancel.cancelled:
         raise cancelled("Render cancelled; nothing was written.")
     return result
-
-
-def _record(result: RenderResult) -> dict[str, Any]:
-    params = result.parameters
-    return build_record(
-        style=params.get("style"),
-        backend=result.backend,
-        model=result.model,
-        seed=result.seed,
-        parameters=params,
-        ai_generated=result.ai_generated,
-    )

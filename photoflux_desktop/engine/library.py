@@ -21,7 +21,7 @@ from PIL import Image
 
 from photoflux_desktop.engine.output import OutputOptions, write_image
 from photoflux_desktop.engine.paths import data_dir
-from photoflux_desktop.engine.provenance import build_record
+from photoflux_desktop.engine.provenance import result_record
 from photoflux_desktop.engine.request import RenderResult
 
 THUMB_SIDE = 256
@@ -98,16 +98,8 @@ class Library:
             "backend": result.backend,
             "seed": result.seed,
         }
-        record = build_record(
-            style=params.get("style"),
-            backend=result.backend,
-            model=result.model,
-            seed=result.seed,
-            parameters=result.parameters,
-            ai_generated=result.ai_generated,
-        )
         image_path = self.images / f"{entry_id}.png"
-        write_image(result.image, image_path, record, OutputOptions())
+        write_image(result.image, image_path, result_record(result), OutputOptions())
         thumb = result.image.copy()
         thumb.thumbnail((THUMB_SIDE, THUMB_SIDE), Image.Resampling.LANCZOS)
         thumb_path = self.thumbs / f"{entry_id}.jpg"

@@ -10,10 +10,13 @@ import json
 import re
 import xml.etree.ElementTree as ET
 from datetime import UTC, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from xml.sax.saxutils import quoteattr
 
 from photoflux_desktop import __version__
+
+if TYPE_CHECKING:
+    from photoflux_desktop.engine.request import RenderResult
 
 APP_NAME = "PhotoFlux"
 NS_PHOTOFLUX = "https://photoflux.app/ns/1.0/"
@@ -31,6 +34,18 @@ def build_record(**fields: Any) -> dict[str, Any]:
     }
     record.update({key: value for key, value in fields.items() if value is not None})
     return record
+
+
+def result_record(result: RenderResult) -> dict[str, Any]:
+    """The provenance record for a finished render (CLI output, library, export)."""
+    return build_record(
+        style=result.parameters.get("style"),
+        backend=result.backend,
+        model=result.model,
+        seed=result.seed,
+        parameters=result.parameters,
+        ai_generated=result.ai_generated,
+    )
 
 
 def to_xmp(record: dict[str, Any]) -> bytes:

@@ -30,7 +30,7 @@ from photoflux_desktop.engine.library import Library, LibraryEntry
 from photoflux_desktop.engine.local_renderer import LocalRenderer
 from photoflux_desktop.engine.output import write_image
 from photoflux_desktop.engine.presets import bundled_presets
-from photoflux_desktop.engine.provenance import build_record
+from photoflux_desktop.engine.provenance import build_record, result_record
 from photoflux_desktop.engine.request import (
     Likeness,
     LoraSpec,
@@ -75,6 +75,8 @@ class MainWindow(QMainWindow):
         self.photo: Photo | None = None
         self.result: RenderResult | None = None
         self.result_image: Image.Image | None = None
+        self.current_entry: LibraryEntry | None = None
+        self.source_name = "photo"
         self._shown = False
         self._model_manager: ModelManager | None = None
         self._build()
@@ -359,7 +361,7 @@ class MainWindow(QMainWindow):
                 )
             )
             return None
-        stem = Path(getattr(self, "source_name", "photo")).stem
+        stem = Path(self.source_name).stem
         suggested = Path(self.settings.last_open_dir or Path.home()) / (
             f"{stem}-styled.{self.settings.export_format}"
         )
@@ -386,17 +388,9 @@ class MainWindow(QMainWindow):
         return written.path
 
     def _current_record(self) -> dict:
-        entry = getattr(self, "current_entry", None)
+        entry = self.current_entry
         if self.result is not None:
-            r = self.result
-            return build_record(
-                style=r.parameters.get("style"),
-                backend=r.backend,
-                model=r.model,
-                seed=r.seed,
-                parameters=r.parameters,
-                ai_generated=r.ai_generated,
-            )
+            return result_record(self.result)
         if entry is not None:
             return build_record(
                 style=entry.style,
@@ -431,9 +425,10 @@ class MainWindow(QMainWindow):
 
     def open_model_manager(self) -> None:
         if self._model_manager is None:
-            self._model_manager = ModelManager(self)
+            self._model_manager = ModelManager(self)  # probes the disk as it is built
             self._model_manager.modelsChanged.connect(self.params.refresh_models)
-        self._model_manager.refresh()
+        else:
+            self._model_manager.refresh()
         self._model_manager.show()
         self._model_manager.raise_()
 

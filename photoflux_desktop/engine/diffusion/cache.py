@@ -22,19 +22,20 @@ class PipelineCache:
         self.loads = 0
         self.hits = 0
 
-    def get(self, key: PipelineKey, load: Callable[[], Any]) -> tuple[Any, bool]:
-        """The pipeline for `key` and whether it came from the cache."""
+    def get(self, key: PipelineKey, load: Callable[[], Any]) -> tuple[Any, bool, int]:
+        """The pipeline for `key`, whether it came from the cache, and its weight bytes."""
         with self._lock:
             if key in self._entries:
                 self._entries.move_to_end(key)
                 self.hits += 1
-                return self._entries[key][0], True
+                pipe, size = self._entries[key]
+                return pipe, True, size
             pipe = load()
             size = weights_bytes(pipe)
             self._make_room(size)
             self._entries[key] = (pipe, size)
             self.loads += 1
-            return pipe, False
+            return pipe, False, size
 
     def _make_room(self, incoming: int) -> None:
         evicted = False

@@ -8,7 +8,7 @@ are retried a bounded number of times on the same plan.
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import torch
@@ -96,9 +96,9 @@ class DiffusionRenderer:
             )
         cancel = cancel or CancelToken()
         device = detect_device(request.device)
-        choice = choose_plan(
-            device, located.spec, disk_usage(located.path) / GB, request.memory, request.quantize
-        )
+        # catalog models carry VRAM figures; only an unknown folder needs its size read
+        weights_gb = 0.0 if located.spec else disk_usage(located.path) / GB
+        choice = choose_plan(device, located.spec, weights_gb, request.memory, request.quantize)
         log.info("render_plan", model=located.label, **choice.to_dict())
         attempt = _Attempt()
         job = _Job(request, preset, located, device, choice, on_progress, cancel)
@@ -158,7 +158,7 @@ class DiffusionRenderer:
             loras=tuple((lora.path, lora.weight) for lora in request.loras),
             compile=request.compile,
         )
-        base, cached = self.cache.get(
+        base, cached, weights = self.cache.get(
             key,
             lambda: load_pipeline(
                 located,
@@ -180,7 +180,7 @@ class DiffusionRenderer:
             return self._cancelled(located, plan, params, attempt)
         if request.compile and key not in self._warmed:
             warm_started = time.perf_counter()
-            self._warm_up(pipe, located.family, params)
+            self._warm_up(pipe, located, params)
             attempt.timings["compile_warmup"] = time.perf_counter() - warm_started
             self._warmed.add(key)
         latents = self._denoise(pipe, job, params, attempt)
@@ -210,7 +210,7 @@ class DiffusionRenderer:
             },
             timings=dict(attempt.timings),
             memory_plan=plan.value,
-            report=self._report(pipe, job.choice, attempt, cached, device),
+            report=self._report(job.choice, attempt, cached, weights, device),
             notes=params.notes,
         )
 
@@ -274,34 +274,32 @@ class DiffusionRenderer:
             memory_plan=plan.value,
         )
 
-    def _preview_decoder(self, job: Any, located: LocatedModel) -> PreviewDecoder:
+    def _preview_decoder(self, pipe: Any, located: LocatedModel) -> PreviewDecoder:
         decoder_id = located.spec.preview_decoder if located.spec else None
         folder = preview_decoder_folder(decoder_id) if decoder_id else None
-        device = str(job.vae.device)
+        device = str(pipe.vae.device)
         cache_key = (located.family, str(folder), device)
         if cache_key not in self._previews:
             self._previews[cache_key] = PreviewDecoder(
-                located.family, folder, device, job.vae.dtype
+                located.family, folder, device, pipe.vae.dtype
             )
         return self._previews[cache_key]
 
-    def _warm_up(self, job: Any, family: str, params: DiffusionParams) -> None:
-        """torch.compile compiles on first call: pay it with one throwaway step."""
+    def _warm_up(self, pipe: Any, located: LocatedModel, params: DiffusionParams) -> None:
+        """torch.compile compiles on first call: pay it with one throwaway step, called
+        with the same shapes (size, sequence length) as the real render."""
         image = Image.new("RGB", (params.width, params.height), (128, 128, 128))
-        warm = DiffusionParams(**{**params.__dict__, "steps": 1, "strength": 1.0})
         with torch.inference_mode():
-            job(**_call_kwargs(job, None, warm, image, family=family))
+            pipe(**_call_kwargs(pipe, located, replace(params, steps=1, strength=1.0), image))
 
     def _report(
-        self, job: Any, choice: PlanChoice, attempt: _Attempt, cached: bool, device: Any
+        self, choice: PlanChoice, attempt: _Attempt, cached: bool, weights: int, device: Any
     ) -> dict[str, Any]:
-        from photoflux_desktop.engine.diffusion.memory import weights_bytes
-
         report: dict[str, Any] = {
             "pipeline_cached": cached,
             "plan_reason": choice.reason,
             "failed_attempts": list(attempt.failures),
-            "weights_mb": round(weights_bytes(job) / 2**20, 1),
+            "weights_mb": round(weights / 2**20, 1),
             "device": device.name,
         }
         if device.kind == "cuda":
@@ -309,22 +307,17 @@ class DiffusionRenderer:
         return report
 
 
-def _size_multiple(job: Any, family: str) -> int:
-    scale = int(getattr(job, "vae_scale_factor", 8))
+def _size_multiple(pipe: Any, family: str) -> int:
+    scale = int(getattr(pipe, "vae_scale_factor", 8))
     if family == "flux":
         return scale * 2  # latents are packed in 2×2 patches
-    down = 2 ** (len(job.unet.config.block_out_channels) - 1)
+    down = 2 ** (len(pipe.unet.config.block_out_channels) - 1)
     return scale * down
 
 
 def _call_kwargs(
-    job: Any,
-    located: LocatedModel | None,
-    params: DiffusionParams,
-    image: Image.Image,
-    family: str | None = None,
+    pipe: Any, located: LocatedModel, params: DiffusionParams, image: Image.Image
 ) -> dict[str, Any]:
-    family = family or (located.family if located else "sd")
     kwargs: dict[str, Any] = {
         "prompt": params.prompt,
         "image": image.resize((params.width, params.height), Image.Resampling.LANCZOS),
@@ -334,9 +327,9 @@ def _call_kwargs(
         "generator": torch.Generator("cpu").manual_seed(params.seed),
         "output_type": "latent",  # decode ourselves: skipped on cancel, timed apart
     }
-    if family == "flux":
-        spec_extra = located.spec.extra if located and located.spec else {}
-        tokenizer_max = getattr(job.tokenizer_2, "model_max_length", 512)
+    if located.family == "flux":
+        spec_extra = located.spec.extra if located.spec else {}
+        tokenizer_max = getattr(pipe.tokenizer_2, "model_max_length", 512)
         kwargs.update(
             height=params.height,
             width=params.width,

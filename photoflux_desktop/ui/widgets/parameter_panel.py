@@ -26,9 +26,9 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from photoflux_desktop.engine.catalog import CATALOG
+from photoflux_desktop.engine.catalog import AUTO_PREFERENCE, CATALOG
 from photoflux_desktop.engine.errors import PhotoFluxError
-from photoflux_desktop.engine.model_store import family_of, first_installed, installed_models
+from photoflux_desktop.engine.model_store import family_of, installed_models
 from photoflux_desktop.engine.presets import Preset
 
 AUTO, INSTANT = "auto", "instant"
@@ -90,7 +90,8 @@ class ParameterPanel(QWidget):
         self.reset_button.clicked.connect(self.reset)
         form.addRow(self.reset_button)
         self.model.currentIndexChanged.connect(self._model_changed)
-        self.refresh_models()
+        self._auto_family = INSTANT  # what "Automatic" renders with; set by refresh_models
+        self._fill_models(installed=None)  # disk is probed later, by refresh_models()
         self.randomise_seed()
 
     def _prompt_field(self) -> QLineEdit:
@@ -157,14 +158,20 @@ class ParameterPanel(QWidget):
 
     # -- models ------------------------------------------------------------------
     def refresh_models(self) -> None:
-        current = self.model.currentData()
+        """Probe what is installed (models folder, HF cache): call off the start-up path."""
         installed = installed_models()
+        first = next((installed[m] for m in AUTO_PREFERENCE if m in installed), None)
+        self._auto_family = first.family if first else INSTANT
+        self._fill_models(installed)
+
+    def _fill_models(self, installed: dict | None) -> None:
+        current = self.model.currentData()
         self.model.blockSignals(True)
         self.model.clear()
         self.model.addItem("Automatic (best installed)", AUTO)
         self.model.addItem("Instant style (no model)", INSTANT)
         for spec in CATALOG.values():
-            state = "" if spec.id in installed else " — not installed"
+            state = "" if installed is None or spec.id in installed else " — not installed"
             self.model.addItem(f"{spec.name}{state}", spec.id)
         if current and self.model.findData(current) < 0:
             self.model.addItem(f"Folder: {current}", current)  # keep a folder the user chose
@@ -184,8 +191,7 @@ class ParameterPanel(QWidget):
         if choice == INSTANT:
             return INSTANT
         if choice == AUTO:
-            located = first_installed()
-            return located.family if located else INSTANT
+            return self._auto_family
         if choice in CATALOG:
             return CATALOG[choice].family
         try:
