@@ -1,19 +1,106 @@
-"""`photoflux-cloud`: the cloud service's entry point."""
+"""`photoflux-cloud`: serve the API, print fresh keys, or (later) run a render worker."""
 
 from __future__ import annotations
 
+import argparse
+import base64
+import secrets
 import sys
 from collections.abc import Sequence
 
+from pydantic import ValidationError
+
+EXIT_BAD_INPUT = 2
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="photoflux-cloud",
+        description="PhotoFlux Cloud: leads, analytics and devices for studios. Configured "
+        "with PHOTOFLUX_* environment variables or a .env file (see README).",
+    )
+    commands = parser.add_subparsers(dest="command")
+    serve = commands.add_parser("serve", help="run the API with uvicorn (default)")
+    serve.add_argument("--host", help="address to bind (default PHOTOFLUX_HOST, 127.0.0.1)")
+    serve.add_argument("--port", type=int, help="port (default PHOTOFLUX_PORT, 8000)")
+    serve.add_argument(
+        "--workers",
+        type=int,
+        default=1,
+        help="worker processes (several need PHOTOFLUX_REDIS_URL and MongoDB)",
+    )
+    commands.add_parser("keygen", help="print fresh secrets for a .env file")
+    commands.add_parser("worker", help="run a render worker (not in this build yet)")
+    return parser
+
+
+def _keygen() -> int:
+    def key() -> str:
+        return base64.urlsafe_b64encode(secrets.token_bytes(32)).decode()
+
+    sys.stdout.write(
+        f"PHOTOFLUX_SECRET_KEY={key()}\n"
+        f"PHOTOFLUX_FIELD_KEYS=k{secrets.token_hex(3)}:{key()}\n"
+        f"PHOTOFLUX_HASH_KEY={key()}\n"
+    )
+    return 0
+
+
+def _serve(args: argparse.Namespace) -> int:
+    from cloud_api.core.config import ConfigError, Settings
+
+    try:
+        settings = Settings()
+    except (ConfigError, ValidationError) as exc:
+        sys.stderr.write(f"error: {_config_message(exc)}\n")
+        return EXIT_BAD_INPUT
+    import uvicorn
+
+    from cloud_api.app import create_app
+
+    workers = max(1, args.workers)
+    if workers > 1 and (settings.embedded_storage or not settings.redis_url):
+        sys.stderr.write(
+            "error: several workers need PHOTOFLUX_MONGODB_URI and PHOTOFLUX_REDIS_URL "
+            "(each worker would otherwise keep its own data and limits)\n"
+        )
+        return EXIT_BAD_INPUT
+    uvicorn.run(
+        "cloud_api.app:create_app" if workers > 1 else create_app(settings),
+        factory=workers > 1,
+        host=args.host or settings.host,
+        port=settings.port if args.port is None else args.port,
+        workers=workers,
+        proxy_headers=True,
+        forwarded_allow_ips=settings.forwarded_allow_ips,
+        server_header=False,
+        access_log=False,  # RequestContext writes one structured line per request
+        log_level=settings.log_level.lower(),
+    )
+    return 0
+
+
+def _config_message(exc: Exception) -> str:
+    if isinstance(exc, ValidationError):
+        first = exc.errors()[0]
+        cause = first.get("ctx", {}).get("error")
+        if cause is not None:
+            return str(cause)
+        where = ".".join(str(p) for p in first.get("loc", ()))
+        return f"PHOTOFLUX_{where.upper()}: {first.get('msg')}"
+    return str(exc)
+
 
 def main(argv: Sequence[str] | None = None) -> int:
-    args = list(sys.argv[1:] if argv is None else argv)
-    command = args[0] if args else "serve"
-    if command in ("-h", "--help"):
-        sys.stdout.write("usage: photoflux-cloud serve | worker\n")
-        return 0
-    sys.stderr.write(
-        f"error: `photoflux-cloud {command}` is not part of this build yet "
-        "(the cloud service is a separate milestone).\n"
-    )
-    return 2
+    args = _parser().parse_args(argv)
+    if args.command == "keygen":
+        return _keygen()
+    if args.command == "worker":
+        sys.stderr.write(
+            "error: the render worker is not part of this build yet (cloud renders are "
+            "a separate milestone)\n"
+        )
+        return EXIT_BAD_INPUT
+    if args.command is None:
+        args = _parser().parse_args(["serve"])
+    return _serve(args)

@@ -1,0 +1,288 @@
+"""Dashboard pages under /admin. Each page checks the session and the studio it shows."""
+
+from __future__ import annotations
+
+import csv
+import io
+from datetime import timedelta
+from pathlib import Path
+from typing import Annotated, Any
+
+import anyio.to_thread
+import structlog
+from fastapi import APIRouter, FastAPI, Form, Query, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from fastapi.staticfiles import StaticFiles
+from fastapi.templating import Jinja2Templates
+
+from cloud_api.admin import charts, session
+from cloud_api.api.context import AppContext
+from cloud_api.api.deps import Ctx, client_address, studio_scope
+from cloud_api.api.principal import Principal
+from cloud_api.core import passwords, tokens
+from cloud_api.core.errors import ApiError
+from cloud_api.core.ratelimit import RateLimited
+from cloud_api.store import accounts, devices, events, leads
+from cloud_api.store.clock import utcnow
+from cloud_api.store.indexes import index_usage
+
+HERE = Path(__file__).parent
+templates = Jinja2Templates(directory=HERE / "templates")  # autoescape on for .html
+router = APIRouter(prefix="/admin", tags=["admin dashboard"])
+log = structlog.get_logger("cloud_api.admin")
+CHART_DAYS = 30
+HTML = {"content": {"text/html": {}}, "description": "an HTML page"}
+REDIRECT = {303: {"description": "to the login page or back to the page"}}
+Studio = Annotated[str | None, Query(max_length=64)]
+
+
+def mount_static(app: FastAPI) -> None:
+    app.mount("/admin/static", StaticFiles(directory=HERE / "static"), name="admin-static")
+
+
+def _to_login() -> RedirectResponse:
+    return RedirectResponse("/admin/login", status_code=303)
+
+
+async def _page(
+    request: Request, ctx: AppContext, template: str, principal: Principal, **values: Any
+) -> HTMLResponse:
+    studios = (
+        await ctx.storage.run(accounts.list_studios)
+        if principal.role == accounts.ROLE_ADMIN
+        else []
+    )
+    return templates.TemplateResponse(
+        request,
+        template,
+        {"me": principal, "studios": studios, "csrf": session.csrf_token(ctx, request), **values},
+    )
+
+
+def _scope(principal: Principal, studio: str | None) -> str | None:
+    try:
+        return studio_scope(principal, studio or None)
+    except ApiError:
+        return principal.studio_id
+
+
+@router.get("/login", response_class=HTMLResponse, responses={200: HTML})
+async def login_form(request: Request) -> HTMLResponse:
+    return templates.TemplateResponse(request, "login.html", {"error": None})
+
+
+@router.post("/login", response_class=HTMLResponse, responses={200: HTML, 303: REDIRECT[303]})
+async def login(
+    request: Request,
+    ctx: Ctx,
+    email: Annotated[str, Form(max_length=254)],
+    password: Annotated[str, Form(max_length=1024)],
+) -> Response:
+    def refuse(message: str, status: int) -> HTMLResponse:
+        return templates.TemplateResponse(
+            request, "login.html", {"error": message}, status_code=status
+        )
+
+    if not session.same_origin(request):
+        return refuse("This form must be sent from this site.", 403)
+    try:
+        await ctx.limiter.check(ctx.limiter.anonymous, "anon", client_address(request))
+    except RateLimited as exc:
+        return refuse(f"Too many attempts. Try again in {exc.retry_after} s.", 429)
+    user = await ctx.storage.run(accounts.find_user_by_email, email)
+    stored = None if user is None or user["disabled"] else user["password_hash"]
+    if not await anyio.to_thread.run_sync(passwords.verify_password, password, stored):
+        ctx.metrics.logins.labels(outcome="refused").inc()
+        return refuse("E-mail or password is wrong.", 401)
+    assert user is not None
+    ctx.metrics.logins.labels(outcome="ok").inc()
+    token, lifetime = tokens.issue_access_token(
+        ctx.settings, user["_id"], user["role"], user["studio_id"]
+    )
+    response = RedirectResponse("/admin", status_code=303)
+    session.set_session(response, request, token, lifetime)
+    log.info("admin_login", user_id=user["_id"])
+    return response
+
+
+@router.post("/logout", responses=REDIRECT)
+async def logout() -> Response:
+    response = _to_login()
+    session.clear_session(response)
+    return response
+
+
+@router.get("", response_class=HTMLResponse, responses={200: HTML} | REDIRECT)
+async def overview(request: Request, ctx: Ctx, studio: Studio = None) -> Response:
+    principal = await session.current_admin(request, ctx)
+    if principal is None:
+        return _to_login()
+    scope = _scope(principal, studio)
+    since = utcnow() - timedelta(days=CHART_DAYS - 1)
+    since = since.replace(hour=0, minute=0, second=0, microsecond=0)
+    today = utcnow().date()
+    lead_days = await ctx.storage.run(leads.count_per_day, scope, since)
+    styles = await ctx.storage.run(events.renders_per_style, scope, since)
+    steps = await ctx.storage.run(events.funnel, scope, since)
+    active = await ctx.storage.run(events.active_devices_per_day, scope, since)
+    labels = {
+        "photo_loaded": "Photo loaded",
+        "render_finished": "Rendered",
+        "result_exported": "Exported",
+        "result_emailed": "E-mailed",
+    }
+    return await _page(
+        request,
+        ctx,
+        "overview.html",
+        principal,
+        scope=scope,
+        totals={
+            "leads": sum(lead_days.values()),
+            "renders": sum(styles.values()),
+            "devices_today": active.get(str(today), 0),
+        },
+        leads_chart=charts.column_chart(
+            charts.day_series(lead_days, CHART_DAYS, today), "Leads per day"
+        ),
+        styles_chart=charts.bar_list(
+            [charts.Bar(k, v) for k, v in styles.items()], "Renders per style"
+        ),
+        funnel_chart=charts.bar_list(
+            [charts.Bar(labels[k], v) for k, v in steps.items()], "Funnel (sessions)"
+        ),
+        devices_chart=charts.column_chart(
+            charts.day_series(active, CHART_DAYS, today), "Active devices per day"
+        ),
+    )
+
+
+@router.get("/leads", response_class=HTMLResponse, responses={200: HTML} | REDIRECT)
+async def lead_list(request: Request, ctx: Ctx, studio: Studio = None) -> Response:
+    principal = await session.current_admin(request, ctx)
+    if principal is None:
+        return _to_login()
+    scope = _scope(principal, studio)
+    docs = await ctx.storage.run(leads.page, scope, 200)
+    rows = [leads.reveal(ctx.cipher, doc) for doc in docs]
+    return await _page(request, ctx, "leads.html", principal, scope=scope, rows=rows)
+
+
+CSV_FIELDS = ("id", "email", "name", "source", "consent_text_version", "consented_at", "created_at")
+
+
+def _cell(value: object) -> str:
+    text = "" if value is None else str(value)
+    # a cell starting like a formula would run in a spreadsheet (CSV injection)
+    return "'" + text if text[:1] in {"=", "+", "-", "@", "\t", "\r"} else text
+
+
+@router.get("/leads.csv", responses={200: {"content": {"text/csv": {}}}} | REDIRECT)
+async def lead_csv(request: Request, ctx: Ctx, studio: Studio = None) -> Response:
+    principal = await session.current_admin(request, ctx)
+    if principal is None:
+        return _to_login()
+    scope = _scope(principal, studio)
+    docs = await ctx.storage.run(leads.page, scope, 100_000)
+    buffer = io.StringIO()
+    writer = csv.writer(buffer)
+    writer.writerow(CSV_FIELDS)
+    for doc in docs:
+        lead = leads.reveal(ctx.cipher, doc)
+        writer.writerow([_cell(lead[f]) for f in CSV_FIELDS])
+    log.info("leads_csv_exported", rows=len(docs), by=principal.audit_name)
+    return Response(
+        buffer.getvalue(),
+        media_type="text/csv; charset=utf-8",
+        headers={"Content-Disposition": 'attachment; filename="photoflux-leads.csv"'},
+    )
+
+
+@router.get("/devices", response_class=HTMLResponse, responses={200: HTML} | REDIRECT)
+async def device_page(request: Request, ctx: Ctx, studio: Studio = None) -> Response:
+    principal = await session.current_admin(request, ctx)
+    if principal is None:
+        return _to_login()
+    return await _device_view(request, ctx, principal, _scope(principal, studio), None)
+
+
+async def _device_view(
+    request: Request,
+    ctx: AppContext,
+    principal: Principal,
+    scope: str | None,
+    issued: str | None,
+    status_code: int = 200,
+) -> HTMLResponse:
+    rows = [] if scope is None else await ctx.storage.run(devices.list_devices, scope)
+    page = await _page(
+        request, ctx, "devices.html", principal, scope=scope, rows=rows, issued=issued
+    )
+    page.status_code = status_code
+    return page
+
+
+async def _form_principal(request: Request, ctx: AppContext, csrf: str) -> Principal | None:
+    principal = await session.current_admin(request, ctx)
+    if principal is None or not session.same_origin(request):
+        return None
+    if not session.csrf_ok(ctx, request, csrf) or not principal.may("devices:manage"):
+        return None
+    return principal
+
+
+@router.post("/devices", response_class=HTMLResponse, responses={200: HTML} | REDIRECT)
+async def issue_device(
+    request: Request,
+    ctx: Ctx,
+    name: Annotated[str, Form(min_length=1, max_length=120)],
+    studio: Annotated[str, Form(min_length=1, max_length=64)],
+    csrf: Annotated[str, Form(max_length=128)],
+) -> Response:
+    principal = await _form_principal(request, ctx, csrf)
+    if principal is None:
+        return _to_login()
+    scope = _scope(principal, studio)
+    if scope is None or await ctx.storage.run(accounts.get_studio, scope) is None:
+        return _to_login()
+    token = tokens.new_opaque_token(tokens.DEVICE_PREFIX)
+    await ctx.storage.run(
+        devices.create_device, scope, name, tokens.digest(token), principal.audit_name
+    )
+    ctx.metrics.devices.labels(action="issued").inc()
+    return await _device_view(request, ctx, principal, scope, token, status_code=200)
+
+
+@router.post("/devices/{device_id}/revoke", responses=REDIRECT)
+async def revoke_device(
+    request: Request,
+    ctx: Ctx,
+    device_id: str,
+    studio: Annotated[str, Form(min_length=1, max_length=64)],
+    csrf: Annotated[str, Form(max_length=128)],
+) -> Response:
+    principal = await _form_principal(request, ctx, csrf)
+    if principal is None:
+        return _to_login()
+    scope = _scope(principal, studio)
+    if scope is not None and await ctx.storage.run(devices.revoke, scope, device_id):
+        ctx.metrics.devices.labels(action="revoked").inc()
+        log.info("device_revoked", device_id=device_id, by=principal.audit_name)
+    return RedirectResponse(f"/admin/devices?studio={scope or ''}", status_code=303)
+
+
+@router.get("/indexes", response_class=HTMLResponse, responses={200: HTML} | REDIRECT)
+async def index_page(request: Request, ctx: Ctx) -> Response:
+    principal = await session.current_admin(request, ctx)
+    if principal is None or not principal.may("ops:read"):
+        return _to_login()
+    rows = await ctx.storage.run(index_usage)
+    return await _page(
+        request,
+        ctx,
+        "indexes.html",
+        principal,
+        rows=rows,
+        scope=None,
+        tracked=not ctx.storage.embedded,
+    )

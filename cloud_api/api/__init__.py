@@ -1,0 +1,1 @@
+"""The HTTP API under /api: dependencies, schemas and one router per resource."""

@@ -1,0 +1,61 @@
+"""A route class that refuses MongoDB operator injection before any handler runs.
+
+Every JSON body is checked for object keys that start with `$` or contain `.`: such
+keys can turn stored data into query operators or dotted paths. The schemas would
+refuse most of them anyway; this guard makes it true for every route, including ones
+added later with a loosely typed field."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Coroutine
+from typing import Any
+
+from fastapi import Request, Response
+from fastapi.routing import APIRoute
+
+from cloud_api.core.errors import ApiError
+
+MAX_DEPTH = 32
+
+
+def find_operator_key(value: Any, depth: int = 0) -> str | None:
+    if depth > MAX_DEPTH:
+        return "(nesting deeper than 32 levels)"
+    if isinstance(value, dict):
+        for key, item in value.items():
+            if key.startswith("$") or "." in key or "\x00" in key:
+                return key
+            found = find_operator_key(item, depth + 1)
+            if found is not None:
+                return found
+    elif isinstance(value, list):
+        for item in value:
+            found = find_operator_key(item, depth + 1)
+            if found is not None:
+                return found
+    return None
+
+
+class GuardedRoute(APIRoute):
+    def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
+        handler = super().get_route_handler()
+
+        async def guarded(request: Request) -> Response:
+            if request.method in {"POST", "PUT", "PATCH"}:
+                body = await request.body()
+                if body and "json" in request.headers.get("content-type", ""):
+                    try:
+                        data = json.loads(body)
+                    except ValueError:
+                        data = None  # FastAPI answers malformed JSON with its own 422
+                    bad = find_operator_key(data)
+                    if bad is not None:
+                        raise ApiError(
+                            400,
+                            f"field name {bad[:40]!r} is not allowed: names may not start "
+                            "with '$' or contain '.'",
+                        )
+            return await handler(request)
+
+        return guarded

@@ -1,0 +1,42 @@
+"""Analytics events from desktop installs, in batches, idempotent by event id."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter
+
+from cloud_api.api.deps import Ctx, EventWriter
+from cloud_api.api.guarded_route import GuardedRoute
+from cloud_api.api.schemas import EventBatch, EventBatchResult
+from cloud_api.core.errors import ERROR_RESPONSES, ApiError
+from cloud_api.store import events
+
+router = APIRouter(
+    prefix="/api/events", tags=["events"], route_class=GuardedRoute, responses=ERROR_RESPONSES
+)
+
+
+@router.post("", response_model=EventBatchResult)
+async def post_events(body: EventBatch, ctx: Ctx, device: EventWriter) -> EventBatchResult:
+    """Stores up to 500 events. Events already stored (same id) are counted as
+    duplicates, not errors, so an outbox can resend a batch after a lost response."""
+    if device.studio_id is None:
+        raise ApiError(403, "only a token that belongs to a studio may send events")
+    unique = {str(e.id): e for e in body.events}  # a batch may repeat an id itself
+    rows = [
+        {
+            "id": event_id,
+            "name": e.name,
+            "ts": e.ts,
+            "session": e.session,
+            "properties": e.properties,
+        }
+        for event_id, e in unique.items()
+    ]
+    accepted, duplicates = await ctx.storage.run(
+        events.insert_batch, device.studio_id, device.id, rows
+    )
+    duplicates += len(body.events) - len(unique)
+    ctx.metrics.events.labels(outcome="accepted").inc(accepted)
+    if duplicates:
+        ctx.metrics.events.labels(outcome="duplicate").inc(duplicates)
+    return EventBatchResult(accepted=accepted, duplicates=duplicates)

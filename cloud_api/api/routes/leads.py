@@ -1,0 +1,132 @@
+"""Leads: devices record them (consent required); admins list, export and erase them."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Annotated
+
+import structlog
+from fastapi import APIRouter, Query, Response
+
+from cloud_api.api.deps import Ctx, LeadEraser, LeadReader, LeadWriter, studio_scope
+from cloud_api.api.guarded_route import GuardedRoute
+from cloud_api.api.principal import Principal
+from cloud_api.api.schemas import LeadExport, LeadIn, LeadOut, LeadPage, LeadReceipt
+from cloud_api.core.errors import ERROR_RESPONSES, ApiError, documented
+from cloud_api.core.fieldcrypt import normalise_email
+from cloud_api.store import leads
+from cloud_api.store.clock import as_aware
+
+router = APIRouter(
+    prefix="/api/leads", tags=["leads"], route_class=GuardedRoute, responses=ERROR_RESPONSES
+)
+log = structlog.get_logger("cloud_api.leads")
+
+
+@router.post(
+    "",
+    response_model=LeadReceipt,
+    status_code=201,
+    responses={200: {"model": LeadReceipt, "description": "already known"}} | documented(409),
+)
+async def record_lead(
+    body: LeadIn, response: Response, ctx: Ctx, device: LeadWriter
+) -> LeadReceipt:
+    """Records a lead. Sending the same `id` again is safe and answers 200 with the same
+    lead; the same e-mail address under a new `id` updates that studio's one lead."""
+    require_studio(device)
+    try:
+        write = await ctx.storage.run(
+            leads.record_lead,
+            ctx.cipher,
+            device.studio_id,
+            device.id if device.kind == "device" else None,
+            leads.LeadInput(
+                client_id=str(body.id),
+                email=str(body.email),
+                name=body.name or None,
+                source=body.source,
+                consent_text_version=body.consent_text_version,
+                consented_at=body.consented_at,
+            ),
+        )
+    except leads.ClientIdReused as exc:
+        raise ApiError(
+            409,
+            "this lead id was already used for another address; "
+            "generate a new id for every new lead",
+        ) from exc
+    ctx.metrics.leads.labels(status=write.status).inc()
+    log.info("lead", lead_id=write.lead_id, status=write.status, studio_id=device.studio_id)
+    if write.status != "created":
+        response.status_code = 200
+    return LeadReceipt(id=write.lead_id, status=write.status)  # type: ignore[arg-type]
+
+
+def require_studio(principal: Principal) -> None:
+    if principal.studio_id is None:
+        raise ApiError(403, "only a token that belongs to a studio may record leads")
+
+
+def _cursor(value: str | None) -> datetime | None:
+    if value is None:
+        return None
+    try:
+        return datetime.fromtimestamp(int(value) / 1000, UTC)
+    except (ValueError, OverflowError, OSError) as exc:
+        raise ApiError(
+            400, "cursor is not one this API handed out; start from the first page"
+        ) from exc
+
+
+@router.get("", response_model=LeadPage)
+async def list_leads(
+    ctx: Ctx,
+    principal: LeadReader,
+    studio_id: Annotated[str | None, Query(max_length=64)] = None,
+    email: Annotated[str | None, Query(max_length=254, description="find one person")] = None,
+    limit: Annotated[int, Query(ge=1, le=500)] = 50,
+    cursor: Annotated[str | None, Query(max_length=20, pattern=r"^\d+$")] = None,
+) -> LeadPage:
+    """Consenting leads, newest first, e-mail and name decrypted. Page with `next_cursor`."""
+    scope = studio_scope(principal, studio_id)
+    email_hash = None if email is None else ctx.cipher.lookup_hash(normalise_email(email))
+    docs = await ctx.storage.run(leads.page, scope, limit, _cursor(cursor), email_hash)
+    items = [LeadOut(**leads.reveal(ctx.cipher, doc)) for doc in docs]
+    next_cursor = None
+    if len(docs) == limit:
+        next_cursor = str(int(as_aware(docs[-1]["created_at"]).timestamp() * 1000))
+    return LeadPage(items=items, next_cursor=next_cursor)
+
+
+async def _lead_for(ctx: Ctx, principal: Principal, lead_id: str) -> dict:
+    studio = None if principal.role == "admin" else principal.studio_id
+    doc = await ctx.storage.run(leads.get, lead_id, studio)
+    if doc is None:
+        raise ApiError(404, "no such lead (it may have been erased)")
+    return doc
+
+
+@router.get("/{lead_id}/export", response_model=LeadExport, responses=documented(404))
+async def export_lead(lead_id: str, ctx: Ctx, principal: LeadReader) -> LeadExport:
+    """Everything stored about one person (GDPR art. 15/20), decrypted."""
+    doc = await _lead_for(ctx, principal, lead_id)
+    ctx.metrics.erasures.labels(action="export").inc()
+    log.info("lead_exported", lead_id=lead_id, by=principal.audit_name)
+    return LeadExport(
+        lead=LeadOut(**leads.reveal(ctx.cipher, doc)),
+        client_ids=await ctx.storage.run(leads.receipts, lead_id),
+        exported_at=datetime.now(UTC),
+        note="Analytics events hold no personal data and are not linked to a person.",
+    )
+
+
+@router.delete("/{lead_id}", status_code=204, response_class=Response, responses=documented(404))
+async def erase_lead(lead_id: str, ctx: Ctx, principal: LeadEraser) -> Response:
+    """Erases one person's data (GDPR art. 17). An audit entry without personal data
+    records that it happened and who asked."""
+    doc = await _lead_for(ctx, principal, lead_id)
+    await ctx.storage.run(leads.erase, doc, principal.audit_name)
+    ctx.metrics.erasures.labels(action="erase").inc()
+    log.info("lead_erased", lead_id=lead_id, by=principal.audit_name)
+    return Response(status_code=204)

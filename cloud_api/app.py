@@ -1,0 +1,111 @@
+"""The FastAPI application: middleware, routers, start-up checks and bootstrap."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+import anyio.to_thread
+import structlog
+from fastapi import FastAPI
+from fastapi.middleware.cors import CORSMiddleware
+from prometheus_fastapi_instrumentator import Instrumentator
+
+from cloud_api.admin import routes as admin_routes
+from cloud_api.api.context import AppContext, build_context
+from cloud_api.api.routes import auth, events, leads, ops, studios
+from cloud_api.core import passwords
+from cloud_api.core.config import Settings
+from cloud_api.core.errors import install_error_handlers
+from cloud_api.core.middleware import BodyLimit, RequestContext, SecurityHeaders
+from cloud_api.core.observability import configure_logging, init_sentry
+from cloud_api.store import accounts
+from cloud_api.store.indexes import ensure_indexes
+
+log = structlog.get_logger("cloud_api.app")
+VERSION = "0.1.0"
+
+
+def create_app(settings: Settings | None = None) -> FastAPI:
+    settings = settings or Settings()
+    configure_logging(settings.log_level)
+    if settings.sentry_dsn is not None:
+        init_sentry(settings.sentry_dsn.get_secret_value(), settings.env)
+    ctx = build_context(settings)
+
+    app = FastAPI(
+        title="PhotoFlux Cloud",
+        version=VERSION,
+        description="Leads, analytics and device management for PhotoFlux studios.",
+        lifespan=_lifespan,
+        docs_url=None,  # Swagger UI loads from a CDN; /openapi.json is the contract
+        redoc_url=None,
+    )
+    app.state.ctx = ctx
+    install_error_handlers(app)
+    for module in (auth, studios, leads, events, ops, admin_routes):
+        app.include_router(module.router)
+    admin_routes.mount_static(app)
+
+    Instrumentator(
+        registry=ctx.registry,
+        excluded_handlers=["/metrics"],
+        should_group_untemplated=True,
+    ).instrument(app, metric_namespace="photoflux")
+    app.add_middleware(
+        CORSMiddleware,
+        allow_origins=settings.cors_origins,
+        allow_methods=["GET", "POST", "DELETE"],
+        allow_headers=["Authorization", "Content-Type", "X-Request-ID", "Idempotency-Key"],
+        expose_headers=["X-Request-ID", "Retry-After"],
+        max_age=600,
+    )
+    app.add_middleware(BodyLimit, limit=settings.max_body_bytes)
+    app.add_middleware(SecurityHeaders, hsts_always=settings.hsts)
+    app.add_middleware(RequestContext)
+    return app
+
+
+@asynccontextmanager
+async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
+    ctx: AppContext = app.state.ctx
+    await ctx.storage.run(ensure_indexes)
+    _announce(ctx)
+    await _bootstrap_admin(ctx)
+    await anyio.to_thread.run_sync(passwords.warm_up)
+    yield
+    ctx.storage.close()
+
+
+def _announce(ctx: AppContext) -> None:
+    if ctx.storage.embedded:
+        log.warning(
+            "storage_not_durable",
+            message="PHOTOFLUX_MONGODB_URI is not set: using the embedded in-memory store. "
+            "Everything is lost when the process stops. Set PHOTOFLUX_MONGODB_URI for real use.",
+        )
+    if ctx.settings.generated_secrets:
+        log.warning(
+            "development_secrets",
+            message="generated throw-away secrets; tokens and encrypted fields die with "
+            "this process",
+            generated=ctx.settings.generated_secrets,
+        )
+
+
+async def _bootstrap_admin(ctx: AppContext) -> None:
+    email, secret = ctx.settings.first_admin_email, ctx.settings.first_admin_password
+    if not email:
+        if not await ctx.storage.run(accounts.any_admin):
+            log.warning(
+                "no_admin",
+                message="set PHOTOFLUX_FIRST_ADMIN_EMAIL and "
+                "PHOTOFLUX_FIRST_ADMIN_PASSWORD to create the first admin",
+            )
+        return
+    if await ctx.storage.run(accounts.find_user_by_email, email) is not None:
+        return  # never overwrite an existing account's password from the environment
+    password = "" if secret is None else secret.get_secret_value()  # length checked by Settings
+    hashed = await anyio.to_thread.run_sync(passwords.hash_password, password)
+    user = await ctx.storage.run(accounts.create_user, email, hashed, accounts.ROLE_ADMIN, None)
+    log.info("first_admin_created", user_id=user["_id"])

@@ -1,0 +1,1 @@
+"""Configuration, security primitives, storage access and observability."""

@@ -1,0 +1,164 @@
+"""Service configuration from `PHOTOFLUX_*` environment variables and an optional `.env` file.
+
+Outside development the service refuses to start with a missing or default secret, so a
+deployment can never run on keys that someone could read in this repository.
+"""
+
+from __future__ import annotations
+
+import base64
+import secrets
+from functools import cached_property
+from typing import Annotated, Literal
+
+from pydantic import Field, SecretStr, field_validator, model_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+MIN_SECRET_BYTES = 32
+MIN_PASSWORD_LENGTH = 12
+# Values anyone can read here: refused outside development even if set explicitly.
+KNOWN_DEFAULTS = frozenset({"", "changeme", "change-me", "secret", "development", "dev"})
+
+
+class ConfigError(ValueError):
+    """The configuration cannot be used; the message says which variable to set."""
+
+
+def _generated_key() -> str:
+    return base64.urlsafe_b64encode(secrets.token_bytes(MIN_SECRET_BYTES)).decode()
+
+
+def decode_key(value: str, name: str) -> bytes:
+    """A 32-byte key written as URL-safe base64 (what `photoflux-cloud keygen` prints)."""
+    try:
+        raw = base64.urlsafe_b64decode(value + "=" * (-len(value) % 4))
+    except (ValueError, TypeError) as exc:
+        raise ConfigError(f"{name} must be URL-safe base64 (run `photoflux-cloud keygen`)") from exc
+    if len(raw) != MIN_SECRET_BYTES:
+        raise ConfigError(f"{name} must decode to 32 bytes (run `photoflux-cloud keygen`)")
+    return raw
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(
+        env_prefix="PHOTOFLUX_", env_file=".env", env_file_encoding="utf-8", extra="ignore"
+    )
+
+    env: Literal["development", "test", "staging", "production"] = "production"
+    host: str = "127.0.0.1"
+    port: int = Field(8000, ge=0, le=65535)
+
+    # Signing key for access tokens; HS256 unless a deployment picks HS384/HS512.
+    secret_key: SecretStr = SecretStr("")
+    jwt_algorithm: Literal["HS256", "HS384", "HS512"] = "HS256"
+    jwt_issuer: str = "photoflux-cloud"
+    jwt_audience: str = "photoflux-api"
+    access_token_minutes: int = Field(60, ge=1, le=24 * 60)
+    refresh_token_days: int = Field(30, ge=1, le=365)
+
+    # Field encryption: "kid:base64key" pairs; the first is used to encrypt, all decrypt,
+    # so a key can be rotated in without losing what the old one wrote.
+    field_keys: Annotated[list[str], NoDecode] = Field(default_factory=list)
+    hash_key: SecretStr = SecretStr("")
+
+    mongodb_uri: SecretStr | None = None
+    mongodb_db: str = "photoflux"
+    redis_url: str | None = None  # rate-limit storage shared by several workers
+
+    first_admin_email: str | None = None
+    first_admin_password: SecretStr | None = None
+
+    cors_origins: Annotated[list[str], NoDecode] = Field(default_factory=list)
+    rate_limit_anonymous: str = "20/minute"  # per client address: login, refresh
+    rate_limit_token: str = "1200/minute"  # per token: everything authenticated
+    max_body_bytes: int = Field(1024 * 1024, ge=1024)
+    forwarded_allow_ips: str = "127.0.0.1"  # proxies whose X-Forwarded-* we believe
+    hsts: bool = False  # send HSTS on plain-HTTP responses too (TLS ended elsewhere)
+    metrics_token: SecretStr | None = None
+    sentry_dsn: SecretStr | None = None
+    log_level: str = "INFO"
+
+    @field_validator("field_keys", "cors_origins", mode="before")
+    @classmethod
+    def _comma_list(cls, value: object) -> object:
+        if isinstance(value, str):
+            return [part.strip() for part in value.split(",") if part.strip()]
+        return value
+
+    @model_validator(mode="after")
+    def _secrets_fit_environment(self) -> Settings:
+        if self.env == "development":
+            self._fill_development_secrets()
+        missing = [name for name in self._secret_names() if self._is_default(name)]
+        if missing:
+            names = ", ".join(f"PHOTOFLUX_{n.upper()}" for n in missing)
+            raise ConfigError(
+                f"{names} must be set to a strong secret when PHOTOFLUX_ENV={self.env} "
+                "(generate one with `photoflux-cloud keygen`; PHOTOFLUX_ENV=development "
+                "generates throw-away secrets for a local trial)"
+            )
+        self.field_key_ring  # noqa: B018 - validates the key format at start-up
+        decode_key(self.hash_key.get_secret_value(), "PHOTOFLUX_HASH_KEY")
+        self._check_first_admin()
+        return self
+
+    def _check_first_admin(self) -> None:
+        if not self.first_admin_email:
+            return
+        password = self.first_admin_password
+        if password is None or len(password.get_secret_value()) < MIN_PASSWORD_LENGTH:
+            raise ConfigError(
+                "PHOTOFLUX_FIRST_ADMIN_PASSWORD must be set, at least "
+                f"{MIN_PASSWORD_LENGTH} characters, when PHOTOFLUX_FIRST_ADMIN_EMAIL is"
+            )
+
+    def _fill_development_secrets(self) -> None:
+        # Generated keys die with the process; with a real database that would leave
+        # encrypted leads nobody can read, so a real database needs real keys.
+        if self.mongodb_uri is not None and (not self.field_keys or self._is_default("hash_key")):
+            raise ConfigError(
+                "PHOTOFLUX_FIELD_KEYS and PHOTOFLUX_HASH_KEY must be set when "
+                "PHOTOFLUX_MONGODB_URI is: data encrypted with generated keys would be "
+                "unreadable after a restart (run `photoflux-cloud keygen`)"
+            )
+        self.generated_secrets = []
+        if self._is_default("secret_key"):
+            self.secret_key = SecretStr(_generated_key())
+            self.generated_secrets.append("secret_key")
+        if not self.field_keys:
+            self.field_keys = [f"dev:{_generated_key()}"]
+            self.generated_secrets.append("field_keys")
+        if self._is_default("hash_key"):
+            self.hash_key = SecretStr(_generated_key())
+            self.generated_secrets.append("hash_key")
+
+    @staticmethod
+    def _secret_names() -> tuple[str, ...]:
+        return ("secret_key", "field_keys", "hash_key")
+
+    def _is_default(self, name: str) -> bool:
+        value = getattr(self, name)
+        if isinstance(value, list):
+            return not value
+        text = value.get_secret_value() if isinstance(value, SecretStr) else str(value)
+        return text.strip().lower() in KNOWN_DEFAULTS or len(text) < MIN_SECRET_BYTES
+
+    @cached_property
+    def field_key_ring(self) -> dict[str, bytes]:
+        ring: dict[str, bytes] = {}
+        for entry in self.field_keys:
+            kid, sep, encoded = entry.partition(":")
+            if not sep or not kid:
+                raise ConfigError("PHOTOFLUX_FIELD_KEYS entries look like `kid:base64key`")
+            ring[kid] = decode_key(encoded, f"PHOTOFLUX_FIELD_KEYS[{kid}]")
+        return ring
+
+    @property
+    def active_field_key_id(self) -> str:
+        return self.field_keys[0].partition(":")[0]
+
+    @property
+    def embedded_storage(self) -> bool:
+        return self.mongodb_uri is None
+
+    generated_secrets: list[str] = Field(default_factory=list, exclude=True)

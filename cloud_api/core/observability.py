@@ -1,0 +1,111 @@
+"""Structured JSON logs, Prometheus metrics (HTTP plus business counters) and Sentry."""
+
+from __future__ import annotations
+
+import logging
+import re
+import sys
+from typing import Any
+
+import structlog
+from prometheus_client import CollectorRegistry, Counter
+
+EMAIL_PATTERN = re.compile(r"[^@\s\"'<>]+@[^@\s\"'<>]+\.[A-Za-z]{2,}")
+SENSITIVE_KEYS = {
+    "authorization",
+    "cookie",
+    "set-cookie",
+    "password",
+    "email",
+    "name",
+    "refresh_token",
+    "access_token",
+    "device_token",
+    "x-api-key",
+}
+
+
+def configure_logging(level: str) -> None:
+    numeric = getattr(logging, level.upper(), logging.INFO)
+    structlog.configure(
+        processors=[
+            structlog.contextvars.merge_contextvars,
+            structlog.processors.add_log_level,
+            structlog.processors.TimeStamper(fmt="iso", utc=True),
+            structlog.processors.ExceptionRenderer(
+                structlog.tracebacks.ExceptionDictTransformer(show_locals=False, max_frames=20)
+            ),
+            structlog.processors.JSONRenderer(),
+        ],
+        wrapper_class=structlog.make_filtering_bound_logger(numeric),
+        logger_factory=structlog.PrintLoggerFactory(sys.stderr),
+        cache_logger_on_first_use=True,
+    )
+
+
+class BusinessMetrics:
+    """Counters a studio cares about, next to the HTTP metrics, in the app's own registry."""
+
+    def __init__(self, registry: CollectorRegistry) -> None:
+        self.leads = Counter(
+            "photoflux_leads_total", "Leads received", ["status"], registry=registry
+        )
+        self.events = Counter(
+            "photoflux_events_total", "Analytics events received", ["outcome"], registry=registry
+        )
+        self.logins = Counter(
+            "photoflux_logins_total", "Login attempts", ["outcome"], registry=registry
+        )
+        self.refreshes = Counter(
+            "photoflux_token_refreshes_total", "Refresh attempts", ["outcome"], registry=registry
+        )
+        self.rate_limited = Counter(
+            "photoflux_rate_limited_total",
+            "Requests refused by a rate limit",
+            ["scope"],
+            registry=registry,
+        )
+        self.devices = Counter(
+            "photoflux_device_tokens_total", "Device token changes", ["action"], registry=registry
+        )
+        self.erasures = Counter(
+            "photoflux_gdpr_requests_total",
+            "GDPR export and erase requests",
+            ["action"],
+            registry=registry,
+        )
+
+
+def scrub(value: Any) -> Any:
+    """Removes credentials and personal data from a Sentry event before it leaves."""
+    if isinstance(value, dict):
+        return {
+            key: "[scrubbed]" if str(key).lower() in SENSITIVE_KEYS else scrub(item)
+            for key, item in value.items()
+        }
+    if isinstance(value, list | tuple):
+        return [scrub(item) for item in value]
+    if isinstance(value, str):
+        return EMAIL_PATTERN.sub("[email]", value)
+    return value
+
+
+def _before_send(event: dict[str, Any], _hint: dict[str, Any]) -> dict[str, Any]:
+    event.pop("user", None)
+    request = event.get("request")
+    if isinstance(request, dict):
+        request.pop("data", None)
+        request.pop("cookies", None)
+    return scrub(event)
+
+
+def init_sentry(dsn: str, environment: str) -> None:
+    import sentry_sdk
+
+    sentry_sdk.init(
+        dsn=dsn,
+        environment=environment,
+        send_default_pii=False,
+        before_send=_before_send,
+        traces_sample_rate=0.0,
+    )

@@ -1,0 +1,31 @@
+"""Rate limits per client address (anonymous routes) and per token (everything else),
+with the `limits` library: in memory for one worker, Redis when several share limits."""
+
+from __future__ import annotations
+
+import math
+import time
+
+from limits import RateLimitItem, parse
+from limits.aio.strategies import MovingWindowRateLimiter
+from limits.storage import storage_from_string
+
+
+class RateLimited(Exception):
+    def __init__(self, retry_after: int) -> None:
+        super().__init__(retry_after)
+        self.retry_after = retry_after
+
+
+class RateLimiter:
+    def __init__(self, redis_url: str | None, anonymous: str, per_token: str) -> None:
+        uri = f"async+{redis_url}" if redis_url else "async+memory://"
+        self._limiter = MovingWindowRateLimiter(storage_from_string(uri))
+        self.anonymous: RateLimitItem = parse(anonymous)
+        self.per_token: RateLimitItem = parse(per_token)
+
+    async def check(self, item: RateLimitItem, scope: str, key: str) -> None:
+        if await self._limiter.hit(item, scope, key):
+            return
+        stats = await self._limiter.get_window_stats(item, scope, key)
+        raise RateLimited(max(1, math.ceil(stats.reset_time - time.time())))

@@ -1,0 +1,1 @@
+"""Repository functions: plain pymongo calls, one module per collection."""

@@ -1,0 +1,64 @@
+"""Studios and the people who administer them (role `admin` or `studio-admin`)."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+from pymongo.database import Database
+from pymongo.errors import DuplicateKeyError
+
+from cloud_api.store.clock import utcnow
+
+ROLE_ADMIN = "admin"
+ROLE_STUDIO_ADMIN = "studio-admin"
+ROLE_DEVICE = "device"
+
+
+class AlreadyExists(Exception):
+    pass
+
+
+def create_studio(db: Database, name: str) -> dict[str, Any]:
+    studio = {"_id": uuid.uuid4().hex, "name": name, "created_at": utcnow()}
+    db.studios.insert_one(studio)
+    return studio
+
+
+def get_studio(db: Database, studio_id: str) -> dict[str, Any] | None:
+    return db.studios.find_one({"_id": studio_id})
+
+
+def list_studios(db: Database) -> list[dict[str, Any]]:
+    return list(db.studios.find().sort("name", 1).limit(500))
+
+
+def create_user(
+    db: Database, email: str, password_hash: str, role: str, studio_id: str | None
+) -> dict[str, Any]:
+    user = {
+        "_id": uuid.uuid4().hex,
+        "email": email.strip().lower(),
+        "password_hash": password_hash,
+        "role": role,
+        "studio_id": studio_id,
+        "disabled": False,
+        "created_at": utcnow(),
+    }
+    try:
+        db.users.insert_one(user)
+    except DuplicateKeyError as exc:
+        raise AlreadyExists(email) from exc
+    return user
+
+
+def find_user_by_email(db: Database, email: str) -> dict[str, Any] | None:
+    return db.users.find_one({"email": email.strip().lower()})
+
+
+def get_user(db: Database, user_id: str) -> dict[str, Any] | None:
+    return db.users.find_one({"_id": user_id})
+
+
+def any_admin(db: Database) -> bool:
+    return db.users.find_one({"role": ROLE_ADMIN}, {"_id": 1}) is not None

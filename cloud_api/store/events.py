@@ -1,0 +1,87 @@
+"""Analytics events: written with unordered bulk inserts, idempotent by event id."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from pymongo.database import Database
+from pymongo.errors import BulkWriteError
+
+from cloud_api.store.clock import to_naive_utc, utcnow
+
+DUPLICATE_KEY = 11000
+
+
+def insert_batch(
+    db: Database, studio_id: str, device_id: str, events: list[dict[str, Any]]
+) -> tuple[int, int]:
+    """Returns (accepted, duplicates). The studio is part of `_id`, so one studio's ids
+    can never collide with another's, and a replayed batch inserts nothing twice."""
+    received = utcnow()
+    docs = []
+    for event in events:
+        ts = to_naive_utc(event["ts"])
+        docs.append(
+            {
+                "_id": f"{studio_id}:{event['id']}",
+                "studio_id": studio_id,
+                "device_id": device_id,
+                "name": event["name"],
+                "ts": ts,
+                "day": ts.strftime("%Y-%m-%d"),
+                "session": event["session"],
+                "properties": event["properties"],
+                "received_at": received,
+            }
+        )
+    if not docs:
+        return 0, 0
+    try:
+        result = db.events.insert_many(docs, ordered=False)
+    except BulkWriteError as exc:
+        errors = exc.details.get("writeErrors", [])
+        if any(err.get("code") != DUPLICATE_KEY for err in errors):
+            raise
+        return exc.details.get("nInserted", len(docs) - len(errors)), len(errors)
+    return len(result.inserted_ids), 0
+
+
+def _studio_match(studio_id: str | None, since: datetime) -> dict[str, Any]:
+    match: dict[str, Any] = {"ts": {"$gte": since}}
+    if studio_id is not None:
+        match["studio_id"] = studio_id
+    return match
+
+
+def renders_per_style(db: Database, studio_id: str | None, since: datetime) -> dict[str, int]:
+    match = _studio_match(studio_id, since) | {"name": "render_finished"}
+    pipeline = [
+        {"$match": match},
+        {"$group": {"_id": "$properties.style", "n": {"$sum": 1}}},
+        {"$sort": {"n": -1}},
+        {"$limit": 12},
+    ]
+    return {str(row["_id"] or "unknown"): row["n"] for row in db.events.aggregate(pipeline)}
+
+
+FUNNEL = ("photo_loaded", "render_finished", "result_exported", "result_emailed")
+
+
+def funnel(db: Database, studio_id: str | None, since: datetime) -> dict[str, int]:
+    """Distinct sessions reaching each step."""
+    match = _studio_match(studio_id, since) | {"name": {"$in": list(FUNNEL)}}
+    pipeline = [
+        {"$match": match},
+        {"$group": {"_id": "$name", "sessions": {"$addToSet": "$session"}}},
+    ]
+    found = {row["_id"]: len(row["sessions"]) for row in db.events.aggregate(pipeline)}
+    return {step: found.get(step, 0) for step in FUNNEL}
+
+
+def active_devices_per_day(db: Database, studio_id: str | None, since: datetime) -> dict[str, int]:
+    pipeline = [
+        {"$match": _studio_match(studio_id, since)},
+        {"$group": {"_id": "$day", "devices": {"$addToSet": "$device_id"}}},
+    ]
+    return {row["_id"]: len(row["devices"]) for row in db.events.aggregate(pipeline)}

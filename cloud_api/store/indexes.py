@@ -1,0 +1,94 @@
+"""Every collection's indexes, created at start-up (idempotent), and their usage."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pymongo
+from pymongo import ASCENDING, DESCENDING, IndexModel
+from pymongo.database import Database
+
+INDEXES: dict[str, list[IndexModel]] = {
+    "users": [IndexModel([("email", ASCENDING)], unique=True, name="email_unique")],
+    "devices": [
+        IndexModel([("token_hash", ASCENDING)], unique=True, name="token_hash_unique"),
+        IndexModel([("studio_id", ASCENDING), ("created_at", DESCENDING)], name="studio_created"),
+    ],
+    "refresh_tokens": [
+        IndexModel([("family", ASCENDING)], name="family"),
+        # expired refresh tokens disappear on their own
+        IndexModel([("expires_at", ASCENDING)], expireAfterSeconds=0, name="expires_ttl"),
+    ],
+    "leads": [
+        IndexModel(
+            [("studio_id", ASCENDING), ("email_hash", ASCENDING)],
+            unique=True,
+            name="studio_email_unique",
+        ),
+        # the dashboard lists consenting leads only; withdrawn ones stay out of the index
+        IndexModel(
+            [("studio_id", ASCENDING), ("created_at", DESCENDING)],
+            partialFilterExpression={"consent": True},
+            name="studio_consenting_by_time",
+        ),
+    ],
+    "lead_receipts": [
+        IndexModel([("lead_id", ASCENDING)], name="lead"),
+        IndexModel([("expires_at", ASCENDING)], expireAfterSeconds=0, name="expires_ttl"),
+    ],
+    "events": [
+        IndexModel([("studio_id", ASCENDING), ("ts", DESCENDING)], name="studio_time"),
+        IndexModel(
+            [("studio_id", ASCENDING), ("name", ASCENDING), ("day", ASCENDING)],
+            name="studio_name_day",
+        ),
+    ],
+    "uploads": [IndexModel([("expires_at", ASCENDING)], expireAfterSeconds=0, name="expires_ttl")],
+    "renders": [
+        IndexModel([("studio_id", ASCENDING), ("created_at", DESCENDING)], name="studio_created"),
+        IndexModel([("expires_at", ASCENDING)], expireAfterSeconds=0, name="expires_ttl"),
+    ],
+    "audit": [IndexModel([("studio_id", ASCENDING), ("at", DESCENDING)], name="studio_time")],
+}
+
+
+def ensure_indexes(db: Database) -> None:
+    for collection, models in INDEXES.items():
+        db[collection].create_indexes(models)
+
+
+def index_usage(db: Database) -> list[dict[str, Any]]:
+    """One row per index: its keys and options, plus usage counts where the server keeps
+    them (`$indexStats`; the embedded store does not, so `ops` is None there)."""
+    rows: list[dict[str, Any]] = []
+    for collection in INDEXES:
+        usage: dict[str, dict[str, Any]] = {}
+        try:
+            for stat in db[collection].aggregate([{"$indexStats": {}}]):
+                usage[stat["name"]] = stat.get("accesses", {})
+        except (NotImplementedError, pymongo.errors.OperationFailure):
+            usage = {}
+        for name, info in db[collection].index_information().items():
+            accesses = usage.get(name)
+            rows.append(
+                {
+                    "collection": collection,
+                    "name": name,
+                    "keys": ", ".join(f"{field} {order}" for field, order in info["key"]),
+                    "options": _options(info),
+                    "ops": None if accesses is None else int(accesses.get("ops", 0)),
+                    "since": None if accesses is None else accesses.get("since"),
+                }
+            )
+    return rows
+
+
+def _options(info: dict[str, Any]) -> str:
+    parts = []
+    if info.get("unique"):
+        parts.append("unique")
+    if "expireAfterSeconds" in info:
+        parts.append(f"TTL {info['expireAfterSeconds']} s")
+    if "partialFilterExpression" in info:
+        parts.append(f"partial {info['partialFilterExpression']}")
+    return ", ".join(parts)

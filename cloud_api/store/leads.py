@@ -1,0 +1,185 @@
+"""Leads: personal data encrypted at field level, found by keyed hash, idempotent by the
+client's own id (a receipt per id) and unique per studio and e-mail address."""
+
+from __future__ import annotations
+
+import contextlib
+import uuid
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from pymongo import ReturnDocument
+from pymongo.database import Database
+from pymongo.errors import DuplicateKeyError
+
+from cloud_api.core.fieldcrypt import FieldCipher, normalise_email
+from cloud_api.store.clock import to_naive_utc, utcnow
+
+RECEIPT_LIFETIME = timedelta(days=90)
+
+
+class ClientIdReused(Exception):
+    """The client id was already used for a different e-mail address."""
+
+
+@dataclass(frozen=True)
+class LeadInput:
+    client_id: str
+    email: str
+    name: str | None
+    source: str
+    consent_text_version: str
+    consented_at: datetime
+
+
+@dataclass(frozen=True)
+class LeadWrite:
+    lead_id: str
+    status: str  # created | updated | replayed
+
+
+def _context(studio_id: str, field: str) -> str:
+    return f"{studio_id}/leads/{field}"
+
+
+def record_lead(
+    db: Database, cipher: FieldCipher, studio_id: str, device_id: str | None, lead: LeadInput
+) -> LeadWrite:
+    email_hash = cipher.lookup_hash(normalise_email(lead.email))
+    receipt_id = f"{studio_id}:{lead.client_id}"
+    receipt = db.lead_receipts.find_one({"_id": receipt_id})
+    if receipt is not None:
+        if receipt["email_hash"] != email_hash:
+            raise ClientIdReused(lead.client_id)
+        return LeadWrite(receipt["lead_id"], "replayed")
+    lead_id, created = _upsert(db, cipher, studio_id, device_id, email_hash=email_hash, lead=lead)
+    # a concurrent retry of the same request may get here first: same outcome
+    with contextlib.suppress(DuplicateKeyError):
+        db.lead_receipts.insert_one(
+            {
+                "_id": receipt_id,
+                "lead_id": lead_id,
+                "email_hash": email_hash,
+                "expires_at": utcnow() + RECEIPT_LIFETIME,
+            }
+        )
+    return LeadWrite(lead_id, "created" if created else "updated")
+
+
+def _upsert(
+    db: Database,
+    cipher: FieldCipher,
+    studio_id: str,
+    device_id: str | None,
+    *,
+    email_hash: str,
+    lead: LeadInput,
+) -> tuple[str, bool]:
+    new_id = uuid.uuid4().hex
+    now = utcnow()
+    changes: dict[str, Any] = {
+        "email": cipher.encrypt(lead.email.strip(), _context(studio_id, "email")),
+        "source": lead.source,
+        "consent": True,
+        "consent_text_version": lead.consent_text_version,
+        "consented_at": to_naive_utc(lead.consented_at),
+        "device_id": device_id,
+        "updated_at": now,
+    }
+    if lead.name:
+        changes["name"] = cipher.encrypt(lead.name, _context(studio_id, "name"))
+    update = {
+        "$set": changes,
+        "$setOnInsert": {
+            "_id": new_id,
+            "studio_id": studio_id,
+            "email_hash": email_hash,
+            "created_at": now,
+        },
+    }
+    for _attempt in range(2):  # two first-time upserts may race on the unique index
+        try:
+            doc = db.leads.find_one_and_update(
+                {"studio_id": studio_id, "email_hash": email_hash},
+                update,
+                upsert=True,
+                return_document=ReturnDocument.AFTER,
+            )
+            return doc["_id"], doc["_id"] == new_id
+        except DuplicateKeyError:
+            continue
+    raise DuplicateKeyError("lead upsert lost twice")
+
+
+def reveal(cipher: FieldCipher, doc: dict[str, Any]) -> dict[str, Any]:
+    """The lead as an admin may see it: personal fields decrypted."""
+    studio_id = doc["studio_id"]
+    name = doc.get("name")
+    return {
+        "id": doc["_id"],
+        "studio_id": studio_id,
+        "email": cipher.decrypt(doc["email"], _context(studio_id, "email")),
+        "name": None if name is None else cipher.decrypt(name, _context(studio_id, "name")),
+        "source": doc["source"],
+        "consent": doc["consent"],
+        "consent_text_version": doc["consent_text_version"],
+        "consented_at": doc["consented_at"],
+        "created_at": doc["created_at"],
+        "updated_at": doc["updated_at"],
+    }
+
+
+def page(
+    db: Database,
+    studio_id: str | None,
+    limit: int,
+    before: datetime | None = None,
+    email_hash: str | None = None,
+) -> list[dict[str, Any]]:
+    query: dict[str, Any] = {"consent": True}
+    if studio_id is not None:
+        query["studio_id"] = studio_id
+    if before is not None:
+        query["created_at"] = {"$lt": to_naive_utc(before)}
+    if email_hash is not None:
+        query["email_hash"] = email_hash
+    return list(db.leads.find(query).sort([("created_at", -1), ("_id", -1)]).limit(limit))
+
+
+def get(db: Database, lead_id: str, studio_id: str | None) -> dict[str, Any] | None:
+    query: dict[str, Any] = {"_id": lead_id}
+    if studio_id is not None:
+        query["studio_id"] = studio_id
+    return db.leads.find_one(query)
+
+
+def erase(db: Database, lead: dict[str, Any], actor: str) -> None:
+    """Deletes the person's data and keeps a record that it was deleted (no personal data)."""
+    db.leads.delete_one({"_id": lead["_id"]})
+    db.lead_receipts.delete_many({"lead_id": lead["_id"]})
+    db.audit.insert_one(
+        {
+            "_id": uuid.uuid4().hex,
+            "studio_id": lead["studio_id"],
+            "action": "lead.erased",
+            "subject": lead["_id"],
+            "actor": actor,
+            "at": utcnow(),
+        }
+    )
+
+
+def receipts(db: Database, lead_id: str) -> list[str]:
+    return [r["_id"].split(":", 1)[1] for r in db.lead_receipts.find({"lead_id": lead_id})]
+
+
+def count_per_day(db: Database, studio_id: str | None, since: datetime) -> dict[str, int]:
+    match: dict[str, Any] = {"consent": True, "created_at": {"$gte": since}}
+    if studio_id is not None:
+        match["studio_id"] = studio_id
+    counts: dict[str, int] = {}
+    for doc in db.leads.find(match, {"created_at": 1}):
+        day = doc["created_at"].strftime("%Y-%m-%d")
+        counts[day] = counts.get(day, 0) + 1
+    return counts

@@ -1,0 +1,69 @@
+"""Rotating refresh tokens. Each login starts a family; each refresh spends one token and
+issues the next. Presenting a spent token means it was stolen or replayed, so the whole
+family is revoked and its holder must log in again."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import timedelta
+from enum import Enum
+from typing import Any
+
+from pymongo.database import Database
+
+from cloud_api.store.clock import utcnow
+
+
+class RefreshOutcome(Enum):
+    OK = "ok"
+    UNKNOWN = "unknown"
+    REUSED = "reused"
+    REVOKED = "revoked"
+
+
+def store(
+    db: Database, token_hash: str, user_id: str, lifetime: timedelta, family: str | None = None
+) -> str:
+    family = family or uuid.uuid4().hex
+    now = utcnow()
+    db.refresh_tokens.insert_one(
+        {
+            "_id": token_hash,
+            "user_id": user_id,
+            "family": family,
+            "created_at": now,
+            "expires_at": now + lifetime,
+            "used_at": None,
+            "revoked": False,
+        }
+    )
+    return family
+
+
+def spend(db: Database, token_hash: str) -> tuple[RefreshOutcome, dict[str, Any] | None]:
+    """Marks the token used, atomically: of two concurrent refreshes only one wins."""
+    now = utcnow()
+    record = db.refresh_tokens.find_one_and_update(
+        {"_id": token_hash, "used_at": None, "revoked": False, "expires_at": {"$gt": now}},
+        {"$set": {"used_at": now}},
+    )
+    if record is not None:
+        return RefreshOutcome.OK, record
+    stale = db.refresh_tokens.find_one({"_id": token_hash})
+    if stale is None or stale["expires_at"] <= now:
+        return RefreshOutcome.UNKNOWN, None
+    if stale["revoked"]:
+        return RefreshOutcome.REVOKED, stale
+    revoke_family(db, stale["family"])
+    return RefreshOutcome.REUSED, stale
+
+
+def revoke_family(db: Database, family: str) -> int:
+    return db.refresh_tokens.update_many(
+        {"family": family}, {"$set": {"revoked": True}}
+    ).modified_count
+
+
+def family_of(db: Database, token_hash: str) -> str | None:
+    record = db.refresh_tokens.find_one({"_id": token_hash}, {"family": 1})
+    return None if record is None else record["family"]
