@@ -17,7 +17,7 @@ from cloud_api.api.routes import auth, events, leads, ops, studios
 from cloud_api.core import passwords
 from cloud_api.core.config import Settings
 from cloud_api.core.errors import install_error_handlers
-from cloud_api.core.middleware import BodyLimit, RequestContext, SecurityHeaders
+from cloud_api.core.middleware import BodyLimit, CatchAll, RequestContext, SecurityHeaders
 from cloud_api.core.observability import configure_logging, init_sentry
 from cloud_api.store import accounts
 from cloud_api.store.indexes import ensure_indexes
@@ -52,6 +52,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         excluded_handlers=["/metrics"],
         should_group_untemplated=True,
     ).instrument(app, metric_namespace="photoflux")
+    app.add_middleware(CatchAll)
     app.add_middleware(
         CORSMiddleware,
         allow_origins=settings.cors_origins,

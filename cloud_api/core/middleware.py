@@ -10,6 +10,7 @@ import uuid
 from collections.abc import Awaitable, Callable, MutableMapping
 from typing import Any
 
+import sentry_sdk
 import structlog
 
 Scope = MutableMapping[str, Any]
@@ -20,6 +21,7 @@ ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
 
 REQUEST_ID = re.compile(r"^[A-Za-z0-9._-]{8,64}$")
 access_log = structlog.get_logger("cloud_api.access")
+error_log = structlog.get_logger("cloud_api.errors")
 
 
 def _header(scope: Scope, name: bytes) -> str | None:
@@ -109,7 +111,60 @@ class SecurityHeaders:
 
 
 class BodyTooLarge(Exception):
-    pass
+    """Raised from inside `receive` once a body passes the limit; BodyLimit answers it."""
+
+
+class CatchAll:
+    """Turns an unhandled exception into a generic 500 that still passes through the
+    request-id, security-header and CORS middleware outside it, and reports it once."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        started = False
+
+        async def tracking_send(message: Message) -> None:
+            nonlocal started
+            started = started or message["type"] == "http.response.start"
+            await send(message)
+
+        try:
+            await self.app(scope, receive, tracking_send)
+        except BodyTooLarge:
+            raise
+        except Exception as exc:
+            error_log.error("unhandled_error", path=scope["path"], exc_info=exc)
+            sentry_sdk.capture_exception(exc)
+            if started:
+                raise
+            await _send_json(
+                send,
+                500,
+                {
+                    "detail": "internal error; quote the request id if you report it",
+                    "kind": "internal",
+                    "request_id": scope.get("state", {}).get("request_id"),
+                },
+            )
+
+
+async def _send_json(send: Send, status: int, body: dict[str, Any]) -> None:
+    raw = json.dumps(body).encode()
+    await send(
+        {
+            "type": "http.response.start",
+            "status": status,
+            "headers": [
+                (b"content-type", b"application/json"),
+                (b"content-length", str(len(raw)).encode()),
+            ],
+        }
+    )
+    await send({"type": "http.response.body", "body": raw})
 
 
 class BodyLimit:

@@ -25,6 +25,21 @@ SENSITIVE_KEYS = {
 }
 
 
+class _CurrentStderr:
+    """Writes to whatever sys.stderr is at write time (tests and supervisors swap it)."""
+
+    def msg(self, message: str) -> None:
+        stream = sys.stderr
+        stream.write(message + "\n")
+        stream.flush()
+
+    debug = info = warning = warn = error = critical = exception = fatal = msg
+
+
+def _stderr_logger(*_args: object) -> _CurrentStderr:
+    return _CurrentStderr()
+
+
 def configure_logging(level: str) -> None:
     numeric = getattr(logging, level.upper(), logging.INFO)
     structlog.configure(
@@ -38,8 +53,8 @@ def configure_logging(level: str) -> None:
             structlog.processors.JSONRenderer(),
         ],
         wrapper_class=structlog.make_filtering_bound_logger(numeric),
-        logger_factory=structlog.PrintLoggerFactory(sys.stderr),
-        cache_logger_on_first_use=True,
+        logger_factory=_stderr_logger,
+        cache_logger_on_first_use=False,  # each app may set its own level (tests do)
     )
 
 

@@ -7,7 +7,8 @@ import json
 from datetime import UTC, datetime, timedelta
 
 import jwt
-from tests.cloud.live import ADMIN_EMAIL, ADMIN_PASSWORD, Api, bearer
+
+from tests.cloud.live import ADMIN_EMAIL, Api, bearer
 
 
 def test_login_answers_the_documented_token_pair(api: Api):
@@ -47,7 +48,10 @@ def test_refresh_rotates_and_a_spent_token_revokes_the_family(api: Api):
 
 def test_logout_revokes_the_refresh_token(api: Api):
     pair = api.login()
-    assert api.http.post("/api/auth/logout", json={"refresh_token": pair["refresh_token"]}).status_code == 204
+    assert (
+        api.http.post("/api/auth/logout", json={"refresh_token": pair["refresh_token"]}).status_code
+        == 204
+    )
     again = api.http.post("/api/auth/refresh", json={"refresh_token": pair["refresh_token"]})
     assert again.status_code == 401
 
@@ -77,7 +81,7 @@ def forged_tokens(api: Api) -> dict[str, str]:
     claims = _claims(api)
     header_none = _b64({"alg": "none", "typ": "JWT"})
     real = api.login()["access_token"]
-    head, body, sig = real.split(".")
+    head, _body, sig = real.split(".")
     return {
         "alg none": f"{header_none}.{_b64(claims)}.",
         "alg none with signature": f"{header_none}.{_b64(claims)}.{sig}",
@@ -116,9 +120,12 @@ def test_device_token_cannot_use_admin_routes(api: Api, studio: str, device_toke
     assert api.http.get("/api/leads", headers=device).status_code == 403
     assert api.http.get(f"/api/studios/{studio}/devices", headers=device).status_code == 403
     assert api.http.get("/api/admin/indexes", headers=device).status_code == 403
-    assert api.http.post(
-        f"/api/studios/{studio}/devices", json={"name": "more"}, headers=device
-    ).status_code == 403
+    assert (
+        api.http.post(
+            f"/api/studios/{studio}/devices", json={"name": "more"}, headers=device
+        ).status_code
+        == 403
+    )
 
 
 def test_admin_cannot_post_device_data(api: Api):
@@ -126,8 +133,16 @@ def test_admin_cannot_post_device_data(api: Api):
     assert response.status_code in (403, 422)
     response = api.http.post(
         "/api/events",
-        json={"events": [{"id": "6f1c1f7e-8a7c-4b3e-9a56-1d2f3e4a5b6c", "name": "app_started",
-                          "ts": datetime.now(UTC).isoformat(), "session": "s"}]},
+        json={
+            "events": [
+                {
+                    "id": "6f1c1f7e-8a7c-4b3e-9a56-1d2f3e4a5b6c",
+                    "name": "app_started",
+                    "ts": datetime.now(UTC).isoformat(),
+                    "session": "s",
+                }
+            ]
+        },
         headers=api.admin(),
     )
     assert response.status_code == 403
@@ -138,9 +153,12 @@ def test_studio_admin_sees_only_their_studio(api: Api, studio: str):
     mine = api.studio_admin(studio, "boss@sunny.example.com")
     assert api.http.get(f"/api/studios/{studio}/devices", headers=mine).status_code == 200
     assert api.http.get(f"/api/studios/{other}/devices", headers=mine).status_code == 404
-    assert api.http.post(
-        f"/api/studios/{other}/devices", json={"name": "sneaky"}, headers=mine
-    ).status_code == 404
+    assert (
+        api.http.post(
+            f"/api/studios/{other}/devices", json={"name": "sneaky"}, headers=mine
+        ).status_code
+        == 404
+    )
     assert api.http.post("/api/studios", json={"name": "x"}, headers=mine).status_code == 403
     assert api.http.get(f"/api/leads?studio_id={other}", headers=mine).status_code == 403
     listed = api.http.get("/api/studios", headers=mine).json()

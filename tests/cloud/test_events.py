@@ -79,8 +79,15 @@ def test_personal_data_in_properties_is_refused(api: Api, device_token: str, pro
 
 
 def test_ordinary_properties_pass(api: Api, device_token: str):
-    props = {"style": "oil-paint", "steps": 4, "strength": 0.55, "gpu": True, "date": "2026-11-21",
-             "size": "1024x1024", "model": None}
+    props = {
+        "style": "oil-paint",
+        "steps": 4,
+        "strength": 0.55,
+        "gpu": True,
+        "date": "2026-11-21",
+        "size": "1024x1024",
+        "model": None,
+    }
     assert send(api, device_token, [event(properties=props)]).json()["accepted"] == 1
 
 

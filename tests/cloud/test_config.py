@@ -1,0 +1,94 @@
+"""Configuration: secrets outside development, generated dev secrets, the CLI."""
+
+from __future__ import annotations
+
+import pytest
+
+from cloud_api.cli import main
+from cloud_api.core.config import Settings
+from tests.cloud.live import cloud_settings, key
+
+
+def settings(**values) -> Settings:
+    return Settings(_env_file=None, **values)
+
+
+@pytest.mark.parametrize("env", ["production", "staging", "test"])
+def test_refuses_missing_secrets_outside_development(env: str):
+    with pytest.raises(ValueError, match="PHOTOFLUX_SECRET_KEY"):
+        settings(env=env)
+
+
+def test_refuses_known_default_and_short_secrets():
+    for weak in ("changeme", "secret", "short-but-not-32-bytes"):
+        with pytest.raises(ValueError, match="PHOTOFLUX_SECRET_KEY"):
+            cloud_settings(secret_key=weak)
+
+
+def test_development_generates_throw_away_secrets():
+    dev = settings(env="development")
+    assert set(dev.generated_secrets) == {"secret_key", "field_keys", "hash_key"}
+    assert len(dev.secret_key.get_secret_value()) >= 32
+    assert settings(env="development").secret_key != dev.secret_key
+
+
+def test_development_with_a_real_database_needs_real_keys():
+    with pytest.raises(ValueError, match="unreadable after a restart"):
+        settings(env="development", mongodb_uri="mongodb://db.example.com")
+
+
+def test_first_admin_needs_a_real_password():
+    with pytest.raises(ValueError, match="FIRST_ADMIN_PASSWORD"):
+        cloud_settings(first_admin_password="short")
+    with pytest.raises(ValueError, match="FIRST_ADMIN_PASSWORD"):
+        cloud_settings(first_admin_password=None)
+
+
+def test_environment_and_lists(monkeypatch):
+    monkeypatch.setenv("PHOTOFLUX_ENV", "development")
+    monkeypatch.setenv("PHOTOFLUX_CORS_ORIGINS", "https://a.example.com, https://b.example.com")
+    monkeypatch.setenv("PHOTOFLUX_FIELD_KEYS", f"new:{key('n')},old:{key('o')}")
+    monkeypatch.setenv("PHOTOFLUX_HASH_KEY", key("h"))
+    loaded = Settings(_env_file=None)
+    assert loaded.cors_origins == ["https://a.example.com", "https://b.example.com"]
+    assert loaded.active_field_key_id == "new"
+    assert set(loaded.field_key_ring) == {"new", "old"}
+
+
+def test_dotenv_file_is_read(tmp_path, monkeypatch):
+    (tmp_path / ".env").write_text(
+        f"PHOTOFLUX_ENV=production\nPHOTOFLUX_SECRET_KEY={key('s')}\n"
+        f"PHOTOFLUX_FIELD_KEYS=k:{key('f')}\nPHOTOFLUX_HASH_KEY={key('h')}\n"
+    )
+    monkeypatch.chdir(tmp_path)
+    assert Settings().env == "production"
+
+
+def test_serve_refuses_to_start_with_a_clear_message(monkeypatch, capsys):
+    monkeypatch.setenv("PHOTOFLUX_ENV", "production")
+    monkeypatch.delenv("PHOTOFLUX_SECRET_KEY", raising=False)
+    assert main(["serve"]) == 2
+    err = capsys.readouterr().err
+    assert "PHOTOFLUX_SECRET_KEY" in err
+    assert "keygen" in err
+    assert "Traceback" not in err
+
+
+def test_several_workers_need_shared_storage(monkeypatch, capsys):
+    monkeypatch.setenv("PHOTOFLUX_ENV", "development")
+    assert main(["serve", "--workers", "2"]) == 2
+    assert "PHOTOFLUX_REDIS_URL" in capsys.readouterr().err
+
+
+def test_keygen_output_is_accepted_by_settings(monkeypatch, capsys):
+    assert main(["keygen"]) == 0
+    for line in capsys.readouterr().out.splitlines():
+        name, _, value = line.partition("=")
+        monkeypatch.setenv(name, value)
+    monkeypatch.setenv("PHOTOFLUX_ENV", "production")
+    assert Settings(_env_file=None).env == "production"
+
+
+def test_worker_is_not_in_this_build(capsys):
+    assert main(["worker"]) == 2
+    assert "not part of this build" in capsys.readouterr().err

@@ -1,0 +1,233 @@
+"""Health, readiness, metrics, logs, limits, CORS, headers and error bodies."""
+
+from __future__ import annotations
+
+import json
+
+import httpx
+import pytest
+
+from tests.cloud.live import Api, LiveServer, bearer, event, lead
+
+
+def test_health_and_readiness(server: LiveServer):
+    with server.client() as http:
+        assert http.get("/healthz").json() == {"status": "ok"}
+        ready = http.get("/readyz")
+    assert ready.status_code == 200
+    assert ready.json() == {"status": "ready", "storage": "embedded", "durable": False}
+
+
+def test_readiness_fails_when_the_database_does_not_answer(make_server, monkeypatch):
+    live = make_server()
+    monkeypatch.setattr(live.app.state.ctx.storage, "ping", lambda: False)
+    with live.client() as http:
+        response = http.get("/readyz")
+        assert http.get("/healthz").status_code == 200
+    assert response.status_code == 503
+    assert response.json()["status"] == "unavailable"
+
+
+def _metric(text: str, name: str) -> float:
+    for line in text.splitlines():
+        if line.startswith(name + " ") or line.startswith(name + "{"):
+            return float(line.rsplit(" ", 1)[1])
+    return 0.0
+
+
+def test_metrics_count_http_requests_and_business_events(make_server):
+    live = make_server()
+    api = Api(live)
+    token = api.device(api.studio())
+    api.http.post("/api/leads", json=lead(), headers=bearer(token))
+    api.http.post("/api/events", json={"events": [event(), event()]}, headers=bearer(token))
+    text = api.http.get("/metrics").text
+    assert _metric(text, 'photoflux_leads_total{status="created"}') == 1
+    assert _metric(text, 'photoflux_events_total{outcome="accepted"}') == 2
+    assert _metric(text, 'photoflux_logins_total{outcome="ok"}') >= 1
+    assert 'handler="/api/events"' in text
+    assert "photoflux_http_request_duration_seconds" in text or "http_request_duration" in text
+
+
+def test_metrics_can_require_a_scrape_token(make_server):
+    live = make_server(metrics_token="scrape-token-for-prometheus")
+    with live.client() as http:
+        assert http.get("/metrics").status_code == 401
+        assert http.get("/metrics", headers=bearer("wrong")).status_code == 401
+        assert (
+            http.get("/metrics", headers=bearer("scrape-token-for-prometheus")).status_code == 200
+        )
+
+
+def test_every_response_carries_a_request_id_and_echoes_a_good_one(server: LiveServer):
+    with server.client() as http:
+        generated = http.get("/healthz").headers["x-request-id"]
+        echoed = http.get("/healthz", headers={"X-Request-ID": "trace-1234abcd"})
+        hostile = http.get("/healthz", headers={"X-Request-ID": "bad id\twith junk"})
+    assert len(generated) == 32
+    assert echoed.headers["x-request-id"] == "trace-1234abcd"
+    assert hostile.headers["x-request-id"] != "bad id\twith junk"
+
+
+def test_access_log_is_json_with_the_request_id(make_server, capfd):
+    live = make_server(log_level="INFO")
+    with live.client() as http:
+        http.get("/healthz", headers={"X-Request-ID": "log-check-42"})
+    lines = [json.loads(x) for x in capfd.readouterr().err.splitlines() if x.startswith("{")]
+    access = [x for x in lines if x.get("event") == "request" and x.get("path") == "/healthz"]
+    assert access
+    assert access[-1]["request_id"] == "log-check-42"
+    assert access[-1]["status"] == 200
+
+
+def test_security_headers_on_api_and_admin(server: LiveServer):
+    with server.client() as http:
+        api = http.get("/healthz")
+        admin = http.get("/admin/login")
+    for response in (api, admin):
+        assert response.headers["x-content-type-options"] == "nosniff"
+        assert response.headers["referrer-policy"] == "no-referrer"
+        assert "frame-ancestors 'none'" in response.headers["content-security-policy"]
+    assert "default-src 'self'" in admin.headers["content-security-policy"]
+    assert "strict-transport-security" not in api.headers  # plain HTTP, no proxy
+
+
+def test_hsts_behind_a_tls_proxy(server: LiveServer):
+    with server.client() as http:
+        proxied = http.get("/healthz", headers={"X-Forwarded-Proto": "https"})
+    assert "max-age=" in proxied.headers["strict-transport-security"]
+
+
+def test_cors_allows_only_configured_origins(make_server):
+    live = make_server(cors_origins="https://studio.example.com")
+    with live.client() as http:
+        good = http.options(
+            "/api/events",
+            headers={
+                "Origin": "https://studio.example.com",
+                "Access-Control-Request-Method": "POST",
+                "Access-Control-Request-Headers": "authorization,content-type",
+            },
+        )
+        evil = http.options(
+            "/api/events",
+            headers={"Origin": "https://evil.example.net", "Access-Control-Request-Method": "POST"},
+        )
+        simple = http.get("/healthz", headers={"Origin": "https://evil.example.net"})
+    assert good.status_code == 200
+    assert good.headers["access-control-allow-origin"] == "https://studio.example.com"
+    assert evil.status_code == 400
+    assert "access-control-allow-origin" not in evil.headers
+    assert "access-control-allow-origin" not in simple.headers
+
+
+def test_bodies_over_the_limit_are_refused_before_they_are_read(make_server):
+    live = make_server(max_body_bytes=4096)
+    api = Api(live)
+    token = api.device(api.studio())
+    big = {"events": [event() for _ in range(40)]}
+    declared = api.http.post("/api/events", json=big, headers=bearer(token))
+    assert declared.status_code == 413
+    assert declared.json()["kind"] == "too_large"
+
+    def chunks():
+        payload = json.dumps(big).encode()
+        for i in range(0, len(payload), 1000):
+            yield payload[i : i + 1000]
+
+    streamed = httpx.post(
+        f"{live.url}/api/events",
+        content=chunks(),
+        headers=bearer(token) | {"Content-Type": "application/json"},
+    )
+    assert streamed.status_code == 413
+    small = api.http.post("/api/events", json={"events": [event()]}, headers=bearer(token))
+    assert small.status_code == 200
+
+
+def test_login_is_rate_limited_per_client_with_retry_after(make_server):
+    live = make_server(rate_limit_anonymous="3/minute")
+    with live.client() as http:
+        codes = [
+            http.post(
+                "/api/auth/login", json={"email": "a@example.com", "password": "x"}
+            ).status_code
+            for _ in range(4)
+        ]
+        limited = http.post("/api/auth/refresh", json={"refresh_token": "pfr_x"})
+    assert codes == [401, 401, 401, 429]
+    assert limited.status_code == 429
+    assert int(limited.headers["retry-after"]) >= 1
+    assert limited.json()["kind"] == "rate_limited"
+
+
+def test_authenticated_calls_are_rate_limited_per_token(make_server):
+    live = make_server(rate_limit_token="5/minute")
+    api = Api(live)
+    first, second = api.device(api.studio()), None
+    second = api.device(api.studio("Another"))
+    codes = [api.http.get("/api/auth/me", headers=bearer(first)).status_code for _ in range(6)]
+    assert codes[:5] == [200] * 5
+    assert codes[5] == 429
+    # another token has its own budget
+    assert api.http.get("/api/auth/me", headers=bearer(second)).status_code == 200
+
+
+def test_guessing_tokens_spends_the_address_budget(make_server):
+    live = make_server(rate_limit_anonymous="3/minute")
+    with live.client() as http:
+        codes = [
+            http.get("/api/auth/me", headers=bearer(f"pfd_guess{i}")).status_code for i in range(5)
+        ]
+    assert codes[:3] == [401, 401, 401]
+    assert 429 in codes[3:]
+
+
+def test_unexpected_errors_answer_a_generic_body(make_server, monkeypatch):
+    live = make_server()
+    api = Api(live)
+    token = api.device(api.studio())
+
+    def broken(*args, **kwargs):
+        raise RuntimeError("secret internals /etc/passwd")
+
+    monkeypatch.setattr("cloud_api.store.events.insert_batch", broken)
+    with live.client(headers=bearer(token)) as http:
+        response = http.post("/api/events", json={"events": [event()]})
+    assert response.status_code == 500
+    body = response.json()
+    assert body["kind"] == "internal"
+    assert body["request_id"] == response.headers["x-request-id"]
+    assert "secret" not in response.text
+    assert "Traceback" not in response.text
+
+
+@pytest.mark.parametrize("path", ["/api/nothing", "/admin/nothing"])
+def test_unknown_routes_are_json_404s(server: LiveServer, path: str):
+    with server.client() as http:
+        response = http.get(path)
+    assert response.status_code == 404
+    assert response.json()["kind"] == "not_found"
+
+
+def test_openapi_describes_every_api_route(server: LiveServer):
+    with server.client() as http:
+        spec = http.get("/openapi.json").json()
+    paths = spec["paths"]
+    for path in (
+        "/api/auth/login",
+        "/api/auth/refresh",
+        "/api/studios",
+        "/api/studios/{studio_id}/devices",
+        "/api/leads",
+        "/api/events",
+        "/api/leads/{lead_id}/export",
+        "/api/leads/{lead_id}",
+        "/healthz",
+        "/readyz",
+        "/metrics",
+        "/admin",
+    ):
+        assert path in paths, path
+    routes = {r.path for r in server.app.routes if getattr(r, "include_in_schema", False)}
+    assert routes <= set(paths)
