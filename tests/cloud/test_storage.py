@@ -108,7 +108,7 @@ def test_bulk_insert_counts_duplicates(db):
         for i in range(5)
     ]
     assert events.insert_batch(db, "s1", "d1", batch) == (5, 0)
-    assert events.insert_batch(db, "s1", "d1", batch[:3] + [batch[0] | {"id": "new"}]) == (1, 3)
+    assert events.insert_batch(db, "s1", "d1", [*batch[:3], batch[0] | {"id": "new"}]) == (1, 3)
     assert events.insert_batch(db, "s1", "d1", []) == (0, 0)
 
 
