@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import csv
 import io
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -23,7 +23,7 @@ from cloud_api.core import passwords, tokens
 from cloud_api.core.errors import ApiError
 from cloud_api.core.ratelimit import RateLimited
 from cloud_api.store import accounts, devices, events, leads
-from cloud_api.store.clock import utcnow
+from cloud_api.store.clock import as_aware, utcnow
 from cloud_api.store.indexes import index_usage
 
 HERE = Path(__file__).parent
@@ -157,15 +157,36 @@ async def overview(request: Request, ctx: Ctx, studio: Studio = None) -> Respons
     )
 
 
+LEADS_PER_PAGE = 100
+
+
 @router.get("/leads", response_class=HTMLResponse, responses={200: HTML} | REDIRECT)
-async def lead_list(request: Request, ctx: Ctx, studio: Studio = None) -> Response:
+async def lead_list(
+    request: Request,
+    ctx: Ctx,
+    studio: Studio = None,
+    before: Annotated[int | None, Query(ge=0, le=2**42)] = None,
+) -> Response:
     principal = await session.current_admin(request, ctx)
     if principal is None:
         return _to_login()
     scope = _scope(principal, studio)
-    docs = await ctx.storage.run(leads.page, scope, 200)
+    cursor = None if before is None else datetime.fromtimestamp(before / 1000, UTC)
+    docs = await ctx.storage.run(leads.page, scope, LEADS_PER_PAGE, cursor)
     rows = [leads.reveal(ctx.cipher, doc) for doc in docs]
-    return await _page(request, ctx, "leads.html", principal, scope=scope, rows=rows)
+    older = None
+    if len(docs) == LEADS_PER_PAGE:
+        older = int(as_aware(docs[-1]["created_at"]).timestamp() * 1000)
+    return await _page(
+        request,
+        ctx,
+        "leads.html",
+        principal,
+        scope=scope,
+        rows=rows,
+        older=older,
+        first_page=before is None,
+    )
 
 
 CSV_FIELDS = ("id", "email", "name", "source", "consent_text_version", "consented_at", "created_at")

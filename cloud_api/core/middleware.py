@@ -86,12 +86,15 @@ class SecurityHeaders:
             await self.app(scope, receive, send)
             return
         path: str = scope["path"]
-        csp = ADMIN_CSP if path.startswith("/admin") else API_CSP
+        admin = path.startswith("/admin")
+        # same-origin, not no-referrer, on the dashboard: with no-referrer Chromium sends
+        # `Origin: null` on form posts, and the CSRF check needs the real origin
+        referrer = b"same-origin" if admin else b"no-referrer"
         extra = [
             (b"x-content-type-options", b"nosniff"),
-            (b"referrer-policy", b"no-referrer"),
+            (b"referrer-policy", referrer),
             (b"x-frame-options", b"DENY"),
-            (b"content-security-policy", csp.encode()),
+            (b"content-security-policy", (ADMIN_CSP if admin else API_CSP).encode()),
             (b"cross-origin-opener-policy", b"same-origin"),
         ]
         if path.startswith(("/api", "/admin")):

@@ -84,9 +84,10 @@ def test_security_headers_on_api_and_admin(server: LiveServer):
     with server.client() as http:
         api = http.get("/healthz")
         admin = http.get("/admin/login")
+    assert api.headers["referrer-policy"] == "no-referrer"
+    assert admin.headers["referrer-policy"] == "same-origin"
     for response in (api, admin):
         assert response.headers["x-content-type-options"] == "nosniff"
-        assert response.headers["referrer-policy"] == "no-referrer"
         assert "frame-ancestors 'none'" in response.headers["content-security-policy"]
     assert "default-src 'self'" in admin.headers["content-security-policy"]
     assert "strict-transport-security" not in api.headers  # plain HTTP, no proxy
