@@ -71,7 +71,17 @@ async def login_form(request: Request) -> HTMLResponse:
     return templates.TemplateResponse(request, "login.html", {"error": None})
 
 
-@router.post("/login", response_class=HTMLResponse, responses={200: HTML, 303: REDIRECT[303]})
+REFUSED = {
+    status: HTML | {"description": what}
+    for status, what in (
+        (401, "wrong e-mail or password"),
+        (403, "form sent from another site"),
+        (429, "too many attempts"),
+    )
+}
+
+
+@router.post("/login", response_class=HTMLResponse, responses={303: REDIRECT[303]} | REFUSED)
 async def login(
     request: Request,
     ctx: Ctx,

@@ -18,3 +18,11 @@ def utcnow() -> datetime:
 
 def as_aware(moment: datetime) -> datetime:
     return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment
+
+
+def try_naive_utc(moment: datetime) -> datetime | None:
+    """As to_naive_utc, or None for a time that has no UTC form (year 1 at +05:00)."""
+    try:
+        return to_naive_utc(moment)
+    except OverflowError:
+        return None

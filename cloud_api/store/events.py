@@ -2,28 +2,44 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from pymongo.database import Database
 from pymongo.errors import BulkWriteError
 
-from cloud_api.store.clock import to_naive_utc, utcnow
+from cloud_api.store.clock import try_naive_utc, utcnow
 
 DUPLICATE_KEY = 11000
+MAX_AHEAD = timedelta(days=1)
+MAX_AGE = timedelta(days=400)
+
+
+def plausible_time(client_time: datetime, received: datetime) -> datetime | None:
+    """The device's time if it is believable, else None (a wrong clock)."""
+    moment = try_naive_utc(client_time)
+    if moment is None or not received - MAX_AGE <= moment <= received + MAX_AHEAD:
+        return None
+    return moment
 
 
 def insert_batch(
     db: Database, studio_id: str, device_id: str, events: list[dict[str, Any]]
 ) -> tuple[int, int]:
     """Returns (accepted, duplicates). The studio is part of `_id`, so one studio's ids
-    can never collide with another's, and a replayed batch inserts nothing twice."""
+    can never collide with another's, and a replayed batch inserts nothing twice.
+
+    A device with a wrong clock must not lose its events or block its outbox, so an
+    implausible time is replaced by the time received and the original is kept."""
     received = utcnow()
     docs = []
     for event in events:
-        ts = to_naive_utc(event["ts"])
+        ts = plausible_time(event["ts"], received)
+        extra = {} if ts is not None else {"client_ts": event["ts"].isoformat()}
+        ts = ts or received
         docs.append(
-            {
+            extra
+            | {
                 "_id": f"{studio_id}:{event['id']}",
                 "studio_id": studio_id,
                 "device_id": device_id,

@@ -14,7 +14,7 @@ from pymongo.database import Database
 from pymongo.errors import DuplicateKeyError
 
 from cloud_api.core.fieldcrypt import FieldCipher, normalise_email
-from cloud_api.store.clock import to_naive_utc, utcnow
+from cloud_api.store.clock import to_naive_utc, try_naive_utc, utcnow
 
 RECEIPT_LIFETIME = timedelta(days=90)
 
@@ -78,12 +78,15 @@ def _upsert(
 ) -> tuple[str, bool]:
     new_id = uuid.uuid4().hex
     now = utcnow()
+    consented_at = try_naive_utc(lead.consented_at) or now
     changes: dict[str, Any] = {
         "email": cipher.encrypt(lead.email.strip(), _context(studio_id, "email")),
         "source": lead.source,
         "consent": True,
         "consent_text_version": lead.consent_text_version,
-        "consented_at": to_naive_utc(lead.consented_at),
+        # a consent "in the future" is a wrong device clock: record when it reached us
+        "consented_at": min(consented_at, now),
+        "client_consented_at": lead.consented_at.isoformat(),
         "device_id": device_id,
         "updated_at": now,
     }

@@ -58,10 +58,22 @@ def test_bad_addresses_and_fields_are_refused_without_echoing_them(api: Api, dev
             assert email not in response.text
     assert post(api, device_token, lead(extra="field")).status_code == 422
     assert post(api, device_token, lead(id="not-a-uuid")).status_code == 422
-    future = lead(consented_at="2999-01-01T00:00:00Z")
-    assert post(api, device_token, future).status_code == 422
     naive = lead(consented_at="2026-01-01T00:00:00")
     assert post(api, device_token, naive).status_code == 422
+    number = lead(consented_at=1795254656)
+    assert post(api, device_token, number).status_code == 422
+
+
+def test_consent_from_a_clock_in_the_future_is_kept_at_the_time_received(
+    api: Api, device_token: str, server: LiveServer
+):
+    response = post(
+        api, device_token, lead("clock@example.org", consented_at="2999-01-01T00:00:00Z")
+    )
+    assert response.status_code == 201
+    stored = server.db.leads.find_one({"_id": response.json()["id"]})
+    assert stored["consented_at"].year < 2999
+    assert stored["client_consented_at"].startswith("2999-01-01")
 
 
 def test_personal_data_is_encrypted_at_rest(api: Api, device_token: str, server: LiveServer):

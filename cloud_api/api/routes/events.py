@@ -9,6 +9,7 @@ from cloud_api.api.guarded_route import GuardedRoute
 from cloud_api.api.schemas import EventBatch, EventBatchResult
 from cloud_api.core.errors import ERROR_RESPONSES, ApiError
 from cloud_api.store import events
+from cloud_api.store.clock import utcnow
 
 router = APIRouter(
     prefix="/api/events", tags=["events"], route_class=GuardedRoute, responses=ERROR_RESPONSES
@@ -36,7 +37,9 @@ async def post_events(body: EventBatch, ctx: Ctx, device: EventWriter) -> EventB
         events.insert_batch, device.studio_id, device.id, rows
     )
     duplicates += len(body.events) - len(unique)
+    now = utcnow()
+    adjusted = sum(events.plausible_time(e.ts, now) is None for e in unique.values())
     ctx.metrics.events.labels(outcome="accepted").inc(accepted)
     if duplicates:
         ctx.metrics.events.labels(outcome="duplicate").inc(duplicates)
-    return EventBatchResult(accepted=accepted, duplicates=duplicates)
+    return EventBatchResult(accepted=accepted, duplicates=duplicates, clock_adjusted=adjusted)

@@ -86,7 +86,7 @@ async def list_leads(
     studio_id: Annotated[str | None, Query(max_length=64)] = None,
     email: Annotated[str | None, Query(max_length=254, description="find one person")] = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 50,
-    cursor: Annotated[str | None, Query(max_length=20, pattern=r"^\d+$")] = None,
+    cursor: Annotated[str | None, Query(pattern=r"^\d{1,13}$")] = None,
 ) -> LeadPage:
     """Consenting leads, newest first, e-mail and name decrypted. Page with `next_cursor`."""
     scope = studio_scope(principal, studio_id)
