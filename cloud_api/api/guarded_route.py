@@ -37,25 +37,38 @@ def find_operator_key(value: Any, depth: int = 0) -> str | None:
     return None
 
 
+def _parsed_as_json(request: Request) -> bool:
+    # FastAPI reads a body without Content-Type as JSON too, so the guard must as well
+    content_type = request.headers.get("content-type", "")
+    return not content_type or "json" in content_type
+
+
+def _check(body: bytes, request: Request) -> None:
+    try:
+        data = json.loads(body)
+    except RecursionError as exc:
+        raise ApiError(400, "JSON nested too deeply; flatten the body") from exc
+    except ValueError:
+        return  # FastAPI answers malformed JSON with its own 422
+    bad = find_operator_key(data)
+    if bad is not None:
+        raise ApiError(
+            400,
+            f"field name {bad[:40]!r} is not allowed: names may not start with '$' or contain '.'",
+        )
+    # hand the parsed body to FastAPI (Starlette caches it here) instead of parsing twice
+    request._json = data
+
+
 class GuardedRoute(APIRoute):
     def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
         handler = super().get_route_handler()
 
         async def guarded(request: Request) -> Response:
-            if request.method in {"POST", "PUT", "PATCH"}:
+            if request.method in {"POST", "PUT", "PATCH"} and _parsed_as_json(request):
                 body = await request.body()
-                if body and "json" in request.headers.get("content-type", ""):
-                    try:
-                        data = json.loads(body)
-                    except ValueError:
-                        data = None  # FastAPI answers malformed JSON with its own 422
-                    bad = find_operator_key(data)
-                    if bad is not None:
-                        raise ApiError(
-                            400,
-                            f"field name {bad[:40]!r} is not allowed: names may not start "
-                            "with '$' or contain '.'",
-                        )
+                if body:
+                    _check(body, request)
             return await handler(request)
 
         return guarded

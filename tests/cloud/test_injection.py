@@ -67,3 +67,18 @@ def test_path_parameters_are_treated_as_plain_strings(api: Api):
     for lead_id in ("%24ne", "..%2F..%2Fetc", "a" * 300):
         response = api.http.get(f"/api/leads/{lead_id}/export", headers=admin)
         assert response.status_code == 404
+
+
+def test_hostile_nesting_is_a_clear_400_not_a_crash(api: Api, device_token: str):
+    deep = b'{"events":' + b"[" * 200_000 + b"]" * 200_000 + b"}"
+    for content_type in ("application/json", None):
+        headers = bearer(device_token) | ({"Content-Type": content_type} if content_type else {})
+        response = api.http.post("/api/events", content=deep, headers=headers)
+        assert response.status_code == 400
+        assert "nested too deeply" in response.json()["detail"]
+
+
+def test_a_body_without_content_type_is_guarded_too(api: Api, device_token: str):
+    raw = b'{"events": [{"$where": "1"}]}'
+    response = api.http.post("/api/events", content=raw, headers=bearer(device_token))
+    assert response.status_code == 400
