@@ -9,16 +9,22 @@ VENV="${PHOTOFLUX_VENV:-.venv}"
 STAMP="$VENV/.photoflux-installed"
 WANT="$(cat pyproject.toml scripts/bootstrap.sh | sha256sum | cut -d' ' -f1)"
 
-# Debian packages Qt needs to draw offscreen, and the services tests start.
+# Debian packages Qt needs to draw offscreen; with PHOTOFLUX_TEST_SERVICES=1 also the
+# real services and browser the tests start (redis-server, chromium).
 if command -v apt-get >/dev/null 2>&1 && [ "$(id -u)" = "0" ]; then
+  wanted=(libegl1 libgl1 libxkbcommon0 libfontconfig1 libdbus-1-3)
+  if [ "${PHOTOFLUX_TEST_SERVICES:-0}" = "1" ]; then
+    wanted+=(redis-server chromium)
+  fi
   missing=()
-  for pkg in libegl1 libgl1 libxkbcommon0 libfontconfig1 libdbus-1-3; do
+  for pkg in "${wanted[@]}"; do
     dpkg -s "$pkg" >/dev/null 2>&1 || missing+=("$pkg")
   done
   if [ "${#missing[@]}" -gt 0 ]; then
     echo "bootstrap: apt-get install ${missing[*]}"
     apt-get update -qq >/dev/null
-    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}" >/dev/null
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq \
+      "${missing[@]}" >/dev/null
   fi
 fi
 

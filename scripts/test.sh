@@ -2,7 +2,7 @@
 # README command 2: install everything, then run the quality gates and the tests.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-bash scripts/bootstrap.sh
+PHOTOFLUX_TEST_SERVICES=1 bash scripts/bootstrap.sh
 VENV="${PHOTOFLUX_VENV:-.venv}"
 export PATH="$PWD/$VENV/bin:$PATH"
 export QT_QPA_PLATFORM=offscreen HF_HUB_OFFLINE=1 PYTHONDONTWRITEBYTECODE=1

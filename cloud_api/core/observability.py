@@ -114,13 +114,19 @@ def _before_send(event: dict[str, Any], _hint: dict[str, Any]) -> dict[str, Any]
     return scrub(event)
 
 
-def init_sentry(dsn: str, environment: str) -> None:
+def init_sentry(dsn: str, environment: str, **options: Any) -> None:
     import sentry_sdk
 
     sentry_sdk.init(
         dsn=dsn,
         environment=environment,
-        send_default_pii=False,
+        # no user data, cookies, bodies or frame locals; before_send scrubs the rest
+        data_collection={
+            "user_info": False,
+            "http_bodies": [],
+            "stack_frame_variables": False,
+        },
         before_send=_before_send,
         traces_sample_rate=0.0,
+        **options,
     )

@@ -19,8 +19,11 @@ class RateLimited(Exception):
 
 class RateLimiter:
     def __init__(self, redis_url: str | None, anonymous: str, per_token: str) -> None:
-        uri = f"async+{redis_url}" if redis_url else "async+memory://"
-        self._limiter = MovingWindowRateLimiter(storage_from_string(uri))
+        if redis_url:  # shared by every worker; redis-py's asyncio client
+            storage = storage_from_string(f"async+{redis_url}", implementation="redispy")
+        else:
+            storage = storage_from_string("async+memory://")
+        self._limiter = MovingWindowRateLimiter(storage)
         self.anonymous: RateLimitItem = parse(anonymous)
         self.per_token: RateLimitItem = parse(per_token)
 

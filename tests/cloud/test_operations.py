@@ -232,3 +232,17 @@ def test_openapi_describes_every_api_route(server: LiveServer):
         assert path in paths, path
     routes = {r.path for r in server.app.routes if getattr(r, "include_in_schema", False)}
     assert routes <= set(paths)
+
+
+def test_limits_are_shared_through_redis_by_several_workers(make_server):
+    from tests.cloud.redis_server import redis_server
+
+    with redis_server() as url:
+        first = make_server(redis_url=url, rate_limit_anonymous="3/minute")
+        second = make_server(redis_url=url, rate_limit_anonymous="3/minute")
+        body = {"email": "nobody@example.com", "password": "x"}
+        codes = []
+        for live in (first, second, first, second):
+            with live.client() as http:
+                codes.append(http.post("/api/auth/login", json=body).status_code)
+    assert codes == [401, 401, 401, 429]
