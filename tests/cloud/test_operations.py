@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 
 import httpx
 import pytest
@@ -15,7 +16,12 @@ def test_health_and_readiness(server: LiveServer):
         assert http.get("/healthz").json() == {"status": "ok"}
         ready = http.get("/readyz")
     assert ready.status_code == 200
-    assert ready.json() == {"status": "ready", "storage": "embedded", "durable": False}
+    real = bool(os.environ.get("PHOTOFLUX_TEST_MONGODB_URI"))
+    assert ready.json() == {
+        "status": "ready",
+        "storage": "mongodb" if real else "embedded",
+        "durable": real,
+    }
 
 
 def test_readiness_fails_when_the_database_does_not_answer(make_server, monkeypatch):
