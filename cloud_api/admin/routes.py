@@ -8,7 +8,6 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Annotated, Any
 
-import anyio.to_thread
 import structlog
 from fastapi import APIRouter, FastAPI, Form, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
@@ -16,10 +15,11 @@ from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
 
 from cloud_api.admin import charts, session
+from cloud_api.api import credentials
 from cloud_api.api.context import AppContext
 from cloud_api.api.deps import Ctx, client_address, studio_scope
 from cloud_api.api.principal import Principal
-from cloud_api.core import passwords, tokens
+from cloud_api.core import tokens
 from cloud_api.core.errors import ApiError
 from cloud_api.core.ratelimit import RateLimited
 from cloud_api.store import accounts, devices, events, leads
@@ -99,13 +99,9 @@ async def login(
         await ctx.limiter.check(ctx.limiter.anonymous, "anon", client_address(request))
     except RateLimited as exc:
         return refuse(f"Too many attempts. Try again in {exc.retry_after} s.", 429)
-    user = await ctx.storage.run(accounts.find_user_by_email, email)
-    stored = None if user is None or user["disabled"] else user["password_hash"]
-    if not await anyio.to_thread.run_sync(passwords.verify_password, password, stored):
-        ctx.metrics.logins.labels(outcome="refused").inc()
+    user = await credentials.check_password(ctx, email, password)
+    if user is None:
         return refuse("E-mail or password is wrong.", 401)
-    assert user is not None
-    ctx.metrics.logins.labels(outcome="ok").inc()
     token, lifetime = tokens.issue_access_token(
         ctx.settings, user["_id"], user["role"], user["studio_id"]
     )
@@ -276,11 +272,7 @@ async def issue_device(
     scope = _scope(principal, studio)
     if scope is None or await ctx.storage.run(accounts.get_studio, scope) is None:
         return _to_login()
-    token = tokens.new_opaque_token(tokens.DEVICE_PREFIX)
-    await ctx.storage.run(
-        devices.create_device, scope, name, tokens.digest(token), principal.audit_name
-    )
-    ctx.metrics.devices.labels(action="issued").inc()
+    token, _ = await credentials.issue_device(ctx, scope, name, principal.audit_name)
     return await _device_view(request, ctx, principal, scope, token, status_code=200)
 
 
@@ -296,9 +288,8 @@ async def revoke_device(
     if principal is None:
         return _to_login()
     scope = _scope(principal, studio)
-    if scope is not None and await ctx.storage.run(devices.revoke, scope, device_id):
-        ctx.metrics.devices.labels(action="revoked").inc()
-        log.info("device_revoked", device_id=device_id, by=principal.audit_name)
+    if scope is not None:
+        await credentials.revoke_device(ctx, scope, device_id, principal.audit_name)
     return RedirectResponse(f"/admin/devices?studio={scope or ''}", status_code=303)
 
 

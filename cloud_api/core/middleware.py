@@ -113,6 +113,19 @@ class SecurityHeaders:
         await self.app(scope, receive, send_with_headers)
 
 
+class _StartTracker:
+    """Wraps `send` and remembers whether the response has begun (after which a
+    middleware can no longer answer with an error of its own)."""
+
+    def __init__(self, send: Send) -> None:
+        self._send = send
+        self.started = False
+
+    async def __call__(self, message: Message) -> None:
+        self.started = self.started or message["type"] == "http.response.start"
+        await self._send(message)
+
+
 class BodyTooLarge(Exception):
     """Raised from inside `receive` once a body passes the limit; BodyLimit answers it."""
 
@@ -128,21 +141,15 @@ class CatchAll:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        started = False
-
-        async def tracking_send(message: Message) -> None:
-            nonlocal started
-            started = started or message["type"] == "http.response.start"
-            await send(message)
-
+        tracked = _StartTracker(send)
         try:
-            await self.app(scope, receive, tracking_send)
+            await self.app(scope, receive, tracked)
         except BodyTooLarge:
             raise
         except Exception as exc:
             error_log.error("unhandled_error", path=scope["path"], exc_info=exc)
             sentry_sdk.capture_exception(exc)
-            if started:
+            if tracked.started:
                 raise
             await _send_json(
                 send,
@@ -187,7 +194,7 @@ class BodyLimit:
             await self._refuse(scope, send)
             return
         seen = 0
-        started = False
+        tracked = _StartTracker(send)
 
         async def counting_receive() -> Message:
             nonlocal seen
@@ -198,15 +205,10 @@ class BodyLimit:
                     raise BodyTooLarge
             return message
 
-        async def tracking_send(message: Message) -> None:
-            nonlocal started
-            started = started or message["type"] == "http.response.start"
-            await send(message)
-
         try:
-            await self.app(scope, counting_receive, tracking_send)
+            await self.app(scope, counting_receive, tracked)
         except BodyTooLarge:
-            if not started:
+            if not tracked.started:
                 await self._refuse(scope, send)
 
     async def _refuse(self, scope: Scope, send: Send) -> None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import time
 
 import httpx
 import pytest
@@ -79,8 +80,14 @@ def test_access_log_is_json_with_the_request_id(make_server, capfd):
     live = make_server(log_level="INFO")
     with live.client() as http:
         http.get("/healthz", headers={"X-Request-ID": "log-check-42"})
-    lines = [json.loads(x) for x in capfd.readouterr().err.splitlines() if x.startswith("{")]
-    access = [x for x in lines if x.get("event") == "request" and x.get("path") == "/healthz"]
+    # the server thread writes the line just after the response went out
+    access, waited, seen = [], 0.0, ""
+    while not access and waited < 5:
+        seen += capfd.readouterr().err
+        lines = [json.loads(x) for x in seen.splitlines() if x.startswith("{")]
+        access = [x for x in lines if x.get("event") == "request" and x.get("path") == "/healthz"]
+        time.sleep(0.05)
+        waited += 0.05
     assert access
     assert access[-1]["request_id"] == "log-check-42"
     assert access[-1]["status"] == 200

@@ -5,15 +5,15 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Annotated
 
-import anyio.to_thread
 import structlog
 from fastapi import APIRouter, Depends, Response
 
+from cloud_api.api import credentials
 from cloud_api.api.context import AppContext
 from cloud_api.api.deps import Ctx, CurrentPrincipal, limit_anonymous
 from cloud_api.api.guarded_route import GuardedRoute
 from cloud_api.api.schemas import LoginIn, Me, RefreshIn, TokenPair
-from cloud_api.core import passwords, tokens
+from cloud_api.core import tokens
 from cloud_api.core.errors import ERROR_RESPONSES, ApiError
 from cloud_api.store import accounts, refresh_tokens
 from cloud_api.store.refresh_tokens import RefreshOutcome
@@ -43,16 +43,9 @@ async def issue_pair(ctx: AppContext, user: dict, family: str | None = None) -> 
 
 @router.post("/login", response_model=TokenPair)
 async def login(body: LoginIn, ctx: Ctx, _: Throttled) -> TokenPair:
-    user = await ctx.storage.run(accounts.find_user_by_email, body.email)
-    stored = None if user is None or user["disabled"] else user["password_hash"]
-    # Argon2 takes tens of milliseconds: off the event loop, and paid for unknown users too
-    ok = await anyio.to_thread.run_sync(passwords.verify_password, body.password, stored)
-    if not ok or user is None:
-        ctx.metrics.logins.labels(outcome="refused").inc()
-        log.info("login_refused")
+    user = await credentials.check_password(ctx, body.email, body.password)
+    if user is None:
         raise ApiError(401, BAD_LOGIN, {"WWW-Authenticate": "Bearer"})
-    ctx.metrics.logins.labels(outcome="ok").inc()
-    log.info("login", user_id=user["_id"], role=user["role"])
     return await issue_pair(ctx, user)
 
 

@@ -8,6 +8,7 @@ import anyio.to_thread
 import structlog
 from fastapi import APIRouter, Response
 
+from cloud_api.api import credentials
 from cloud_api.api.deps import Ctx, CurrentPrincipal, DeviceManager, StudioManager
 from cloud_api.api.guarded_route import GuardedRoute
 from cloud_api.api.principal import Principal
@@ -20,7 +21,7 @@ from cloud_api.api.schemas import (
     StudioOut,
     UserOut,
 )
-from cloud_api.core import passwords, tokens
+from cloud_api.core import passwords
 from cloud_api.core.errors import ERROR_RESPONSES, ApiError, documented
 from cloud_api.store import accounts, devices
 
@@ -90,12 +91,7 @@ async def issue_device(
 ) -> DeviceIssued:
     """Issues a token for one desktop install. It is shown once; only its hash is kept."""
     await _own_studio(ctx, principal, studio_id)
-    token = tokens.new_opaque_token(tokens.DEVICE_PREFIX)
-    device = await ctx.storage.run(
-        devices.create_device, studio_id, body.name, tokens.digest(token), principal.audit_name
-    )
-    ctx.metrics.devices.labels(action="issued").inc()
-    log.info("device_issued", studio_id=studio_id, device_id=device["_id"])
+    token, device = await credentials.issue_device(ctx, studio_id, body.name, principal.audit_name)
     return DeviceIssued(device_token=token, **device_out(device).model_dump())
 
 
@@ -111,8 +107,6 @@ async def revoke_device(
 ) -> Response:
     """Revokes a device token at once: its next request is refused."""
     await _own_studio(ctx, principal, studio_id)
-    if await ctx.storage.run(devices.revoke, studio_id, device_id) is None:
+    if not await credentials.revoke_device(ctx, studio_id, device_id, principal.audit_name):
         raise ApiError(404, "no such device")
-    ctx.metrics.devices.labels(action="revoked").inc()
-    log.info("device_revoked", studio_id=studio_id, device_id=device_id, by=principal.audit_name)
     return Response(status_code=204)
