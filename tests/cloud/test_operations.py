@@ -66,6 +66,16 @@ def test_metrics_can_require_a_scrape_token(make_server):
         )
 
 
+def test_metrics_without_a_token_are_for_internal_addresses_only(server: LiveServer):
+    with server.client() as http:
+        assert http.get("/metrics").status_code == 200  # loopback
+        # a trusted proxy (loopback here) says the caller is on the internet
+        outside = http.get("/metrics", headers={"X-Forwarded-For": "93.184.216.34"})
+        inside = http.get("/metrics", headers={"X-Forwarded-For": "10.1.2.3"})
+    assert outside.status_code == 403
+    assert inside.status_code == 200
+
+
 def test_every_response_carries_a_request_id_and_echoes_a_good_one(server: LiveServer):
     with server.client() as http:
         generated = http.get("/healthz").headers["x-request-id"]
