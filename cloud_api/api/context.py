@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 
 from prometheus_client import CollectorRegistry
 
+from cloud_api.api.principal import Principal
 from cloud_api.core.config import Settings
 from cloud_api.core.fieldcrypt import FieldCipher
 from cloud_api.core.observability import BusinessMetrics
@@ -14,6 +15,35 @@ from cloud_api.core.ratelimit import RateLimiter
 from cloud_api.core.storage import Storage
 
 DEVICE_TOUCH_INTERVAL_S = 60.0
+DEVICE_CACHE_SIZE = 10_000
+
+
+class DeviceCache:
+    """Device principals by token hash, for the embedded store only.
+
+    mongomock has no indexes, so each lookup scans every device; the embedded store is
+    also one process by construction (`serve` refuses several workers without MongoDB),
+    so dropping an entry on revoke keeps revocation immediate. With a real server the
+    lookup uses the unique token-hash index and nothing is cached, so a revoke on one
+    worker holds on every other at once too."""
+
+    def __init__(self, enabled: bool) -> None:
+        self.enabled = enabled
+        self._by_hash: dict[str, Principal] = {}
+
+    def get(self, token_hash: str) -> Principal | None:
+        return self._by_hash.get(token_hash) if self.enabled else None
+
+    def put(self, token_hash: str, principal: Principal) -> None:
+        if not self.enabled:
+            return
+        if len(self._by_hash) >= DEVICE_CACHE_SIZE:
+            self._by_hash.clear()
+        self._by_hash[token_hash] = principal
+
+    def forget_device(self, device_id: str) -> None:
+        for token_hash in [h for h, p in self._by_hash.items() if p.id == device_id]:
+            del self._by_hash[token_hash]
 
 
 @dataclass
@@ -24,6 +54,7 @@ class AppContext:
     limiter: RateLimiter
     registry: CollectorRegistry
     metrics: BusinessMetrics
+    devices: DeviceCache
     _device_touched: dict[str, float] = field(default_factory=dict)
 
     def device_needs_touch(self, device_id: str) -> bool:
@@ -37,12 +68,13 @@ class AppContext:
 
 def build_context(settings: Settings) -> AppContext:
     registry = CollectorRegistry()
+    storage = Storage(
+        None if settings.mongodb_uri is None else settings.mongodb_uri.get_secret_value(),
+        settings.mongodb_db,
+    )
     return AppContext(
         settings=settings,
-        storage=Storage(
-            None if settings.mongodb_uri is None else settings.mongodb_uri.get_secret_value(),
-            settings.mongodb_db,
-        ),
+        storage=storage,
         cipher=FieldCipher(
             settings.field_key_ring,
             settings.active_field_key_id,
@@ -53,4 +85,5 @@ def build_context(settings: Settings) -> AppContext:
         ),
         registry=registry,
         metrics=BusinessMetrics(registry),
+        devices=DeviceCache(enabled=storage.embedded),
     )

@@ -45,6 +45,7 @@ async def issue_device(
 async def revoke_device(ctx: AppContext, studio_id: str, device_id: str, revoked_by: str) -> bool:
     if await ctx.storage.run(devices.revoke, studio_id, device_id) is None:
         return False
+    ctx.devices.forget_device(device_id)
     ctx.metrics.devices.labels(action="revoked").inc()
     log.info("device_revoked", studio_id=studio_id, device_id=device_id, by=revoked_by)
     return True

@@ -51,14 +51,13 @@ async def _enforce(ctx: AppContext, item: object, scope: str, key: str) -> None:
         ) from exc
 
 
-async def resolve_token(ctx: AppContext, token: str) -> Principal | None:
-    if token.startswith(tokens.DEVICE_PREFIX):
-        device = await ctx.storage.run(devices.find_active_by_token_hash, tokens.digest(token))
+async def _resolve_device(ctx: AppContext, token_hash: str) -> Principal | None:
+    principal = ctx.devices.get(token_hash)
+    if principal is None:
+        device = await ctx.storage.run(devices.find_active_by_token_hash, token_hash)
         if device is None:
             return None
-        if ctx.device_needs_touch(device["_id"]):
-            await ctx.storage.run(devices.touch, device["_id"])
-        return Principal(
+        principal = Principal(
             "device",
             device["_id"],
             ROLE_DEVICE,
@@ -66,6 +65,15 @@ async def resolve_token(ctx: AppContext, token: str) -> Principal | None:
             frozenset(device["scopes"]),
             device["name"],
         )
+        ctx.devices.put(token_hash, principal)
+    if ctx.device_needs_touch(principal.id):
+        await ctx.storage.run(devices.touch, principal.id)
+    return principal
+
+
+async def resolve_token(ctx: AppContext, token: str) -> Principal | None:
+    if token.startswith(tokens.DEVICE_PREFIX):
+        return await _resolve_device(ctx, tokens.digest(token))
     try:
         claims = tokens.decode_access_token(ctx.settings, token)
     except tokens.TokenInvalid:
