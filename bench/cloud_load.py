@@ -109,7 +109,7 @@ class Client:
                 started = time.monotonic()
                 ok = await self.post(reader, writer, self.body())
                 self.sent += 1
-                if started >= record_after:
+                if record_after <= started < until:
                     self.latencies.append(time.monotonic() - started)
                     self.errors += not ok
                 if interval is not None:
@@ -145,7 +145,7 @@ async def phase(
     await asyncio.gather(
         *(c.run(start + warmup + seconds, interval, record_after) for c in clients)
     )
-    elapsed = time.monotonic() - record_after
+    elapsed = seconds  # only requests started inside the measured window are counted
     latencies = sorted(x for c in clients for x in c.latencies)
     requests = len(latencies)
 
@@ -168,19 +168,27 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--clients", type=int, default=100)
     parser.add_argument("--batch", type=int, default=25, help="events per request")
-    parser.add_argument("--interval", type=float, default=1.0, help="paced: s between batches")
+    parser.add_argument(
+        "--interval",
+        default="1.0",
+        help="paced: seconds between a client's batches; a comma-separated "
+        "list (1,0.5,0.33,0.25) sweeps the offered load",
+    )
     parser.add_argument("--seconds", type=float, default=15.0, help="measured time per phase")
     parser.add_argument("--warmup", type=float, default=2.0)
     args = parser.parse_args()
 
+    intervals = [float(x) for x in args.interval.split(",")]
     port = free_port()
     log = Path(tempfile.mkdtemp(prefix="pf-bench-")) / "server.log"
     server = start_server(port, log)
     try:
         tokens = device_tokens(f"http://127.0.0.1:{port}", args.clients)
-        paced = asyncio.run(
-            phase(tokens, port, args.batch, args.seconds, args.interval, args.warmup)
-        )
+        paced = [
+            asyncio.run(phase(tokens, port, args.batch, args.seconds, interval, args.warmup))
+            | {"offered_events_per_s": round(args.clients * args.batch / interval, 1)}
+            for interval in intervals
+        ]
         saturated = asyncio.run(phase(tokens, port, args.batch, args.seconds, None, args.warmup))
     finally:
         server.terminate()
@@ -191,7 +199,7 @@ def main() -> None:
             "clients": args.clients,
             "events_per_batch": args.batch,
             "server": "photoflux-cloud serve, 1 worker, embedded store, INFO logs to a file",
-            "paced": paced | {"offered_events_per_s": args.clients * args.batch / args.interval},
+            "paced": paced[0] if len(paced) == 1 else paced,
             "saturated": saturated,
             "targets": {"p95_ms": 50, "events_per_s": 2000},
         },
