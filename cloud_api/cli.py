@@ -57,6 +57,7 @@ def _serve(args: argparse.Namespace) -> int:
     import uvicorn
 
     from cloud_api.app import create_app
+    from cloud_api.core.observability import server_log_config
 
     workers = max(1, args.workers)
     if workers > 1 and (settings.embedded_storage or not settings.redis_url):
@@ -76,6 +77,7 @@ def _serve(args: argparse.Namespace) -> int:
         server_header=False,
         access_log=False,  # RequestContext writes one structured line per request
         log_level=settings.log_level.lower(),
+        log_config=server_log_config(settings.log_level),
     )
     return 0
 

@@ -58,6 +58,40 @@ def configure_logging(level: str) -> None:
     )
 
 
+def server_log_config(level: str) -> dict[str, Any]:
+    """uvicorn's own lines (start-up, shutdown, protocol errors) as JSON too, so a log
+    collector sees one format."""
+    return {
+        "version": 1,
+        "disable_existing_loggers": False,
+        "formatters": {
+            "json": {
+                "()": structlog.stdlib.ProcessorFormatter,
+                "processors": [
+                    structlog.stdlib.ProcessorFormatter.remove_processors_meta,
+                    structlog.processors.JSONRenderer(),
+                ],
+                "foreign_pre_chain": [
+                    structlog.stdlib.add_log_level,
+                    structlog.stdlib.add_logger_name,
+                    structlog.processors.TimeStamper(fmt="iso", utc=True),
+                ],
+            }
+        },
+        "handlers": {
+            "stderr": {
+                "class": "logging.StreamHandler",
+                "formatter": "json",
+                "stream": "ext://sys.stderr",
+            }
+        },
+        "loggers": {
+            name: {"handlers": ["stderr"], "level": level.upper(), "propagate": False}
+            for name in ("uvicorn", "uvicorn.error")
+        },
+    }
+
+
 class BusinessMetrics:
     """Counters a studio cares about, next to the HTTP metrics, in the app's own registry."""
 

@@ -92,3 +92,40 @@ def test_keygen_output_is_accepted_by_settings(monkeypatch, capsys):
 def test_worker_is_not_in_this_build(capsys):
     assert main(["worker"]) == 2
     assert "not part of this build" in capsys.readouterr().err
+
+
+def test_serve_runs_the_real_entry_point_with_json_logs(tmp_path):
+    import json
+    import os
+    import socket
+    import subprocess
+    import sys
+    import time
+    from pathlib import Path
+
+    import httpx
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    env = os.environ | {"PHOTOFLUX_ENV": "development", "PHOTOFLUX_PORT": str(port)}
+    exe = Path(sys.executable).with_name("photoflux-cloud")
+    log = tmp_path / "serve.log"
+    with log.open("w") as sink:
+        process = subprocess.Popen([str(exe), "serve"], env=env, cwd=tmp_path, stderr=sink)
+    try:
+        deadline, ready = time.monotonic() + 30, None
+        while ready is None and time.monotonic() < deadline:
+            try:
+                ready = httpx.get(f"http://127.0.0.1:{port}/readyz", timeout=1)
+            except httpx.TransportError:
+                time.sleep(0.1)
+        assert ready is not None and ready.json()["durable"] is False
+    finally:
+        process.terminate()
+        process.wait(timeout=10)
+    records = [json.loads(line) for line in log.read_text().splitlines() if line.strip()]
+    events = {r["event"] for r in records}  # every line is JSON, uvicorn's own included
+    assert "storage_not_durable" in events
+    assert "development_secrets" in events
+    assert any("Uvicorn running" in e for e in events)
