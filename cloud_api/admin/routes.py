@@ -97,9 +97,9 @@ async def login(
         return refuse("This form must be sent from this site.", 403)
     try:
         await ctx.limiter.check(ctx.limiter.anonymous, "anon", client_address(request))
+        user = await credentials.check_password(ctx, email, password)
     except RateLimited as exc:
         return refuse(f"Too many attempts. Try again in {exc.retry_after} s.", 429)
-    user = await credentials.check_password(ctx, email, password)
     if user is None:
         return refuse("E-mail or password is wrong.", 401)
     token, lifetime = tokens.issue_access_token(
@@ -212,6 +212,7 @@ async def lead_csv(request: Request, ctx: Ctx, studio: Studio = None) -> Respons
     scope = _scope(principal, studio)
     docs = await ctx.storage.run(leads.page, scope, 100_000)
     buffer = io.StringIO()
+    buffer.write("\ufeff")  # a BOM, so Excel reads accented names as UTF-8
     writer = csv.writer(buffer)
     writer.writerow(CSV_FIELDS)
     for doc in docs:

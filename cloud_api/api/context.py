@@ -81,7 +81,10 @@ def build_context(settings: Settings) -> AppContext:
             settings.hash_key.get_secret_value().encode(),
         ),
         limiter=RateLimiter(
-            settings.redis_url, settings.rate_limit_anonymous, settings.rate_limit_token
+            settings.redis_url,
+            settings.rate_limit_anonymous,
+            settings.rate_limit_token,
+            settings.rate_limit_account,
         ),
         registry=registry,
         metrics=BusinessMetrics(registry),

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 from typing import Any
 
 import anyio.to_thread
@@ -9,6 +10,7 @@ import structlog
 
 from cloud_api.api.context import AppContext
 from cloud_api.core import passwords, tokens
+from cloud_api.core.ratelimit import RateLimited
 from cloud_api.store import accounts, devices
 
 log = structlog.get_logger("cloud_api.credentials")
@@ -16,7 +18,16 @@ log = structlog.get_logger("cloud_api.credentials")
 
 async def check_password(ctx: AppContext, email: str, password: str) -> dict[str, Any] | None:
     """The enabled account these credentials open, or None. Costs one Argon2 check either
-    way (off the event loop), so timing does not tell which addresses have accounts."""
+    way (off the event loop), so timing does not tell which addresses have accounts.
+
+    Raises RateLimited when this address was tried too often, from whatever clients:
+    guessing one admin's password from many addresses is throttled too."""
+    account_key = hashlib.sha256(email.strip().lower().encode()).hexdigest()
+    try:
+        await ctx.limiter.check(ctx.limiter.per_account, "account", account_key)
+    except RateLimited:
+        ctx.metrics.rate_limited.labels(scope="account").inc()
+        raise
     user = await ctx.storage.run(accounts.find_user_by_email, email)
     stored = None if user is None or user["disabled"] else user["password_hash"]
     ok = await anyio.to_thread.run_sync(passwords.verify_password, password, stored)

@@ -39,16 +39,20 @@ async def limit_anonymous(request: Request, ctx: Ctx) -> None:
     await _enforce(ctx, ctx.limiter.anonymous, "anon", client_address(request))
 
 
+def too_many(exc: RateLimited) -> ApiError:
+    return ApiError(
+        429,
+        f"too many requests; retry in {exc.retry_after} s",
+        {"Retry-After": str(exc.retry_after)},
+    )
+
+
 async def _enforce(ctx: AppContext, item: object, scope: str, key: str) -> None:
     try:
         await ctx.limiter.check(item, scope, key)  # type: ignore[arg-type]
     except RateLimited as exc:
         ctx.metrics.rate_limited.labels(scope=scope).inc()
-        raise ApiError(
-            429,
-            f"too many requests; retry in {exc.retry_after} s",
-            {"Retry-After": str(exc.retry_after)},
-        ) from exc
+        raise too_many(exc) from exc
 
 
 async def _resolve_device(ctx: AppContext, token_hash: str) -> Principal | None:

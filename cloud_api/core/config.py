@@ -71,6 +71,7 @@ class Settings(BaseSettings):
     cors_origins: Annotated[list[str], NoDecode] = Field(default_factory=list)
     rate_limit_anonymous: str = "20/minute"  # per client address: login, refresh
     rate_limit_token: str = "1200/minute"  # per token: everything authenticated
+    rate_limit_account: str = "10/minute"  # login attempts per account, from anywhere
     max_body_bytes: int = Field(1024 * 1024, ge=1024)
     forwarded_allow_ips: str = "127.0.0.1"  # proxies whose X-Forwarded-* we believe
     hsts: bool = False  # send HSTS on plain-HTTP responses too (TLS ended elsewhere)

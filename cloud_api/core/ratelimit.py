@@ -18,7 +18,9 @@ class RateLimited(Exception):
 
 
 class RateLimiter:
-    def __init__(self, redis_url: str | None, anonymous: str, per_token: str) -> None:
+    def __init__(
+        self, redis_url: str | None, anonymous: str, per_token: str, per_account: str
+    ) -> None:
         if redis_url:  # shared by every worker; redis-py's asyncio client
             storage = storage_from_string(f"async+{redis_url}", implementation="redispy")
         else:
@@ -26,6 +28,7 @@ class RateLimiter:
         self._limiter = MovingWindowRateLimiter(storage)
         self.anonymous: RateLimitItem = parse(anonymous)
         self.per_token: RateLimitItem = parse(per_token)
+        self.per_account: RateLimitItem = parse(per_account)
 
     async def check(self, item: RateLimitItem, scope: str, key: str) -> None:
         if await self._limiter.hit(item, scope, key):

@@ -12,7 +12,9 @@ from tests.cloud.live import Api, LiveServer, cloud_settings
 
 @pytest.fixture(scope="module")
 def server() -> Iterator[LiveServer]:
-    with LiveServer(cloud_settings(rate_limit_anonymous="10000/minute")) as live:
+    with LiveServer(
+        cloud_settings(rate_limit_anonymous="10000/minute", rate_limit_account="10000/minute")
+    ) as live:
         yield live
 
 

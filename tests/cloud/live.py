@@ -34,6 +34,8 @@ def cloud_settings(**overrides: Any) -> Settings:
         "first_admin_email": ADMIN_EMAIL,
         "first_admin_password": ADMIN_PASSWORD,
         "log_level": "WARNING",
+        # tests sign in far more often than people do
+        "rate_limit_account": "10000/minute",
     }
     uri = os.environ.get("PHOTOFLUX_TEST_MONGODB_URI")
     if uri:

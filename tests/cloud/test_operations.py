@@ -185,6 +185,24 @@ def test_login_is_rate_limited_per_client_with_retry_after(make_server):
     assert limited.json()["kind"] == "rate_limited"
 
 
+def test_guessing_one_accounts_password_is_limited_across_addresses(make_server):
+    from tests.cloud.live import ADMIN_EMAIL
+
+    live = make_server(rate_limit_account="3/minute", rate_limit_anonymous="1000/minute")
+    with live.client() as http:
+        codes = [
+            http.post(
+                "/api/auth/login",
+                json={"email": ADMIN_EMAIL.upper(), "password": "guess"},
+                headers={"X-Forwarded-For": f"10.0.0.{i}"},  # a different client each time
+            ).status_code
+            for i in range(4)
+        ]
+        other = http.post("/api/auth/login", json={"email": "x@example.com", "password": "g"})
+    assert codes == [401, 401, 401, 429]
+    assert other.status_code == 401  # another account is unaffected
+
+
 def test_authenticated_calls_are_rate_limited_per_token(make_server):
     live = make_server(rate_limit_token="5/minute")
     api = Api(live)

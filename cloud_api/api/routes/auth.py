@@ -10,11 +10,12 @@ from fastapi import APIRouter, Depends, Response
 
 from cloud_api.api import credentials
 from cloud_api.api.context import AppContext
-from cloud_api.api.deps import Ctx, CurrentPrincipal, limit_anonymous
+from cloud_api.api.deps import Ctx, CurrentPrincipal, limit_anonymous, too_many
 from cloud_api.api.guarded_route import GuardedRoute
 from cloud_api.api.schemas import LoginIn, Me, RefreshIn, TokenPair
 from cloud_api.core import tokens
 from cloud_api.core.errors import ERROR_RESPONSES, ApiError
+from cloud_api.core.ratelimit import RateLimited
 from cloud_api.store import accounts, refresh_tokens
 from cloud_api.store.refresh_tokens import RefreshOutcome
 
@@ -43,7 +44,10 @@ async def issue_pair(ctx: AppContext, user: dict, family: str | None = None) -> 
 
 @router.post("/login", response_model=TokenPair)
 async def login(body: LoginIn, ctx: Ctx, _: Throttled) -> TokenPair:
-    user = await credentials.check_password(ctx, body.email, body.password)
+    try:
+        user = await credentials.check_password(ctx, body.email, body.password)
+    except RateLimited as exc:
+        raise too_many(exc) from exc
     if user is None:
         raise ApiError(401, BAD_LOGIN, {"WWW-Authenticate": "Bearer"})
     return await issue_pair(ctx, user)
