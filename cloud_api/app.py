@@ -13,7 +13,8 @@ from prometheus_fastapi_instrumentator import Instrumentator
 
 from cloud_api.admin import routes as admin_routes
 from cloud_api.api.context import AppContext, build_context
-from cloud_api.api.routes import auth, events, leads, ops, studios
+from cloud_api.api.delivery_sender import DeliverySender
+from cloud_api.api.routes import auth, deliveries, events, leads, ops, studios
 from cloud_api.core import passwords
 from cloud_api.core.config import Settings
 from cloud_api.core.errors import install_error_handlers
@@ -43,7 +44,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     )
     app.state.ctx = ctx
     install_error_handlers(app)
-    for module in (auth, studios, leads, events, ops, admin_routes):
+    for module in (auth, studios, leads, events, deliveries, ops, admin_routes):
         app.include_router(module.router)
     admin_routes.mount_static(app)
 
@@ -61,7 +62,13 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         expose_headers=["X-Request-ID", "Retry-After"],
         max_age=600,
     )
-    app.add_middleware(BodyLimit, limit=settings.max_body_bytes)
+    # a delivery carries a base64 image (4/3 of its size) plus a little JSON
+    delivery_body = settings.delivery_max_bytes * 4 // 3 + 64 * 1024
+    app.add_middleware(
+        BodyLimit,
+        limit=settings.max_body_bytes,
+        overrides={"/api/deliveries": max(delivery_body, settings.max_body_bytes)},
+    )
     app.add_middleware(SecurityHeaders, hsts_always=settings.hsts)
     app.add_middleware(RequestContext)
     return app
@@ -74,7 +81,17 @@ async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
     _announce(ctx)
     await _bootstrap_admin(ctx)
     await anyio.to_thread.run_sync(passwords.warm_up)
+    sender = DeliverySender(ctx)
+    sender.start()
+    ctx.sender = sender
+    if not ctx.settings.smtp_host:
+        log.warning(
+            "deliveries_waiting",
+            message="PHOTOFLUX_SMTP_HOST is not set: deliveries "
+            "are accepted and wait in the queue until it is",
+        )
     yield
+    await sender.stop()
     ctx.storage.close()
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass, field
+from typing import Protocol
 
 from prometheus_client import CollectorRegistry
 
@@ -15,6 +16,12 @@ from cloud_api.core.ratelimit import RateLimiter
 from cloud_api.core.storage import Storage
 
 DEVICE_TOUCH_INTERVAL_S = 60.0
+
+
+class Wakeable(Protocol):
+    def wake(self) -> None: ...
+
+
 DEVICE_CACHE_SIZE = 10_000
 
 
@@ -55,6 +62,7 @@ class AppContext:
     registry: CollectorRegistry
     metrics: BusinessMetrics
     devices: DeviceCache
+    sender: Wakeable | None = None  # the delivery sender, when SMTP is configured
     _device_touched: dict[str, float] = field(default_factory=dict)
 
     def device_needs_touch(self, device_id: str) -> bool:

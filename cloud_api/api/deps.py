@@ -132,6 +132,7 @@ LeadReader = Annotated[Principal, Depends(requires("leads:read"))]
 LeadEraser = Annotated[Principal, Depends(requires("leads:erase"))]
 LeadWriter = Annotated[Principal, Depends(requires("leads:write"))]
 EventWriter = Annotated[Principal, Depends(requires("events:write"))]
+DeliveryWriter = Annotated[Principal, Depends(requires("deliveries:write"))]
 OpsReader = Annotated[Principal, Depends(requires("ops:read"))]
 
 

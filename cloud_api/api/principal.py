@@ -11,7 +11,7 @@ ROLE_SCOPES: dict[str, frozenset[str]] = {
         {"studios:manage", "studio:read", "leads:read", "leads:erase", "devices:manage", "ops:read"}
     ),
     ROLE_STUDIO_ADMIN: frozenset({"studio:read", "leads:read", "leads:erase", "devices:manage"}),
-    ROLE_DEVICE: frozenset({"leads:write", "events:write", "renders:write"}),
+    ROLE_DEVICE: frozenset({"leads:write", "events:write", "deliveries:write", "renders:write"}),
 }
 
 

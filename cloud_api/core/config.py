@@ -75,6 +75,17 @@ class Settings(BaseSettings):
     max_body_bytes: int = Field(1024 * 1024, ge=1024)
     forwarded_allow_ips: str = "127.0.0.1"  # proxies whose X-Forwarded-* we believe
     hsts: bool = False  # send HSTS on plain-HTTP responses too (TLS ended elsewhere)
+    # e-mail delivery of results (POST /api/deliveries); unset host = deliveries refused
+    smtp_host: str | None = None
+    smtp_port: int = Field(587, ge=1, le=65535)
+    smtp_security: Literal["starttls", "tls", "none"] = "starttls"
+    smtp_username: str | None = None
+    smtp_password: SecretStr | None = None
+    mail_from: str = "PhotoFlux <no-reply@localhost>"
+    delivery_max_bytes: int = Field(8 * 1024 * 1024, ge=1024)  # the decoded image
+    delivery_retry_seconds: float = Field(30.0, gt=0)  # first retry; doubles each time
+    delivery_attempts: int = Field(5, ge=1, le=20)
+
     metrics_token: SecretStr | None = None
     sentry_dsn: SecretStr | None = None
     log_level: str = "INFO"

@@ -109,4 +109,4 @@ def documented(*statuses: int) -> dict[int | str, dict[str, Any]]:
 
 
 # what any /api route may answer before its handler runs: auth, limits, body checks
-ERROR_RESPONSES = documented(400, 401, 403, 413, 429)
+ERROR_RESPONSES = documented(400, 401, 403, 413, 422, 429)

@@ -181,17 +181,19 @@ class BodyLimit:
     """Refuses bodies over `limit` bytes with 413, whether or not Content-Length is sent,
     without reading more than `limit` bytes of them."""
 
-    def __init__(self, app: ASGIApp, limit: int) -> None:
+    def __init__(self, app: ASGIApp, limit: int, overrides: dict[str, int] | None = None) -> None:
         self.app = app
-        self.limit = limit
+        self.default = limit
+        self.overrides = overrides or {}
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
+        limit = self.overrides.get(scope["path"].rstrip("/"), self.default)
         declared = _header(scope, b"content-length")
-        if declared is not None and (not declared.isdigit() or int(declared) > self.limit):
-            await self._refuse(scope, send)
+        if declared is not None and (not declared.isdigit() or int(declared) > limit):
+            await self._refuse(scope, send, limit)
             return
         seen = 0
         tracked = _StartTracker(send)
@@ -201,7 +203,7 @@ class BodyLimit:
             message = await receive()
             if message["type"] == "http.request":
                 seen += len(message.get("body", b""))
-                if seen > self.limit:
+                if seen > limit:
                     raise BodyTooLarge
             return message
 
@@ -209,12 +211,12 @@ class BodyLimit:
             await self.app(scope, counting_receive, tracked)
         except BodyTooLarge:
             if not tracked.started:
-                await self._refuse(scope, send)
+                await self._refuse(scope, send, limit)
 
-    async def _refuse(self, scope: Scope, send: Send) -> None:
+    async def _refuse(self, scope: Scope, send: Send, limit: int) -> None:
         body = json.dumps(
             {
-                "detail": f"request body larger than {self.limit} bytes; send smaller batches",
+                "detail": f"request body larger than {limit} bytes; send less per request",
                 "kind": "too_large",
                 "request_id": scope.get("state", {}).get("request_id"),
             }

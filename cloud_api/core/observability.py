@@ -117,6 +117,12 @@ class BusinessMetrics:
         self.devices = Counter(
             "photoflux_device_tokens_total", "Device token changes", ["action"], registry=registry
         )
+        self.deliveries = Counter(
+            "photoflux_deliveries_total",
+            "E-mail deliveries by outcome",
+            ["outcome"],
+            registry=registry,
+        )
         self.erasures = Counter(
             "photoflux_gdpr_requests_total",
             "GDPR export and erase requests",

@@ -10,7 +10,7 @@ from pymongo.database import Database
 
 from cloud_api.store.clock import utcnow
 
-DEVICE_SCOPES = ("leads:write", "events:write", "renders:write")
+DEVICE_SCOPES = ("leads:write", "events:write", "deliveries:write", "renders:write")
 
 
 def create_device(

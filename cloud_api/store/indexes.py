@@ -48,6 +48,10 @@ INDEXES: dict[str, list[IndexModel]] = {
         IndexModel([("studio_id", ASCENDING), ("created_at", DESCENDING)], name="studio_created"),
         IndexModel([("expires_at", ASCENDING)], expireAfterSeconds=0, name="expires_ttl"),
     ],
+    "deliveries": [
+        IndexModel([("status", ASCENDING), ("next_attempt_at", ASCENDING)], name="due"),
+        IndexModel([("lead_id", ASCENDING)], name="lead"),
+    ],
     "audit": [IndexModel([("studio_id", ASCENDING), ("at", DESCENDING)], name="studio_time")],
 }
 

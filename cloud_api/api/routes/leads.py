@@ -11,10 +11,11 @@ from fastapi import APIRouter, Query, Response
 from cloud_api.api.deps import Ctx, LeadEraser, LeadReader, LeadWriter, studio_scope
 from cloud_api.api.guarded_route import GuardedRoute
 from cloud_api.api.principal import Principal
+from cloud_api.api.routes.deliveries import delivery_out
 from cloud_api.api.schemas import LeadExport, LeadIn, LeadOut, LeadPage, LeadReceipt
 from cloud_api.core.errors import ERROR_RESPONSES, ApiError, documented
 from cloud_api.core.fieldcrypt import normalise_email
-from cloud_api.store import leads
+from cloud_api.store import deliveries, leads
 from cloud_api.store.clock import as_aware
 
 router = APIRouter(
@@ -116,6 +117,7 @@ async def export_lead(lead_id: str, ctx: Ctx, principal: LeadReader) -> LeadExpo
     return LeadExport(
         lead=LeadOut(**leads.reveal(ctx.cipher, doc)),
         client_ids=await ctx.storage.run(leads.receipts, lead_id),
+        deliveries=[delivery_out(d) for d in await ctx.storage.run(deliveries.for_lead, lead_id)],
         exported_at=datetime.now(UTC),
         note="Analytics events hold no personal data and are not linked to a person.",
     )
@@ -126,6 +128,7 @@ async def erase_lead(lead_id: str, ctx: Ctx, principal: LeadEraser) -> Response:
     """Erases one person's data (GDPR art. 17). An audit entry without personal data
     records that it happened and who asked."""
     doc = await _lead_for(ctx, principal, lead_id)
+    await ctx.storage.run(deliveries.erase_for_lead, lead_id)
     await ctx.storage.run(leads.erase, doc, principal.audit_name)
     ctx.metrics.erasures.labels(action="erase").inc()
     log.info("lead_erased", lead_id=lead_id, by=principal.audit_name)

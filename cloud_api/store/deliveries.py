@@ -1,0 +1,131 @@
+"""E-mail deliveries of results: a queue in the database, so a restart loses nothing.
+
+Each delivery is idempotent by the client's id. The image waits in `uploads` (TTL) until
+it is sent. A sender claims due deliveries with a lease; a sender that dies mid-send
+leaves a lease that runs out, and the delivery is claimed again."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from typing import Any
+
+from pymongo import ReturnDocument
+from pymongo.database import Database
+from pymongo.errors import DuplicateKeyError
+
+from cloud_api.store.clock import utcnow
+
+LEASE = timedelta(seconds=120)
+IMAGE_LIFETIME = timedelta(days=7)
+
+QUEUED, SENDING, SENT, FAILED = "queued", "sending", "sent", "failed"
+
+
+def enqueue(
+    db: Database,
+    studio_id: str,
+    client_id: str,
+    lead_id: str,
+    *,
+    image: bytes,
+    meta: dict[str, Any],
+) -> tuple[dict[str, Any], bool]:
+    """Returns (delivery, created). A repeated id returns the first delivery unchanged."""
+    delivery_id = f"{studio_id}:{client_id}"
+    now = utcnow()
+    doc = {
+        "_id": delivery_id,
+        "studio_id": studio_id,
+        "lead_id": lead_id,
+        "status": QUEUED,
+        "attempts": 0,
+        "next_attempt_at": now,
+        "lease_until": None,
+        "created_at": now,
+        "sent_at": None,
+        "last_error": None,
+        **meta,
+    }
+    try:
+        db.deliveries.insert_one(doc)
+    except DuplicateKeyError:
+        return db.deliveries.find_one({"_id": delivery_id}), False
+    db.uploads.insert_one(
+        {"_id": f"delivery:{delivery_id}", "data": image, "expires_at": now + IMAGE_LIFETIME}
+    )
+    return doc, True
+
+
+def claim_due(db: Database, now: datetime | None = None) -> dict[str, Any] | None:
+    now = now or utcnow()
+    return db.deliveries.find_one_and_update(
+        {
+            "$or": [
+                {"status": QUEUED, "next_attempt_at": {"$lte": now}},
+                {"status": SENDING, "lease_until": {"$lte": now}},
+            ]
+        },
+        {"$set": {"status": SENDING, "lease_until": now + LEASE}, "$inc": {"attempts": 1}},
+        sort=[("next_attempt_at", 1)],
+        return_document=ReturnDocument.AFTER,
+    )
+
+
+def seconds_until_due(db: Database, now: datetime | None = None) -> float | None:
+    """How long until the next queued delivery is due (0 if one is), None if none waits."""
+    now = now or utcnow()
+    waiting = db.deliveries.find_one(
+        {"status": QUEUED}, {"next_attempt_at": 1}, sort=[("next_attempt_at", 1)]
+    )
+    if waiting is None:
+        return None
+    return max(0.0, (waiting["next_attempt_at"] - now).total_seconds())
+
+
+def image_of(db: Database, delivery_id: str) -> bytes | None:
+    upload = db.uploads.find_one({"_id": f"delivery:{delivery_id}"})
+    return None if upload is None else bytes(upload["data"])
+
+
+def mark_sent(db: Database, delivery_id: str) -> None:
+    db.deliveries.update_one(
+        {"_id": delivery_id},
+        {"$set": {"status": SENT, "sent_at": utcnow(), "lease_until": None, "last_error": None}},
+    )
+    db.uploads.delete_one({"_id": f"delivery:{delivery_id}"})
+
+
+def mark_retry(db: Database, delivery_id: str, error: str, delay: timedelta) -> None:
+    db.deliveries.update_one(
+        {"_id": delivery_id},
+        {
+            "$set": {
+                "status": QUEUED,
+                "next_attempt_at": utcnow() + delay,
+                "lease_until": None,
+                "last_error": error,
+            }
+        },
+    )
+
+
+def mark_failed(db: Database, delivery_id: str, error: str) -> None:
+    db.deliveries.update_one(
+        {"_id": delivery_id},
+        {"$set": {"status": FAILED, "lease_until": None, "last_error": error}},
+    )
+    db.uploads.delete_one({"_id": f"delivery:{delivery_id}"})
+
+
+def get(db: Database, studio_id: str, client_id: str) -> dict[str, Any] | None:
+    return db.deliveries.find_one({"_id": f"{studio_id}:{client_id}"})
+
+
+def for_lead(db: Database, lead_id: str) -> list[dict[str, Any]]:
+    return list(db.deliveries.find({"lead_id": lead_id}).sort("created_at", 1))
+
+
+def erase_for_lead(db: Database, lead_id: str) -> None:
+    for delivery in db.deliveries.find({"lead_id": lead_id}, {"_id": 1}):
+        db.uploads.delete_one({"_id": f"delivery:{delivery['_id']}"})
+    db.deliveries.delete_many({"lead_id": lead_id})

@@ -1,0 +1,45 @@
+"""A real SMTP server (aiosmtpd) on a loopback port that keeps what it receives."""
+
+from __future__ import annotations
+
+import email
+import socket
+from collections.abc import Iterator
+from contextlib import contextmanager
+from email.message import Message
+
+from aiosmtpd.controller import Controller
+
+
+class Inbox:
+    def __init__(self, refuse: set[str] | None = None) -> None:
+        self.messages: list[Message] = []
+        self.refuse = refuse or set()
+
+    async def handle_RCPT(self, server, session, envelope, address, rcpt_options):
+        if address in self.refuse:
+            return "550 5.1.1 mailbox unavailable"
+        envelope.rcpt_tos.append(address)
+        return "250 OK"
+
+    async def handle_DATA(self, server, session, envelope):
+        self.messages.append(email.message_from_bytes(envelope.content))
+        return "250 Message accepted"
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@contextmanager
+def smtp_server(refuse: set[str] | None = None) -> Iterator[tuple[Inbox, int]]:
+    inbox = Inbox(refuse)
+    port = free_port()
+    controller = Controller(inbox, hostname="127.0.0.1", port=port)
+    controller.start()
+    try:
+        yield inbox, port
+    finally:
+        controller.stop()
