@@ -31,6 +31,11 @@ def _parser() -> argparse.ArgumentParser:
         help="worker processes (several need PHOTOFLUX_REDIS_URL and MongoDB)",
     )
     commands.add_parser("keygen", help="print fresh secrets for a .env file")
+    commands.add_parser(
+        "rotate-keys",
+        help="re-encrypt stored personal data with the first key of PHOTOFLUX_FIELD_KEYS "
+        "(put the new key first, keep the old ones after it until this has run)",
+    )
     commands.add_parser("worker", help="run a render worker (not in this build yet)")
     return parser
 
@@ -87,6 +92,33 @@ def _serve(args: argparse.Namespace) -> int:
     return 0
 
 
+def _rotate_keys() -> int:
+    from cloud_api.api.context import build_context
+    from cloud_api.core.config import ConfigError, Settings
+    from cloud_api.store import leads
+
+    try:
+        settings = Settings()
+    except (ConfigError, ValidationError) as exc:
+        sys.stderr.write(f"error: {_config_message(exc)}\n")
+        return EXIT_BAD_INPUT
+    if settings.embedded_storage:
+        sys.stderr.write(
+            "error: set PHOTOFLUX_MONGODB_URI: the embedded store lives only inside a "
+            "running server, so there is nothing here to re-encrypt\n"
+        )
+        return EXIT_BAD_INPUT
+    ctx = build_context(settings)
+    try:
+        checked, rewritten = leads.reencrypt(ctx.storage.db, ctx.cipher)
+    finally:
+        ctx.storage.close()
+    sys.stdout.write(
+        f"{rewritten} of {checked} leads re-encrypted with key {settings.active_field_key_id!r}\n"
+    )
+    return 0
+
+
 def _config_message(exc: Exception) -> str:
     if isinstance(exc, ValidationError):
         first = exc.errors()[0]
@@ -102,6 +134,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     if args.command == "keygen":
         return _keygen()
+    if args.command == "rotate-keys":
+        return _rotate_keys()
     if args.command == "worker":
         sys.stderr.write(
             "error: the render worker is not part of this build yet (cloud renders are "

@@ -86,7 +86,7 @@ def build_context(settings: Settings) -> AppContext:
         cipher=FieldCipher(
             settings.field_key_ring,
             settings.active_field_key_id,
-            settings.hash_key.get_secret_value().encode(),
+            settings.hash_key_bytes,
         ),
         limiter=RateLimiter(
             settings.redis_url,

@@ -166,6 +166,10 @@ class Settings(BaseSettings):
         return ring
 
     @property
+    def hash_key_bytes(self) -> bytes:
+        return decode_key(self.hash_key.get_secret_value(), "PHOTOFLUX_HASH_KEY")
+
+    @property
     def active_field_key_id(self) -> str:
         return self.field_keys[0].partition(":")[0]
 

@@ -173,6 +173,25 @@ def erase(db: Database, lead: dict[str, Any], actor: str) -> None:
     )
 
 
+def reencrypt(db: Database, cipher: FieldCipher) -> tuple[int, int]:
+    """Rewrites every sealed field not under the active key (after a key rotation).
+    Returns (leads checked, leads rewritten); safe to run again or to interrupt."""
+    checked = rewritten = 0
+    for doc in db.leads.find({}, {"studio_id": 1, "email": 1, "name": 1}):
+        checked += 1
+        changes = {}
+        for field in ("email", "name"):
+            sealed = doc.get(field)
+            if sealed is not None and cipher.needs_rotation(sealed):
+                context = _context(doc["studio_id"], field)
+                changes[field] = cipher.encrypt(cipher.decrypt(sealed, context), context)
+        if changes:
+            # only if nobody changed the lead meanwhile: the next run picks it up otherwise
+            guard = {"_id": doc["_id"], **{f: doc[f] for f in changes}}
+            rewritten += db.leads.update_one(guard, {"$set": changes}).modified_count
+    return checked, rewritten
+
+
 def receipts(db: Database, lead_id: str) -> list[str]:
     return [r["_id"].split(":", 1)[1] for r in db.lead_receipts.find({"lead_id": lead_id})]
 

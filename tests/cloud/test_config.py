@@ -129,3 +129,40 @@ def test_serve_runs_the_real_entry_point_with_json_logs(tmp_path):
     assert "storage_not_durable" in events
     assert "development_secrets" in events
     assert any("Uvicorn running" in e for e in events)
+
+
+def test_rotate_keys_needs_a_real_database(monkeypatch, capsys):
+    monkeypatch.setenv("PHOTOFLUX_ENV", "development")
+    monkeypatch.delenv("PHOTOFLUX_MONGODB_URI", raising=False)
+    assert main(["rotate-keys"]) == 2
+    assert "PHOTOFLUX_MONGODB_URI" in capsys.readouterr().err
+
+
+def test_rotate_keys_rewrites_leads_on_the_configured_database(monkeypatch, capsys):
+    import mongomock
+
+    from cloud_api.core import storage
+    from cloud_api.core.fieldcrypt import FieldCipher
+    from cloud_api.store import leads
+    from tests.cloud.test_storage import sample
+
+    shared = mongomock.MongoClient()
+    # pymongo cannot reach a server here: the same code runs on the in-memory client
+    monkeypatch.setattr(storage.pymongo, "MongoClient", lambda *a, **k: shared)
+    old_key, new_key = key("old-field-key"), key("new-field-key")
+    cipher = FieldCipher({"old": base64_key(old_key)}, "old", base64_key(key("h")))
+    leads.record_lead(shared.photoflux, cipher, "s1", None, sample("r@example.org"))
+    monkeypatch.setenv("PHOTOFLUX_ENV", "production")
+    monkeypatch.setenv("PHOTOFLUX_SECRET_KEY", key("jwt"))
+    monkeypatch.setenv("PHOTOFLUX_HASH_KEY", key("h"))
+    monkeypatch.setenv("PHOTOFLUX_FIELD_KEYS", f"new:{new_key},old:{old_key}")
+    monkeypatch.setenv("PHOTOFLUX_MONGODB_URI", "mongodb://db.example.com")
+    assert main(["rotate-keys"]) == 0
+    assert "1 of 1 leads re-encrypted with key 'new'" in capsys.readouterr().out
+    assert shared.photoflux.leads.find_one()["email"]["kid"] == "new"
+
+
+def base64_key(text: str) -> bytes:
+    import base64
+
+    return base64.urlsafe_b64decode(text)

@@ -173,3 +173,15 @@ def test_erase_leaves_only_an_audit_record(db, cipher):
     assert leads.get(db, write.lead_id, None) is None
     assert leads.receipts(db, write.lead_id) == []
     assert db.audit.count_documents({"subject": write.lead_id}) == 1
+
+
+def test_reencrypt_moves_every_lead_to_the_active_key(db):
+    old = FieldCipher({"a": b"A" * 32}, "a", b"H" * 32)
+    for i in range(3):
+        leads.record_lead(db, old, "s1", None, sample(f"p{i}@example.org"))
+    rotated = FieldCipher({"b": b"B" * 32, "a": b"A" * 32}, "b", b"H" * 32)
+    assert leads.reencrypt(db, rotated) == (3, 3)
+    assert leads.reencrypt(db, rotated) == (3, 0)  # idempotent
+    new_only = FieldCipher({"b": b"B" * 32}, "b", b"H" * 32)  # the old key can now go
+    emails = sorted(leads.reveal(new_only, doc)["email"] for doc in db.leads.find())
+    assert emails == ["p0@example.org", "p1@example.org", "p2@example.org"]
