@@ -101,6 +101,18 @@ def seed(app, url: str) -> str:
                 {"created_at": {"$gt": moment.replace(tzinfo=None)}},
                 {"$set": {"created_at": moment.replace(tzinfo=None)}},
             )
+    for status, count in (("sent", 41), ("failed", 2), ("queued", 1)):
+        for _ in range(count):
+            ctx.storage.db.deliveries.insert_one(
+                {
+                    "_id": f"{studio['id']}:{uuid.uuid4()}",
+                    "studio_id": studio["id"],
+                    "lead_id": "demo",
+                    "status": status,
+                    "attempts": 1,
+                    "created_at": (now - timedelta(days=rng.randint(0, 29))).replace(tzinfo=None),
+                }
+            )
     return studio["id"]
 
 

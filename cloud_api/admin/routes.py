@@ -22,7 +22,7 @@ from cloud_api.api.principal import Principal
 from cloud_api.core import tokens
 from cloud_api.core.errors import ApiError
 from cloud_api.core.ratelimit import RateLimited
-from cloud_api.store import accounts, devices, events, leads
+from cloud_api.store import accounts, deliveries, devices, events, leads
 from cloud_api.store.clock import as_aware, utcnow
 from cloud_api.store.indexes import index_usage
 
@@ -131,6 +131,7 @@ async def overview(request: Request, ctx: Ctx, studio: Studio = None) -> Respons
     styles = await ctx.storage.run(events.renders_per_style, scope, since)
     steps = await ctx.storage.run(events.funnel, scope, since)
     active = await ctx.storage.run(events.active_devices_per_day, scope, since)
+    mailed = await ctx.storage.run(deliveries.count_by_status, scope, since)
     labels = {
         "photo_loaded": "Photo loaded",
         "render_finished": "Rendered",
@@ -147,6 +148,9 @@ async def overview(request: Request, ctx: Ctx, studio: Studio = None) -> Respons
             "leads": sum(lead_days.values()),
             "renders": sum(styles.values()),
             "devices_today": active.get(str(today), 0),
+            "mailed": mailed.get("sent", 0),
+            "mail_waiting": mailed.get("queued", 0) + mailed.get("sending", 0),
+            "mail_failed": mailed.get("failed", 0),
         },
         leads_chart=charts.column_chart(
             charts.day_series(lead_days, CHART_DAYS, today), "Leads per day"

@@ -121,6 +121,14 @@ def get(db: Database, studio_id: str, client_id: str) -> dict[str, Any] | None:
     return db.deliveries.find_one({"_id": f"{studio_id}:{client_id}"})
 
 
+def count_by_status(db: Database, studio_id: str | None, since: datetime) -> dict[str, int]:
+    match: dict[str, Any] = {"created_at": {"$gte": since}}
+    if studio_id is not None:
+        match["studio_id"] = studio_id
+    pipeline = [{"$match": match}, {"$group": {"_id": "$status", "n": {"$sum": 1}}}]
+    return {row["_id"]: row["n"] for row in db.deliveries.aggregate(pipeline)}
+
+
 def for_lead(db: Database, lead_id: str) -> list[dict[str, Any]]:
     return list(db.deliveries.find({"lead_id": lead_id}).sort("created_at", 1))
 

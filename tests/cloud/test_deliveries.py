@@ -165,3 +165,22 @@ def test_gdpr_export_lists_deliveries_and_erase_removes_them(make_server):
         assert [d["id"] for d in exported["deliveries"]] == [body["id"]]
         assert api.http.delete(f"/api/leads/{lead_id}", headers=api.admin()).status_code == 204
     assert live.db.deliveries.count_documents({"lead_id": lead_id}) == 0
+
+
+def test_the_dashboard_counts_deliveries(make_server):
+    from tests.cloud.test_admin import signed_in
+
+    with smtp_server(refuse={"bounce@example.org"}) as (_inbox, port):
+        live = make_server(**mail_settings(port, delivery_retry_seconds=0.05))
+        api, token, lead_id = setup(live)
+        bounced = api.http.post(
+            "/api/leads", json=lead("bounce@example.org"), headers=bearer(token)
+        ).json()["id"]
+        ok, _ = deliver(api, token, lead_id)
+        bad, _ = deliver(api, token, bounced)
+        wait_for(api, token, ok["id"], "sent")
+        wait_for(api, token, bad["id"], "failed")
+        with signed_in(live) as http:
+            html = http.get("/admin").text
+    assert "<b>1</b><span>photos e-mailed" in html
+    assert "1 failed" in html
