@@ -149,6 +149,9 @@ def main() -> int:
         page.screenshot(path=str(out / "admin-devices.png"))
         page.goto(f"{url}/admin/indexes")
         page.screenshot(path=str(out / "admin-indexes.png"), full_page=True)
+        page.emulate_media(color_scheme="dark")
+        page.goto(f"{url}/admin?studio={studio}")
+        page.screenshot(path=str(out / "admin-overview-dark.png"), full_page=True)
         browser.close()
     server.should_exit = True
     print(f"screenshots in {out}/admin-*.png")
