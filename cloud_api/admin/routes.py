@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import csv
 import io
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -23,7 +23,7 @@ from cloud_api.core import tokens
 from cloud_api.core.errors import ApiError
 from cloud_api.core.ratelimit import RateLimited
 from cloud_api.store import accounts, deliveries, devices, events, leads
-from cloud_api.store.clock import as_aware, utcnow
+from cloud_api.store.clock import utcnow
 from cloud_api.store.indexes import index_usage
 
 HERE = Path(__file__).parent
@@ -175,18 +175,20 @@ async def lead_list(
     request: Request,
     ctx: Ctx,
     studio: Studio = None,
-    before: Annotated[int | None, Query(ge=0, le=2**42)] = None,
+    before: Annotated[str | None, Query(pattern=leads.CURSOR_PATTERN)] = None,
 ) -> Response:
     principal = await session.current_admin(request, ctx)
     if principal is None:
         return _to_login()
     scope = _scope(principal, studio)
-    cursor = None if before is None else datetime.fromtimestamp(before / 1000, UTC)
-    docs = await ctx.storage.run(leads.page, scope, LEADS_PER_PAGE, cursor)
+    try:
+        docs = await ctx.storage.run(leads.page, scope, LEADS_PER_PAGE, before)
+    except (ValueError, OverflowError):
+        docs = await ctx.storage.run(leads.page, scope, LEADS_PER_PAGE)
     rows = [leads.reveal(ctx.cipher, doc) for doc in docs]
     older = None
     if len(docs) == LEADS_PER_PAGE:
-        older = int(as_aware(docs[-1]["created_at"]).timestamp() * 1000)
+        older = leads.cursor_after(docs[-1])
     return await _page(
         request,
         ctx,

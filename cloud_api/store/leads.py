@@ -4,9 +4,10 @@ client's own id (a receipt per id) and unique per studio and e-mail address."""
 from __future__ import annotations
 
 import contextlib
+import re
 import uuid
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from pymongo import ReturnDocument
@@ -133,18 +134,41 @@ def reveal(cipher: FieldCipher, doc: dict[str, Any]) -> dict[str, Any]:
     }
 
 
+CURSOR_PATTERN = r"^\d{1,13}-[0-9a-f]{32}$"
+
+
+def cursor_after(doc: dict[str, Any]) -> str:
+    """Where the next page starts: time and id, so leads created in the same millisecond
+    are neither skipped nor repeated."""
+    millis = int(doc["created_at"].replace(tzinfo=UTC).timestamp() * 1000)
+    return f"{millis}-{doc['_id']}"
+
+
+def parse_cursor(cursor: str) -> tuple[datetime, str]:
+    """Raises ValueError for a cursor this module did not make."""
+    if not re.match(CURSOR_PATTERN, cursor):
+        raise ValueError(cursor)
+    millis, lead_id = cursor.split("-", 1)
+    moment = datetime.fromtimestamp(int(millis) / 1000, UTC)  # OverflowError is a ValueError
+    return to_naive_utc(moment), lead_id
+
+
 def page(
     db: Database,
     studio_id: str | None,
     limit: int,
-    before: datetime | None = None,
+    after: str | None = None,
     email_hash: str | None = None,
 ) -> list[dict[str, Any]]:
     query: dict[str, Any] = {"consent": True}
     if studio_id is not None:
         query["studio_id"] = studio_id
-    if before is not None:
-        query["created_at"] = {"$lt": to_naive_utc(before)}
+    if after is not None:
+        moment, lead_id = parse_cursor(after)
+        query["$or"] = [
+            {"created_at": {"$lt": moment}},
+            {"created_at": moment, "_id": {"$lt": lead_id}},
+        ]
     if email_hash is not None:
         query["email_hash"] = email_hash
     return list(db.leads.find(query).sort([("created_at", -1), ("_id", -1)]).limit(limit))

@@ -185,3 +185,21 @@ def test_reencrypt_moves_every_lead_to_the_active_key(db):
     new_only = FieldCipher({"b": b"B" * 32}, "b", b"H" * 32)  # the old key can now go
     emails = sorted(leads.reveal(new_only, doc)["email"] for doc in db.leads.find())
     assert emails == ["p0@example.org", "p1@example.org", "p2@example.org"]
+
+
+def test_paging_neither_skips_nor_repeats_leads_made_in_the_same_millisecond(db, cipher):
+    made = {
+        leads.record_lead(db, cipher, "s1", None, sample(f"t{i}@example.org")).lead_id
+        for i in range(5)
+    }
+    db.leads.update_many({}, {"$set": {"created_at": utcnow()}})
+    seen, cursor = [], None
+    while True:
+        docs = leads.page(db, "s1", 2, cursor)
+        seen += [d["_id"] for d in docs]
+        if len(docs) < 2:
+            break
+        cursor = leads.cursor_after(docs[-1])
+    assert sorted(seen) == sorted(made)
+    with pytest.raises(ValueError):
+        leads.page(db, "s1", 2, "12-not-a-lead-id")

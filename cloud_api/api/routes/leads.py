@@ -16,7 +16,6 @@ from cloud_api.api.schemas import LeadExport, LeadIn, LeadOut, LeadPage, LeadRec
 from cloud_api.core.errors import ERROR_RESPONSES, ApiError, documented
 from cloud_api.core.fieldcrypt import normalise_email
 from cloud_api.store import deliveries, leads
-from cloud_api.store.clock import as_aware
 
 router = APIRouter(
     prefix="/api/leads", tags=["leads"], route_class=GuardedRoute, responses=ERROR_RESPONSES
@@ -69,17 +68,6 @@ def require_studio(principal: Principal) -> None:
         raise ApiError(403, "only a token that belongs to a studio may record leads")
 
 
-def _cursor(value: str | None) -> datetime | None:
-    if value is None:
-        return None
-    try:
-        return datetime.fromtimestamp(int(value) / 1000, UTC)
-    except (ValueError, OverflowError, OSError) as exc:
-        raise ApiError(
-            400, "cursor is not one this API handed out; start from the first page"
-        ) from exc
-
-
 @router.get("", response_model=LeadPage)
 async def list_leads(
     ctx: Ctx,
@@ -87,16 +75,19 @@ async def list_leads(
     studio_id: Annotated[str | None, Query(max_length=64)] = None,
     email: Annotated[str | None, Query(max_length=254, description="find one person")] = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 50,
-    cursor: Annotated[str | None, Query(pattern=r"^\d{1,13}$")] = None,
+    cursor: Annotated[str | None, Query(pattern=leads.CURSOR_PATTERN)] = None,
 ) -> LeadPage:
     """Consenting leads, newest first, e-mail and name decrypted. Page with `next_cursor`."""
     scope = studio_scope(principal, studio_id)
     email_hash = None if email is None else ctx.cipher.lookup_hash(normalise_email(email))
-    docs = await ctx.storage.run(leads.page, scope, limit, _cursor(cursor), email_hash)
+    try:
+        docs = await ctx.storage.run(leads.page, scope, limit, cursor, email_hash)
+    except (ValueError, OverflowError) as exc:
+        raise ApiError(400, "cursor is not one this API handed out; start again") from exc
     items = [LeadOut(**leads.reveal(ctx.cipher, doc)) for doc in docs]
     next_cursor = None
     if len(docs) == limit:
-        next_cursor = str(int(as_aware(docs[-1]["created_at"]).timestamp() * 1000))
+        next_cursor = leads.cursor_after(docs[-1])
     return LeadPage(items=items, next_cursor=next_cursor)
 
 
