@@ -9,6 +9,7 @@ import anyio.to_thread
 import structlog
 from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
+from fastapi.routing import APIRoute
 from prometheus_fastapi_instrumentator import Instrumentator
 
 from cloud_api.admin import routes as admin_routes
@@ -44,8 +45,16 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     )
     app.state.ctx = ctx
     install_error_handlers(app)
-    for module in (auth, studios, leads, events, deliveries, ops, admin_routes):
-        app.include_router(module.router)
+    routers = [m.router for m in (auth, studios, leads, events, deliveries, ops, admin_routes)]
+    for router in routers:
+        app.include_router(router)
+    # which methods each path serves, for the Allow header of a 405 (errors.py)
+    app.state.route_methods = [
+        (route.path_regex, set(route.methods))
+        for router in routers
+        for route in router.routes
+        if isinstance(route, APIRoute)
+    ]
     admin_routes.mount_static(app)
 
     Instrumentator(

@@ -12,7 +12,6 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel
 from starlette.exceptions import HTTPException as StarletteHTTPException
-from starlette.routing import Match
 
 KIND_BY_STATUS = {
     400: "bad_request",
@@ -73,10 +72,9 @@ def allowed_methods(request: Request) -> list[str]:
     """Every method any route serves at this path: Starlette's own 405 names only the
     first route that matched, though GET and POST often live in separate routes."""
     methods: set[str] = set()
-    for route in request.app.router.routes:
-        match, _ = route.matches(request.scope)
-        if match is not Match.NONE:
-            methods |= set(getattr(route, "methods", None) or ())
+    for regex, served in getattr(request.app.state, "route_methods", ()):
+        if regex.match(request.url.path):
+            methods |= served
     return sorted(methods)
 
 

@@ -271,8 +271,13 @@ def test_openapi_describes_every_api_route(server: LiveServer):
         "/admin",
     ):
         assert path in paths, path
-    routes = {r.path for r in server.app.routes if getattr(r, "include_in_schema", False)}
-    assert routes <= set(paths)
+    served = {regex.pattern for regex, _ in server.app.state.route_methods}
+    assert len(served) >= 20
+    documented_paths = {path for path in paths}
+    for regex, _ in server.app.state.route_methods:
+        assert any(regex.match(p.replace("{", "").replace("}", "")) for p in documented_paths), (
+            regex.pattern
+        )
 
 
 def test_limits_are_shared_through_redis_by_several_workers(make_server):
