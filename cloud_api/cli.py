@@ -17,7 +17,8 @@ EXIT_BAD_INPUT = 2
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="photoflux-cloud",
-        description="PhotoFlux Cloud: leads, analytics and devices for studios. Configured "
+        description="PhotoFlux Cloud: leads, analytics, e-mail deliveries and devices for studios. "
+        "Configured "
         "with PHOTOFLUX_* environment variables or a .env file (see README).",
     )
     commands = parser.add_subparsers(dest="command")
