@@ -55,7 +55,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         for route in router.routes
         if isinstance(route, APIRoute)
     ]
-    admin_routes.mount_static(app)
+    admin_routes.install(app)
 
     Instrumentator(
         registry=ctx.registry,

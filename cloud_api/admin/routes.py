@@ -17,10 +17,9 @@ from fastapi.templating import Jinja2Templates
 from cloud_api.admin import charts, session
 from cloud_api.api import credentials
 from cloud_api.api.context import AppContext
-from cloud_api.api.deps import Ctx, client_address, studio_scope
+from cloud_api.api.deps import Ctx, client_address
 from cloud_api.api.principal import Principal
 from cloud_api.core import tokens
-from cloud_api.core.errors import ApiError
 from cloud_api.core.ratelimit import RateLimited
 from cloud_api.store import accounts, deliveries, devices, events, leads
 from cloud_api.store.clock import utcnow
@@ -36,12 +35,39 @@ REDIRECT = {303: {"description": "to the login page or back to the page"}}
 Studio = Annotated[str | None, Query(max_length=64)]
 
 
-def mount_static(app: FastAPI) -> None:
+class SignInFirst(Exception):
+    """No dashboard session (or not one allowed here): answered by going to the login."""
+
+
+def install(app: FastAPI) -> None:
     app.mount("/admin/static", StaticFiles(directory=HERE / "static"), name="admin-static")
+
+    @app.exception_handler(SignInFirst)
+    async def _sign_in_first(_request: Request, _exc: SignInFirst) -> Response:
+        return _to_login()
 
 
 def _to_login() -> RedirectResponse:
     return RedirectResponse("/admin/login", status_code=303)
+
+
+# Called inside each handler, not as a dependency: FastAPI solves dependencies before it
+# validates parameters, and a malformed query must stay a 422, signed in or not.
+async def signed_in(request: Request, ctx: AppContext) -> Principal:
+    principal = await session.current_admin(request, ctx)
+    if principal is None:
+        raise SignInFirst
+    return principal
+
+
+async def form_sender(request: Request, ctx: AppContext, csrf: str) -> Principal:
+    """The signed-in admin behind a device form, sent from this site with its CSRF token."""
+    principal = await signed_in(request, ctx)
+    if not session.same_origin(request) or not session.csrf_ok(ctx, request, csrf):
+        raise SignInFirst
+    if not principal.may("devices:manage"):
+        raise SignInFirst
+    return principal
 
 
 async def _page(
@@ -60,10 +86,8 @@ async def _page(
 
 
 def _scope(principal: Principal, studio: str | None) -> str | None:
-    try:
-        return studio_scope(principal, studio or None)
-    except ApiError:
-        return principal.studio_id
+    # a studio admin always sees their own studio, whatever the link says
+    return principal.studio_filter or studio or None
 
 
 @router.get("/login", response_class=HTMLResponse, responses={200: HTML})
@@ -120,13 +144,13 @@ async def logout() -> Response:
 
 @router.get("", response_class=HTMLResponse, responses={200: HTML} | REDIRECT)
 async def overview(request: Request, ctx: Ctx, studio: Studio = None) -> Response:
-    principal = await session.current_admin(request, ctx)
-    if principal is None:
-        return _to_login()
+    principal = await signed_in(request, ctx)
     scope = _scope(principal, studio)
-    since = utcnow() - timedelta(days=CHART_DAYS - 1)
-    since = since.replace(hour=0, minute=0, second=0, microsecond=0)
-    today = utcnow().date()
+    now = utcnow()
+    today = now.date()
+    since = (now - timedelta(days=CHART_DAYS - 1)).replace(
+        hour=0, minute=0, second=0, microsecond=0
+    )
     lead_days = await ctx.storage.run(leads.count_per_day, scope, since)
     styles = await ctx.storage.run(events.renders_per_style, scope, since)
     steps = await ctx.storage.run(events.funnel, scope, since)
@@ -177,14 +201,9 @@ async def lead_list(
     studio: Studio = None,
     before: Annotated[str | None, Query(pattern=leads.CURSOR_PATTERN)] = None,
 ) -> Response:
-    principal = await session.current_admin(request, ctx)
-    if principal is None:
-        return _to_login()
+    principal = await signed_in(request, ctx)
     scope = _scope(principal, studio)
-    try:
-        docs = await ctx.storage.run(leads.page, scope, LEADS_PER_PAGE, before)
-    except (ValueError, OverflowError):
-        docs = await ctx.storage.run(leads.page, scope, LEADS_PER_PAGE)
+    docs = await ctx.storage.run(leads.page, scope, LEADS_PER_PAGE, before)
     rows = [leads.reveal(ctx.cipher, doc) for doc in docs]
     older = None
     if len(docs) == LEADS_PER_PAGE:
@@ -212,9 +231,7 @@ def _cell(value: object) -> str:
 
 @router.get("/leads.csv", responses={200: {"content": {"text/csv": {}}}} | REDIRECT)
 async def lead_csv(request: Request, ctx: Ctx, studio: Studio = None) -> Response:
-    principal = await session.current_admin(request, ctx)
-    if principal is None:
-        return _to_login()
+    principal = await signed_in(request, ctx)
     scope = _scope(principal, studio)
     docs = await ctx.storage.run(leads.page, scope, 100_000)
     buffer = io.StringIO()
@@ -234,35 +251,17 @@ async def lead_csv(request: Request, ctx: Ctx, studio: Studio = None) -> Respons
 
 @router.get("/devices", response_class=HTMLResponse, responses={200: HTML} | REDIRECT)
 async def device_page(request: Request, ctx: Ctx, studio: Studio = None) -> Response:
-    principal = await session.current_admin(request, ctx)
-    if principal is None:
-        return _to_login()
+    principal = await signed_in(request, ctx)
     return await _device_view(request, ctx, principal, _scope(principal, studio), None)
 
 
 async def _device_view(
-    request: Request,
-    ctx: AppContext,
-    principal: Principal,
-    scope: str | None,
-    issued: str | None,
-    status_code: int = 200,
+    request: Request, ctx: AppContext, principal: Principal, scope: str | None, issued: str | None
 ) -> HTMLResponse:
     rows = [] if scope is None else await ctx.storage.run(devices.list_devices, scope)
-    page = await _page(
+    return await _page(
         request, ctx, "devices.html", principal, scope=scope, rows=rows, issued=issued
     )
-    page.status_code = status_code
-    return page
-
-
-async def _form_principal(request: Request, ctx: AppContext, csrf: str) -> Principal | None:
-    principal = await session.current_admin(request, ctx)
-    if principal is None or not session.same_origin(request):
-        return None
-    if not session.csrf_ok(ctx, request, csrf) or not principal.may("devices:manage"):
-        return None
-    return principal
 
 
 @router.post("/devices", response_class=HTMLResponse, responses={200: HTML} | REDIRECT)
@@ -273,14 +272,12 @@ async def issue_device(
     studio: Annotated[str, Form(min_length=1, max_length=64)],
     csrf: Annotated[str, Form(max_length=128)],
 ) -> Response:
-    principal = await _form_principal(request, ctx, csrf)
-    if principal is None:
-        return _to_login()
+    principal = await form_sender(request, ctx, csrf)
     scope = _scope(principal, studio)
     if scope is None or await ctx.storage.run(accounts.get_studio, scope) is None:
         return _to_login()
     token, _ = await credentials.issue_device(ctx, scope, name, principal.audit_name)
-    return await _device_view(request, ctx, principal, scope, token, status_code=200)
+    return await _device_view(request, ctx, principal, scope, token)
 
 
 @router.post("/devices/{device_id}/revoke", responses=REDIRECT)
@@ -291,9 +288,7 @@ async def revoke_device(
     studio: Annotated[str, Form(min_length=1, max_length=64)],
     csrf: Annotated[str, Form(max_length=128)],
 ) -> Response:
-    principal = await _form_principal(request, ctx, csrf)
-    if principal is None:
-        return _to_login()
+    principal = await form_sender(request, ctx, csrf)
     scope = _scope(principal, studio)
     if scope is not None:
         await credentials.revoke_device(ctx, scope, device_id, principal.audit_name)
@@ -302,9 +297,9 @@ async def revoke_device(
 
 @router.get("/indexes", response_class=HTMLResponse, responses={200: HTML} | REDIRECT)
 async def index_page(request: Request, ctx: Ctx) -> Response:
-    principal = await session.current_admin(request, ctx)
-    if principal is None or not principal.may("ops:read"):
-        return _to_login()
+    principal = await signed_in(request, ctx)
+    if not principal.may("ops:read"):
+        raise SignInFirst
     rows = await ctx.storage.run(index_usage)
     return await _page(
         request,

@@ -16,13 +16,11 @@ from cloud_api.core.ratelimit import RateLimiter
 from cloud_api.core.storage import Storage
 
 DEVICE_TOUCH_INTERVAL_S = 60.0
+DEVICE_CACHE_SIZE = 10_000
 
 
 class Wakeable(Protocol):
     def wake(self) -> None: ...
-
-
-DEVICE_CACHE_SIZE = 10_000
 
 
 class DeviceCache:
@@ -62,7 +60,7 @@ class AppContext:
     registry: CollectorRegistry
     metrics: BusinessMetrics
     devices: DeviceCache
-    sender: Wakeable | None = None  # the delivery sender, when SMTP is configured
+    sender: Wakeable | None = None  # the delivery sender, set once the app has started
     _device_touched: dict[str, float] = field(default_factory=dict)
 
     def device_needs_touch(self, device_id: str) -> bool:

@@ -138,8 +138,15 @@ OpsReader = Annotated[Principal, Depends(requires("ops:read"))]
 
 def studio_scope(principal: Principal, studio_id: str | None) -> str | None:
     """The studio a query is limited to: a studio admin's own, or the admin's choice."""
-    if principal.role == accounts.ROLE_ADMIN:
+    if principal.studio_filter is None:
         return studio_id
-    if studio_id is not None and studio_id != principal.studio_id:
+    if studio_id is not None and studio_id != principal.studio_filter:
         raise ApiError(403, "that studio is not yours")
+    return principal.studio_filter
+
+
+def own_studio(principal: Principal) -> str:
+    """The studio a device writes for; a token without one may not write studio data."""
+    if principal.studio_id is None:
+        raise ApiError(403, "only a token that belongs to a studio may send this")
     return principal.studio_id

@@ -75,7 +75,7 @@ class Settings(BaseSettings):
     max_body_bytes: int = Field(1024 * 1024, ge=1024)
     forwarded_allow_ips: str = "127.0.0.1"  # proxies whose X-Forwarded-* we believe
     hsts: bool = False  # send HSTS on plain-HTTP responses too (TLS ended elsewhere)
-    # e-mail delivery of results (POST /api/deliveries); unset host = deliveries refused
+    # e-mail delivery of results (POST /api/deliveries); unset host = deliveries wait
     smtp_host: str | None = None
     smtp_port: int = Field(587, ge=1, le=65535)
     smtp_security: Literal["starttls", "tls", "none"] = "starttls"
@@ -109,8 +109,9 @@ class Settings(BaseSettings):
                 "(generate one with `photoflux-cloud keygen`; PHOTOFLUX_ENV=development "
                 "generates throw-away secrets for a local trial)"
             )
-        self.field_key_ring  # noqa: B018 - validates the key format at start-up
-        decode_key(self.hash_key.get_secret_value(), "PHOTOFLUX_HASH_KEY")
+        # decode both now, so a malformed key stops start-up instead of the first request
+        self.field_key_ring  # noqa: B018
+        self.hash_key_bytes  # noqa: B018
         self._check_first_admin()
         return self
 

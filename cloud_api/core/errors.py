@@ -5,6 +5,7 @@ name the field and the rule, not the rejected value (it may be a password)."""
 
 from __future__ import annotations
 
+from collections.abc import MutableMapping
 from typing import Any
 
 from fastapi import FastAPI, Request
@@ -24,7 +25,6 @@ KIND_BY_STATUS = {
     415: "unsupported_media_type",
     422: "validation",
     429: "rate_limited",
-    503: "unavailable",
 }
 
 
@@ -42,18 +42,21 @@ class ApiError(Exception):
         self.headers = headers or {}
 
 
-def request_id_of(request: Request) -> str | None:
-    return request.scope.get("state", {}).get("request_id")
+def request_id_in(scope: MutableMapping[str, Any]) -> str | None:
+    """The id RequestContext gave this request (middleware.py)."""
+    return scope.get("state", {}).get("request_id")
+
+
+def error_body(status: int, detail: Any, request_id: str | None) -> dict[str, Any]:
+    """The one shape of every error answer, from handlers and middleware alike."""
+    kind = KIND_BY_STATUS.get(status, "error" if status < 500 else "internal")
+    return {"detail": detail, "kind": kind, "request_id": request_id}
 
 
 def error_response(
     request: Request, status: int, detail: Any, headers: dict[str, str] | None = None
 ) -> JSONResponse:
-    body = {
-        "detail": detail,
-        "kind": KIND_BY_STATUS.get(status, "error" if status < 500 else "internal"),
-        "request_id": request_id_of(request),
-    }
+    body = error_body(status, detail, request_id_in(request.scope))
     return JSONResponse(body, status_code=status, headers=headers)
 
 

@@ -13,6 +13,8 @@ from typing import Any
 import sentry_sdk
 import structlog
 
+from cloud_api.core.errors import error_body, request_id_in
+
 Scope = MutableMapping[str, Any]
 Message = MutableMapping[str, Any]
 Receive = Callable[[], Awaitable[Message]]
@@ -151,29 +153,18 @@ class CatchAll:
             sentry_sdk.capture_exception(exc)
             if tracked.started:
                 raise
-            await _send_json(
-                send,
-                500,
-                {
-                    "detail": "internal error; quote the request id if you report it",
-                    "kind": "internal",
-                    "request_id": scope.get("state", {}).get("request_id"),
-                },
-            )
+            detail = "internal error; quote the request id if you report it"
+            await _send_error(send, scope, 500, detail)
 
 
-async def _send_json(send: Send, status: int, body: dict[str, Any]) -> None:
-    raw = json.dumps(body).encode()
-    await send(
-        {
-            "type": "http.response.start",
-            "status": status,
-            "headers": [
-                (b"content-type", b"application/json"),
-                (b"content-length", str(len(raw)).encode()),
-            ],
-        }
-    )
+async def _send_error(
+    send: Send, scope: Scope, status: int, detail: str, close: bool = False
+) -> None:
+    raw = json.dumps(error_body(status, detail, request_id_in(scope))).encode()
+    headers = [(b"content-type", b"application/json"), (b"content-length", str(len(raw)).encode())]
+    if close:
+        headers.append((b"connection", b"close"))
+    await send({"type": "http.response.start", "status": status, "headers": headers})
     await send({"type": "http.response.body", "body": raw})
 
 
@@ -214,22 +205,6 @@ class BodyLimit:
                 await self._refuse(scope, send, limit)
 
     async def _refuse(self, scope: Scope, send: Send, limit: int) -> None:
-        body = json.dumps(
-            {
-                "detail": f"request body larger than {limit} bytes; send less per request",
-                "kind": "too_large",
-                "request_id": scope.get("state", {}).get("request_id"),
-            }
-        ).encode()
-        await send(
-            {
-                "type": "http.response.start",
-                "status": 413,
-                "headers": [
-                    (b"content-type", b"application/json"),
-                    (b"content-length", str(len(body)).encode()),
-                    (b"connection", b"close"),
-                ],
-            }
-        )
-        await send({"type": "http.response.body", "body": body})
+        detail = f"request body larger than {limit} bytes; send less per request"
+        # the unread rest of the body would otherwise be taken for the next request
+        await _send_error(send, scope, 413, detail, close=True)

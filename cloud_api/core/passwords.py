@@ -6,10 +6,6 @@ from functools import lru_cache
 
 from pwdlib import PasswordHash
 
-from cloud_api.core.config import MIN_PASSWORD_LENGTH
-
-__all__ = ["MIN_PASSWORD_LENGTH", "hash_password", "verify_password", "warm_up"]
-
 
 @lru_cache(maxsize=1)
 def _hasher() -> PasswordHash:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import base64
 import os
+import socket
 import threading
 import time
 import uuid
@@ -19,6 +20,12 @@ from cloud_api.core.config import Settings
 
 ADMIN_EMAIL = "owner@photoflux.example.com"
 ADMIN_PASSWORD = "correct-horse-battery-staple"
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
 
 
 def key(seed: str) -> str:

@@ -97,7 +97,6 @@ def test_worker_is_not_in_this_build(capsys):
 def test_serve_runs_the_real_entry_point_with_json_logs(tmp_path):
     import json
     import os
-    import socket
     import subprocess
     import sys
     import time
@@ -105,9 +104,9 @@ def test_serve_runs_the_real_entry_point_with_json_logs(tmp_path):
 
     import httpx
 
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port = sock.getsockname()[1]
+    from tests.cloud.live import free_port
+
+    port = free_port()
     env = os.environ | {"PHOTOFLUX_ENV": "development", "PHOTOFLUX_PORT": str(port)}
     exe = Path(sys.executable).with_name("photoflux-cloud")
     log = tmp_path / "serve.log"

@@ -10,8 +10,8 @@ import uuid
 import pytest
 from PIL import Image
 
-from tests.cloud.live import Api, LiveServer, bearer, lead
-from tests.cloud.smtp_server import free_port, smtp_server
+from tests.cloud.live import Api, LiveServer, bearer, free_port, lead
+from tests.cloud.smtp_server import smtp_server
 
 
 def png_b64(size: int = 32) -> str:

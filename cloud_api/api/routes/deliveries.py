@@ -14,7 +14,7 @@ import anyio.to_thread
 from fastapi import APIRouter, Response
 from PIL import Image, UnidentifiedImageError
 
-from cloud_api.api.deps import Ctx, CurrentPrincipal, DeliveryWriter
+from cloud_api.api.deps import Ctx, CurrentPrincipal, DeliveryWriter, own_studio
 from cloud_api.api.guarded_route import GuardedRoute
 from cloud_api.api.schemas import DeliveryIn, DeliveryOut
 from cloud_api.core.errors import ERROR_RESPONSES, ApiError, documented
@@ -74,12 +74,11 @@ async def create_delivery(
     """Queues an e-mail with the image to the lead. Answers 202 at once; the status moves
     from `queued` to `sent` (or `failed` after retries). The same `id` again is safe.
     Without an SMTP server configured, deliveries wait in the queue until one is."""
-    if device.studio_id is None:
-        raise ApiError(403, "only a token that belongs to a studio may send deliveries")
+    studio_id = own_studio(device)
     image, subtype = await anyio.to_thread.run_sync(
         _decode, body.image, ctx.settings.delivery_max_bytes
     )
-    if await ctx.storage.run(leads.get, body.lead_id, device.studio_id) is None:
+    if await ctx.storage.run(leads.get, body.lead_id, studio_id) is None:
         raise ApiError(404, "no such lead in this studio; record the lead first")
     meta: dict[str, Any] = {
         "filename": body.filename,
@@ -90,7 +89,7 @@ async def create_delivery(
     if not ctx.settings.smtp_host:
         meta["last_error"] = NOT_CONFIGURED
     doc, created = await ctx.storage.run(
-        deliveries.enqueue, device.studio_id, str(body.id), body.lead_id, image=image, meta=meta
+        deliveries.enqueue, studio_id, str(body.id), body.lead_id, image=image, meta=meta
     )
     if created:
         ctx.metrics.deliveries.labels(outcome="queued").inc()
@@ -107,7 +106,7 @@ async def get_delivery(
 ) -> DeliveryOut:
     if not (principal.may("deliveries:write") or principal.may("leads:read")):
         raise ApiError(403, "this token may not do that (needs scope deliveries:write)")
-    studio = principal.studio_id if principal.role != "admin" else studio_id
+    studio = principal.studio_filter or studio_id
     doc = None if studio is None else await ctx.storage.run(deliveries.get, studio, delivery_id)
     if doc is None:
         raise ApiError(404, "no such delivery")

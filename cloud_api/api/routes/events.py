@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from cloud_api.api.deps import Ctx, EventWriter
+from cloud_api.api.deps import Ctx, EventWriter, own_studio
 from cloud_api.api.guarded_route import GuardedRoute
 from cloud_api.api.schemas import EventBatch, EventBatchResult
-from cloud_api.core.errors import ERROR_RESPONSES, ApiError
+from cloud_api.core.errors import ERROR_RESPONSES
 from cloud_api.store import events
 from cloud_api.store.clock import utcnow
 
@@ -20,8 +20,7 @@ router = APIRouter(
 async def post_events(body: EventBatch, ctx: Ctx, device: EventWriter) -> EventBatchResult:
     """Stores up to 500 events. Events already stored (same id) are counted as
     duplicates, not errors, so an outbox can resend a batch after a lost response."""
-    if device.studio_id is None:
-        raise ApiError(403, "only a token that belongs to a studio may send events")
+    studio_id = own_studio(device)
     unique = {str(e.id): e for e in body.events}  # a batch may repeat an id itself
     rows = [
         {
@@ -33,9 +32,7 @@ async def post_events(body: EventBatch, ctx: Ctx, device: EventWriter) -> EventB
         }
         for event_id, e in unique.items()
     ]
-    accepted, duplicates = await ctx.storage.run(
-        events.insert_batch, device.studio_id, device.id, rows
-    )
+    accepted, duplicates = await ctx.storage.run(events.insert_batch, studio_id, device.id, rows)
     duplicates += len(body.events) - len(unique)
     now = utcnow()
     adjusted = sum(events.plausible_time(e.ts, now) is None for e in unique.values())
