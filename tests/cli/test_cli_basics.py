@@ -25,6 +25,9 @@ def test_render_instant_then_verify(capsys, tmp_path, astronaut_path):
     )
     assert code == 0 and payload["ok"]
     assert payload["result"]["backend"] == "instant"
+    params = payload["result"]["parameters"]  # one record for every backend
+    assert {"style", "seed", "model", "steps", "strength", "guidance"} <= set(params)
+    assert params["style"] == "pencil-sketch" and params["steps"] is None
     assert payload["output"]["invisible_watermark"]["detected"]
     assert "models download sd-turbo" in payload["result"]["notes"][0]
     code, report = run_json(capsys, "verify", str(out))
@@ -89,6 +92,8 @@ def test_models_lists_catalog(capsys):
         (["render", "{photo}", "-o", "{out}", "--strength", "7"], 2, "strength"),
         (["render", "{photo}", "-o", "{out}", "--steps", "many"], 2, "steps must be a number"),
         (["render", "{tmp}/missing.jpg", "-o", "{out}"], 2, "does not exist"),
+        (["render", "{photo}", "-o", "{out}", "--lora", "{tmp}/no.safetensors"], 2, "not exist"),
+        (["render", "{photo}", "-o", "{out}", "--lora", "{photo}:9"], 2, "loras.weight must"),
         (["render", "{photo}"], 2, "required"),
         (["models", "download", "nope"], 2, "Unknown model"),
         (["models", "download", "sd-turbo"], 5, "Offline mode"),
