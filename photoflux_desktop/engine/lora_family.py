@@ -3,12 +3,12 @@
 Only the header is read (key names, shapes, metadata), never the weights, so a
 request with a LoRA for another family is refused before any model loads. The rule:
 
-1. Trainer metadata, when present (`modelspec.architecture`, kohya's
-   `ss_base_model_version`), names the base model outright.
-2. Otherwise the key names: FLUX adapters target a transformer (`transformer.`,
-   `double_blocks`, `single_blocks`); SDXL adapters have a second text encoder
-   (`text_encoder_2.`, `lora_te1_`/`lora_te2_`); `unet.`/`lora_unet_`/`lora_te_`
-   keys mean a UNet model, SD or SDXL.
+1. Key names: FLUX adapters target a transformer (`transformer.`, `double_blocks`,
+   `single_blocks`); SDXL adapters have a second text encoder (`text_encoder_2.`,
+   `lora_te1_`/`lora_te2_`); `unet.`/`lora_unet_`/`lora_te_` keys mean a UNet
+   model, SD or SDXL.
+2. Where the keys leave it open, trainer metadata (`modelspec.architecture`,
+   kohya's `ss_base_model_version`) names the base model.
 3. For a UNet adapter, the input width of a cross-attention key projection
    (`attn2.to_k`) is the text width of the model it was trained on (768 for SD 1,
    1024 for SD 2, 2048 for SDXL); it must equal the model's `cross_attention_dim`.
@@ -64,9 +64,13 @@ def read_lora_target(path: Path) -> LoraTarget:
             dim = _cross_attention_dim(handle, keys)
     except Exception as exc:  # a damaged file is the load-time check's business
         return LoraTarget(None, None, f"unreadable header ({type(exc).__name__})")
-    family, evidence = _family_from_metadata(metadata)
-    if family is None:
-        family, evidence = _family_from_keys(keys)
+    # key names are facts about the file, metadata a trainer's claim: the claim only
+    # decides what the keys leave open (SD or SDXL for a UNet-only file, or nothing)
+    family, evidence = _family_from_keys(keys)
+    if family in (None, UNET):
+        claimed, claim = _family_from_metadata(metadata)
+        if claimed is not None:
+            family, evidence = claimed, claim
     return LoraTarget(family, dim, evidence)
 
 

@@ -160,3 +160,21 @@ def test_help_and_version(capsys):
     assert "photoflux" in capsys.readouterr().out
     assert main(["render", "--help"]) == 0
     assert "--preview-dir" in capsys.readouterr().out
+
+
+def test_a_cancelled_result_is_exit_130_and_writes_nothing(
+    capsys, monkeypatch, tmp_path, astronaut_path
+):
+    from photoflux_desktop.engine.local_renderer import LocalRenderer
+    from photoflux_desktop.engine.request import RenderParameters, RenderResult, Status
+
+    def cancelled_render(self, request, on_progress, cancel):
+        params = RenderParameters(style=request.style_id, backend="diffusion", model="m")
+        return RenderResult(Status.CANCELLED, None, params)
+
+    monkeypatch.setattr(LocalRenderer, "render", cancelled_render)
+    out = tmp_path / "o.png"
+    code, payload = run_json(capsys, "render", str(astronaut_path), "-o", str(out))
+    assert code == 130 and payload["error"]["kind"] == "cancelled"
+    assert "nothing was written" in payload["error"]["message"]
+    assert not out.exists()
