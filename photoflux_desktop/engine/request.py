@@ -35,6 +35,12 @@ from photoflux_desktop.engine.request_checks import (
 
 WIRE_VERSION = 1
 MAX_PROMPT_CHARS = 2000
+# allowed ranges, shared with the CLI parser's early checks and help
+STEPS_RANGE = (1, 100)
+STRENGTH_RANGE = (0.0, 1.0)  # above 0: 0 would return the photo unchanged
+GUIDANCE_RANGE = (0.0, 30.0)
+SEED_RANGE = (0, 2**32 - 1)
+MAX_SIDE_RANGE = (64, 4096)
 
 
 class Likeness(StrEnum):
@@ -131,12 +137,16 @@ class RenderRequest:
                 "negative_prompt", self.negative_prompt, MAX_PROMPT_CHARS, optional=True
             ),
             "model": check_model(self.model),
-            "steps": check_number("steps", self.steps, int, 1, 100),
+            "steps": check_number("steps", self.steps, int, *STEPS_RANGE),
             # 0 would return the photo unchanged (and divide by zero in img2img)
-            "strength": check_number("strength", self.strength, float, 0.0, 1.0, low_open=True),
-            "guidance": check_number("guidance", self.guidance, float, 0.0, 30.0),
-            "seed": check_number("seed", self.seed, int, 0, 2**32 - 1),
-            "max_side": check_number("max_side", self.max_side, int, 64, 4096, optional=False),
+            "strength": check_number(
+                "strength", self.strength, float, *STRENGTH_RANGE, low_open=True
+            ),
+            "guidance": check_number("guidance", self.guidance, float, *GUIDANCE_RANGE),
+            "seed": check_number("seed", self.seed, int, *SEED_RANGE),
+            "max_side": check_number(
+                "max_side", self.max_side, int, *MAX_SIDE_RANGE, optional=False
+            ),
             "likeness": check_choice("likeness", self.likeness, Likeness),
             "loras": check_loras(self.loras, LoraSpec),
             "device": check_choice("device", self.device, Device),
