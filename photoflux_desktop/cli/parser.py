@@ -7,6 +7,18 @@ from collections.abc import Callable
 
 from photoflux_desktop import __version__
 from photoflux_desktop.engine.errors import bad_input
+from photoflux_desktop.engine.request import (
+    GUIDANCE_RANGE,
+    MAX_SIDE_RANGE,
+    SEED_RANGE,
+    STEPS_RANGE,
+    STRENGTH_RANGE,
+    Device,
+    Likeness,
+    MemoryMode,
+    Quantize,
+)
+from photoflux_desktop.engine.request_checks import LORA_WEIGHT_RANGE
 
 
 class CliParser(argparse.ArgumentParser):
@@ -30,7 +42,7 @@ def _bounded(kind: Callable[[str], float], low: float, high: float, name: str):
 
 
 def _strength(text: str) -> float:
-    value = _bounded(float, 0.0, 1.0, "strength")(text)
+    value = _bounded(float, *STRENGTH_RANGE, "strength")(text)
     if value <= 0.0:
         raise argparse.ArgumentTypeError("strength must be above 0 (0 would return the photo)")
     return value
@@ -46,19 +58,25 @@ def _add_render(sub: argparse._SubParsersAction) -> None:
     p.add_argument(
         "--model", default=None, help="catalog id, diffusers folder, or 'instant' (default: auto)"
     )
-    p.add_argument("--steps", type=_bounded(int, 1, 100, "steps"), default=None)
+    p.add_argument("--steps", type=_bounded(int, *STEPS_RANGE, "steps"), default=None)
     p.add_argument("--strength", type=_strength, default=None, help="0-1: how far from the photo")
-    p.add_argument("--guidance", type=_bounded(float, 0.0, 30.0, "guidance"), default=None)
-    p.add_argument("--seed", type=_bounded(int, 0, 2**32 - 1, "seed"), default=None)
-    p.add_argument("--max-side", type=_bounded(int, 64, 4096, "max-side"), default=1024)
-    p.add_argument("--likeness", choices=["none", "canny", "depth", "face"], default="none")
-    p.add_argument("--lora", action="append", default=[], metavar="PATH[:WEIGHT]")
-    p.add_argument("--preview-dir", default=None, help="save a preview image per step here")
-    p.add_argument("--device", choices=["auto", "cpu", "cuda", "mps"], default="auto")
+    p.add_argument("--guidance", type=_bounded(float, *GUIDANCE_RANGE, "guidance"), default=None)
+    p.add_argument("--seed", type=_bounded(int, *SEED_RANGE, "seed"), default=None)
+    p.add_argument("--max-side", type=_bounded(int, *MAX_SIDE_RANGE, "max-side"), default=1024)
+    p.add_argument("--likeness", choices=[m.value for m in Likeness], default="none")
     p.add_argument(
-        "--memory", choices=["auto", "full", "lowmem", "offload", "sequential"], default="auto"
+        "--lora",
+        action="append",
+        default=[],
+        metavar="PATH[:WEIGHT]",
+        help="LoRA file for this model's family; weight "
+        f"{LORA_WEIGHT_RANGE[0]:g} to {LORA_WEIGHT_RANGE[1]:g} (default 1)",
     )
-    p.add_argument("--quantize", choices=["none", "int8", "fp8", "int4"], default="none")
+    p.add_argument("--preview-dir", default=None, help="save a preview image per step here")
+    # choices come from the request's enums, which check the values again
+    p.add_argument("--device", choices=[m.value for m in Device], default="auto")
+    p.add_argument("--memory", choices=[m.value for m in MemoryMode], default="auto")
+    p.add_argument("--quantize", choices=[m.value for m in Quantize], default="none")
     p.add_argument("--compile", action="store_true", help="torch.compile the denoiser (warm-up)")
     p.add_argument("--no-watermark", action="store_true", help="skip the invisible watermark")
     p.add_argument(

@@ -17,7 +17,6 @@ from photoflux_desktop.engine.presets import get_preset
 from photoflux_desktop.engine.provenance import result_record
 from photoflux_desktop.engine.request import (
     CancelToken,
-    Likeness,
     LoraSpec,
     ProgressEvent,
     RenderRequest,
@@ -28,6 +27,7 @@ from photoflux_desktop.engine.watermark import Corner, VisibleWatermark
 
 
 def parse_lora(text: str) -> LoraSpec:
+    """PATH[:WEIGHT]; the request checks that the file exists and the weight's range."""
     path, _, weight = text.rpartition(":") if ":" in text else (text, "", "")
     if not path:
         path, weight = text, ""
@@ -35,12 +35,12 @@ def parse_lora(text: str) -> LoraSpec:
         value = float(weight) if weight else 1.0
     except ValueError:
         path, value = text, 1.0  # a Windows drive letter, not a weight
-    if not Path(path).exists():
-        raise bad_input(f"LoRA file {path} does not exist.", "Check the --lora path.")
     return LoraSpec(path=path, weight=value)
 
 
 def build_request(args: argparse.Namespace, image: Any) -> RenderRequest:
+    """The request checks every value itself (bad input names the field); argparse's
+    choices and ranges only give early messages and the --help text."""
     return RenderRequest(
         image=image,
         style_id=args.style,
@@ -52,7 +52,7 @@ def build_request(args: argparse.Namespace, image: Any) -> RenderRequest:
         guidance=args.guidance,
         seed=args.seed,
         max_side=args.max_side,
-        likeness=Likeness(args.likeness),
+        likeness=args.likeness,
         loras=tuple(parse_lora(text) for text in args.lora),
         device=args.device,
         memory=args.memory,
@@ -109,7 +109,8 @@ def run_render(args: argparse.Namespace, console: Console) -> int:
     previews = _PreviewSaver(console, Path(args.preview_dir) if args.preview_dir else None)
     cancel = CancelToken()
     result = _render_interruptible(request, previews, cancel)
-    if result.status is Status.CANCELLED:
+    if result.status is Status.CANCELLED or cancel.cancelled:
+        # a Ctrl-C that lands after the last step still means "do not write"
         raise cancelled("Render cancelled; nothing was written.")
     written = write_image(result.image, output_path, result_record(result), options)
     for note in result.notes:
@@ -146,9 +147,6 @@ def _render_interruptible(
 
     previous = signal.signal(signal.SIGINT, on_sigint)
     try:
-        result = LocalRenderer().render(request, on_progress, cancel)
+        return LocalRenderer().render(request, on_progress, cancel)
     finally:
         signal.signal(signal.SIGINT, previous)
-    if cancel.cancelled:
-        raise cancelled("Render cancelled; nothing was written.")
-    return result

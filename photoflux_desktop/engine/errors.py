@@ -78,4 +78,5 @@ def cloud_error(message: str, hint: str = "", **details: Any) -> PhotoFluxError:
 
 
 def cancelled(message: str = "Cancelled.") -> PhotoFluxError:
+    """For front ends (the CLI's exit 130); renderers return a CANCELLED result instead."""
     return PhotoFluxError(Error(ErrorKind.CANCELLED, message))

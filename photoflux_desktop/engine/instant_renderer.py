@@ -5,13 +5,14 @@ from __future__ import annotations
 import secrets
 import time
 
-from photoflux_desktop.engine.errors import bad_input, cancelled
+from photoflux_desktop.engine.errors import bad_input
 from photoflux_desktop.engine.instant_styles import apply_instant_style
 from photoflux_desktop.engine.presets import Preset
 from photoflux_desktop.engine.request import (
     CancelToken,
     ProgressCallback,
     ProgressEvent,
+    RenderParameters,
     RenderRequest,
     RenderResult,
     Stage,
@@ -32,11 +33,22 @@ def render_instant(
             f"The style '{preset.id}' has no instant version.",
             "Install a diffusion model (`photoflux models`) to use it.",
         )
-    if cancel is not None and cancel.cancelled:
-        raise cancelled()
     # strength means "how far from the photo" for both backends
     amount = request.strength if request.strength is not None else preset.instant.amount
     seed = request.seed if request.seed is not None else secrets.randbelow(2**31)
+    parameters = RenderParameters(
+        style=preset.id,
+        backend="instant",
+        model=f"instant:{preset.instant.style}",
+        seed=seed,
+        subject=request.prompt,
+        instant_style=preset.instant.style,
+        strength=amount,
+        render_width=request.image.width,
+        render_height=request.image.height,
+    )
+    if cancel is not None and cancel.cancelled:
+        return RenderResult(Status.CANCELLED, None, parameters, notes=notes)
     on_progress(ProgressEvent(Stage.STYLING, 0, 1, message=f"Applying {preset.name}"))
     started = time.perf_counter()
     image = apply_instant_style(request.image, preset.instant.style, amount, seed)
@@ -45,17 +57,7 @@ def render_instant(
     return RenderResult(
         status=Status.COMPLETED,
         image=image,
-        seed=seed,
-        backend="instant",
-        model=f"instant:{preset.instant.style}",
-        parameters={
-            "style": preset.id,
-            "instant_style": preset.instant.style,
-            "amount": amount,
-            "subject": request.prompt,
-            "width": image.width,
-            "height": image.height,
-        },
+        parameters=parameters,
         timings={"style": elapsed, "total": elapsed},
         notes=notes,
     )

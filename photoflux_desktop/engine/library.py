@@ -22,7 +22,7 @@ from PIL import Image
 from photoflux_desktop.engine.output import OutputOptions, write_image
 from photoflux_desktop.engine.paths import data_dir
 from photoflux_desktop.engine.provenance import result_record
-from photoflux_desktop.engine.request import RenderResult
+from photoflux_desktop.engine.request import RenderParameters, RenderResult
 
 THUMB_SIDE = 256
 _SCHEMA = """
@@ -58,7 +58,7 @@ class LibraryEntry:
     backend: str
     model: str
     seed: int | None
-    params: dict[str, Any]
+    params: RenderParameters  # rows written before this type are read into it too
     image_path: Path
     thumb_path: Path
     width: int
@@ -92,12 +92,7 @@ class Library:
         if result.image is None:
             raise ValueError("only completed results with an image can be stored")
         entry_id = uuid.uuid4().hex
-        params = {
-            **result.parameters,
-            "model": result.model,
-            "backend": result.backend,
-            "seed": result.seed,
-        }
+        params = result.parameters
         image_path = self.images / f"{entry_id}.png"
         write_image(result.image, image_path, result_record(result), OutputOptions())
         thumb = result.image.copy()
@@ -108,7 +103,7 @@ class Library:
             entry_id,
             time.time(),
             source_name,
-            str(params.get("style", "")),
+            params.style,
             result.backend,
             result.model,
             result.seed,
@@ -128,7 +123,7 @@ class Library:
                     entry.backend,
                     entry.model,
                     entry.seed,
-                    json.dumps(params, default=str),
+                    json.dumps(params.to_dict(), default=str),
                     str(image_path),
                     str(thumb_path),
                     entry.width,
@@ -187,9 +182,24 @@ class Library:
             backend=row["backend"],
             model=row["model"],
             seed=row["seed"],
-            params=json.loads(row["params"]),
+            params=_stored_params(row),
             image_path=Path(row["image_path"]),
             thumb_path=Path(row["thumb_path"]),
             width=row["width"],
             height=row["height"],
         )
+
+
+def _stored_params(row: sqlite3.Row) -> RenderParameters:
+    """A row's parameters; older rows kept another dict shape and lack some columns'
+    copies, so the row's own columns fill what the JSON does not say."""
+    try:
+        data: Any = json.loads(row["params"])
+    except (TypeError, ValueError):
+        data = {}
+    if not isinstance(data, dict):
+        data = {}
+    for column in ("style", "backend", "model", "seed"):
+        if data.get(column) in (None, ""):
+            data[column] = row[column]
+    return RenderParameters.from_dict(data)

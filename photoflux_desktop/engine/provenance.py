@@ -39,11 +39,11 @@ def build_record(**fields: Any) -> dict[str, Any]:
 def result_record(result: RenderResult) -> dict[str, Any]:
     """The provenance record for a finished render (CLI output, library, export)."""
     return build_record(
-        style=result.parameters.get("style"),
+        style=result.parameters.style,
         backend=result.backend,
         model=result.model,
         seed=result.seed,
-        parameters=result.parameters,
+        parameters=result.parameters.to_dict(),
         ai_generated=result.ai_generated,
     )
 

@@ -32,7 +32,6 @@ from photoflux_desktop.engine.output import write_image
 from photoflux_desktop.engine.presets import bundled_presets
 from photoflux_desktop.engine.provenance import build_record, result_record
 from photoflux_desktop.engine.request import (
-    Likeness,
     LoraSpec,
     ProgressEvent,
     Renderer,
@@ -257,23 +256,27 @@ class MainWindow(QMainWindow):
         if not p.seed_locked:
             self.params.seed.setValue(secrets.randbelow(2**31))
             p = self.params.values()
-        return RenderRequest(
-            image=self.photo.image,
-            style_id=style_id,
-            prompt=p.prompt,
-            model=None if p.model == "auto" else p.model,
-            steps=p.steps,
-            strength=p.strength,
-            guidance=p.guidance,
-            seed=p.seed,
-            max_side=p.max_side,
-            likeness=Likeness(p.likeness),
-            loras=(LoraSpec(p.lora_path, p.lora_weight),) if p.lora_path else (),
-            device=self.settings.device,
-            memory=self.settings.memory,
-            quantize=self.settings.quantize,
-            previews=True,
-        )
+        try:  # the request checks every value; a bad one is shown, not raised
+            return RenderRequest(
+                image=self.photo.image,
+                style_id=style_id,
+                prompt=p.prompt,
+                model=None if p.model == "auto" else p.model,
+                steps=p.steps,
+                strength=p.strength,
+                guidance=p.guidance,
+                seed=p.seed,
+                max_side=p.max_side,
+                likeness=p.likeness,
+                loras=(LoraSpec(p.lora_path, p.lora_weight),) if p.lora_path else (),
+                device=self.settings.device,
+                memory=self.settings.memory,
+                quantize=self.settings.quantize,
+                previews=True,
+            )
+        except PhotoFluxError as exc:
+            self.show_error(exc.error)
+            return None
 
     def render(self) -> None:
         if self.controller.busy:
@@ -397,7 +400,7 @@ class MainWindow(QMainWindow):
                 backend=entry.backend,
                 model=entry.model,
                 seed=entry.seed,
-                parameters=entry.params,
+                parameters=entry.params.to_dict(),
                 ai_generated=entry.backend == "diffusion",
             )
         return build_record()

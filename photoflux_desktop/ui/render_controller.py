@@ -150,11 +150,9 @@ class RenderController(QObject):
 
     @Slot(object)
     def _on_failed(self, error: Error) -> None:
+        # cancel is never an error: renderers return a CANCELLED result (see _on_done)
         self._finish()
-        if error.kind is ErrorKind.CANCELLED:
-            self.cancelled.emit()
-        else:
-            self.failed.emit(error)
+        self.failed.emit(error)
         self.idle.emit()
 
     def _finish(self) -> None:

@@ -25,6 +25,9 @@ def test_render_instant_then_verify(capsys, tmp_path, astronaut_path):
     )
     assert code == 0 and payload["ok"]
     assert payload["result"]["backend"] == "instant"
+    params = payload["result"]["parameters"]  # one record for every backend
+    assert {"style", "seed", "model", "steps", "strength", "guidance"} <= set(params)
+    assert params["style"] == "pencil-sketch" and params["steps"] is None
     assert payload["output"]["invisible_watermark"]["detected"]
     assert "models download sd-turbo" in payload["result"]["notes"][0]
     code, report = run_json(capsys, "verify", str(out))
@@ -89,6 +92,8 @@ def test_models_lists_catalog(capsys):
         (["render", "{photo}", "-o", "{out}", "--strength", "7"], 2, "strength"),
         (["render", "{photo}", "-o", "{out}", "--steps", "many"], 2, "steps must be a number"),
         (["render", "{tmp}/missing.jpg", "-o", "{out}"], 2, "does not exist"),
+        (["render", "{photo}", "-o", "{out}", "--lora", "{tmp}/no.safetensors"], 2, "not exist"),
+        (["render", "{photo}", "-o", "{out}", "--lora", "{photo}:9"], 2, "loras.weight must"),
         (["render", "{photo}"], 2, "required"),
         (["models", "download", "nope"], 2, "Unknown model"),
         (["models", "download", "sd-turbo"], 5, "Offline mode"),
@@ -155,3 +160,21 @@ def test_help_and_version(capsys):
     assert "photoflux" in capsys.readouterr().out
     assert main(["render", "--help"]) == 0
     assert "--preview-dir" in capsys.readouterr().out
+
+
+def test_a_cancelled_result_is_exit_130_and_writes_nothing(
+    capsys, monkeypatch, tmp_path, astronaut_path
+):
+    from photoflux_desktop.engine.local_renderer import LocalRenderer
+    from photoflux_desktop.engine.request import RenderParameters, RenderResult, Status
+
+    def cancelled_render(self, request, on_progress, cancel):
+        params = RenderParameters(style=request.style_id, backend="diffusion", model="m")
+        return RenderResult(Status.CANCELLED, None, params)
+
+    monkeypatch.setattr(LocalRenderer, "render", cancelled_render)
+    out = tmp_path / "o.png"
+    code, payload = run_json(capsys, "render", str(astronaut_path), "-o", str(out))
+    assert code == 130 and payload["error"]["kind"] == "cancelled"
+    assert "nothing was written" in payload["error"]["message"]
+    assert not out.exists()

@@ -60,7 +60,7 @@ def test_each_family_renders_through_the_local_renderer(tiny_models, small_photo
     assert result.status is Status.COMPLETED
     assert result.backend == "diffusion" and result.ai_generated
     assert result.image.size == small_photo.size  # back at the input's size and aspect
-    assert result.parameters["family"] == family
+    assert result.parameters.family == family
     assert {"load", "encode", "denoise", "decode", "total"} <= set(result.timings)
     assert result.memory_plan == "full"
     stages = [event.stage for event in events]
@@ -83,7 +83,7 @@ def test_one_preview_per_step(tiny_models, small_photo, renderer, family):
         renderer, request_for(small_photo, tiny_models[family], steps=6, strength=1.0), events
     )
     steps = [e for e in events if e.stage is Stage.DENOISING]
-    assert [e.step for e in steps] == list(range(1, result.parameters["steps_run"] + 1))
+    assert [e.step for e in steps] == list(range(1, result.parameters.steps_run + 1))
     assert all(e.total == len(steps) for e in steps)
     assert all(e.preview is not None and max(e.preview.size) <= 512 for e in steps)
 
@@ -116,7 +116,7 @@ def test_automatic_choice_uses_an_installed_catalog_model(tiny_models, small_pho
     req = request_for(small_photo, None, prompt="a knight")
     result = LocalRenderer().render(req)
     assert result.backend == "diffusion" and result.model == "sd-turbo"
-    assert "a knight" in result.parameters["prompt"]
+    assert "a knight" in result.parameters.prompt
 
 
 def test_cancel_mid_render_stops_within_a_step_and_skips_decode(tiny_models, small_photo, renderer):
@@ -132,7 +132,7 @@ def test_cancel_mid_render_stops_within_a_step_and_skips_decode(tiny_models, sma
     result = renderer.render(req, get_preset("comic"), locate(req.model), on_progress, cancel)
     assert result.status is Status.CANCELLED
     assert result.image is None
-    assert result.parameters["steps_run"] == 3  # the step in flight when cancelled, no more
+    assert result.parameters.steps_run == 3  # the step in flight when cancelled, no more
     assert "decode" not in result.timings
     assert not any(e.stage is Stage.DECODING for e in events)
 
@@ -204,7 +204,7 @@ def test_int8_quantized_render_holds_fewer_weight_bytes(tiny_models, small_photo
     plain = render(renderer, request_for(small_photo, tiny_models["sd"]))
     quantized = render(renderer, request_for(small_photo, tiny_models["sd"], quantize="int8"))
     assert quantized.status is Status.COMPLETED
-    assert quantized.parameters["quantize"] == "int8"
+    assert quantized.parameters.quantize == "int8"
     assert quantized.report["weights_mb"] < plain.report["weights_mb"] * 0.8
 
 
@@ -245,8 +245,8 @@ def test_concurrent_jobs_do_not_share_a_scheduler(tiny_models, small_photo, rend
 
 def test_strength_times_steps_below_one_is_fixed(tiny_models, small_photo, renderer):
     result = render(renderer, request_for(small_photo, tiny_models["sd"], steps=1, strength=0.4))
-    assert result.parameters["steps"] == 3
-    assert result.parameters["steps_run"] == 1
+    assert result.parameters.steps == 3
+    assert result.parameters.steps_run == 1
     assert "would run no denoising step" in result.notes[0]
 
 
@@ -256,7 +256,7 @@ def test_size_is_rounded_for_the_model_and_returned_at_input_aspect(tiny_models,
     odd = Image.new("RGB", (101, 67), (90, 120, 200))
     result = render(renderer, request_for(odd, tiny_models["sdxl"]))
     # the tiny SDXL needs multiples of 4 (VAE ×2, UNet ×2); real SDXL needs 64
-    width, height = result.parameters["render_width"], result.parameters["render_height"]
+    width, height = result.parameters.render_width, result.parameters.render_height
     assert width % 4 == 0 and height % 4 == 0
     assert abs(width / height - 101 / 67) < 0.05
     assert result.image.size == (101, 67)

@@ -7,7 +7,7 @@ import pytest
 from PIL import Image
 
 from photoflux_desktop.engine.library import Library
-from photoflux_desktop.engine.request import RenderResult, Status
+from photoflux_desktop.engine.request import RenderParameters, RenderResult, Status
 from photoflux_desktop.engine.settings import Settings, load_settings, save_settings
 from photoflux_desktop.engine.verify import verify_image
 
@@ -16,10 +16,9 @@ def result(seed: int = 1, style: str = "comic") -> RenderResult:
     return RenderResult(
         Status.COMPLETED,
         Image.new("RGB", (300, 280), (seed * 40 % 255, 90, 30)),
-        seed,
-        "instant",
-        "instant:cartoon",
-        {"style": style, "subject": "a cat"},
+        RenderParameters(
+            style=style, backend="instant", model="instant:cartoon", seed=seed, subject="a cat"
+        ),
     )
 
 
@@ -30,7 +29,7 @@ def test_library_stores_lists_newest_first_and_survives_reopening(tmp_path):
     again = Library(tmp_path / "lib")
     assert [e.id for e in again.entries()] == [second.id, first.id]
     stored = again.get(first.id)
-    assert stored.params["seed"] == 1 and stored.params["subject"] == "a cat"
+    assert stored.params == result(1).parameters  # the same typed record comes back
     assert stored.image_path.is_file() and stored.thumb_path.is_file()
     assert max(Image.open(stored.thumb_path).size) <= 256
     assert verify_image(stored.image_path).made_by_photoflux  # results carry provenance
@@ -47,7 +46,9 @@ def test_library_uses_wal_and_delete_removes_files(tmp_path):
 
 
 def test_library_refuses_results_without_an_image(tmp_path):
-    cancelled = RenderResult(Status.CANCELLED, None, 1, "diffusion", "m", {})
+    cancelled = RenderResult(
+        Status.CANCELLED, None, RenderParameters(style="comic", backend="diffusion", model="m")
+    )
     with pytest.raises(ValueError, match="completed results"):
         Library(tmp_path / "lib").add(cancelled, "x")
 
@@ -69,3 +70,56 @@ def test_settings_round_trip_and_damaged_file(tmp_path):
     loaded, note = load_settings(path)
     assert loaded == Settings() and "damaged" in note
     assert (tmp_path / "settings.json.bad").is_file()
+
+
+@pytest.mark.parametrize(
+    ("old_params", "expected"),
+    [
+        (  # an instant row from before the typed record
+            {
+                "style": "comic",
+                "instant_style": "cartoon",
+                "amount": 0.6,
+                "subject": "a cat",
+                "width": 300,
+                "height": 280,
+                "model": "instant:cartoon",
+                "backend": "instant",
+                "seed": 5,
+            },
+            {"strength": 0.6, "render_width": 300, "instant_style": "cartoon", "seed": 5},
+        ),
+        (  # a diffusion row: LoRAs were a list of paths
+            {
+                "style": "comic",
+                "family": "sd",
+                "subject": "",
+                "prompt": "comic, a cat",
+                "steps": 4,
+                "denoising_steps": 3,
+                "strength": 0.75,
+                "guidance": 1.0,
+                "seed": 9,
+                "render_width": 96,
+                "render_height": 64,
+                "steps_run": 3,
+                "quantize": "int8",
+                "loras": ["/x/a.safetensors"],
+                "model": "sd-turbo",
+                "backend": "diffusion",
+            },
+            {"steps": 4, "quantize": "int8", "family": "sd", "model": "sd-turbo"},
+        ),
+    ],
+)
+def test_library_still_reads_rows_written_before_the_typed_record(tmp_path, old_params, expected):
+    library = Library(tmp_path / "lib")
+    entry = library.add(result(), "x.png")
+    with sqlite3.connect(library.db_path) as db:
+        db.execute("UPDATE results SET params = ? WHERE id = ?", (json.dumps(old_params), entry.id))
+    params = Library(tmp_path / "lib").get(entry.id).params
+    for key, value in expected.items():
+        assert getattr(params, key) == value
+    if old_params.get("loras"):
+        assert [lora.path for lora in params.loras] == ["/x/a.safetensors"]
+        assert params.loras[0].weight == 1.0

@@ -42,7 +42,7 @@ def test_drop_a_photo_then_render_an_instant_style(qtbot, window, astronaut_path
     window.gallery.select("pencil-sketch")
     assert window.params.preset.id == "pencil-sketch"
     result = render_and_wait(qtbot, window)
-    assert result.backend == "instant" and result.parameters["style"] == "pencil-sketch"
+    assert result.backend == "instant" and result.parameters.style == "pencil-sketch"
     assert window.compare.after is not None
     assert window.history.count() == 1
     assert not window.controller.busy and window.progress.render_button.isEnabled()
@@ -105,6 +105,34 @@ def test_cancel_mid_render(qtbot, window, small_photo_path, tiny_models):
     assert window.history.count() == 0
     assert "Cancelled" in window.progress.status.text()
     assert window.progress.render_button.isEnabled()
+
+
+def test_cancel_before_the_render_starts_loads_nothing(
+    qtbot, window, small_photo_path, tiny_models, monkeypatch
+):
+    def never(*args, **kwargs):
+        pytest.fail("a cancelled render loaded a model")
+
+    monkeypatch.setattr("photoflux_desktop.engine.diffusion.renderer.load_pipeline", never)
+    window.open_photo(str(small_photo_path))
+    window.params.set_model(str(tiny_models["sd"]))
+    failed = []
+    window.controller.failed.connect(failed.append)
+    # `started` is emitted before the worker thread starts: the token is set first
+    window.controller.started.connect(window.cancel_render)
+    with qtbot.waitSignal(window.controller.cancelled, timeout=60000):
+        window.render()
+    assert failed == [] and window.history.count() == 0
+    assert "Cancelled" in window.progress.status.text()
+
+
+def test_an_invalid_setting_is_shown_not_raised(window, astronaut_path):
+    window.open_photo(str(astronaut_path))
+    window.params.lora.setText("/no/such/lora.safetensors")
+    window.render()
+    assert window.banner.isVisible() and not window.controller.busy
+    assert window.banner.error.kind is ErrorKind.BAD_INPUT
+    assert "does not exist" in window.banner.text.text()
 
 
 def test_missing_model_offers_the_model_manager(qtbot, window, astronaut_path):

@@ -15,13 +15,22 @@ from photoflux_desktop.engine.diffusion.quantize import quantize_pipeline
 from photoflux_desktop.engine.downloads import LORA_SUBFOLDER
 from photoflux_desktop.engine.errors import PhotoFluxError, bad_input, model_missing
 from photoflux_desktop.engine.model_store import LocatedModel
-from photoflux_desktop.engine.request import LoraSpec
+from photoflux_desktop.engine.request import CancelToken, LoraSpec
 
 PIPELINE_CLASSES = {
     "sd": "StableDiffusionImg2ImgPipeline",
     "sdxl": "StableDiffusionXLImg2ImgPipeline",
     "flux": "FluxImg2ImgPipeline",
 }
+
+
+class LoadCancelled(Exception):
+    """Cancel arrived between loading steps; the half-built pipeline is dropped."""
+
+
+def _stop_if_cancelled(cancel: CancelToken | None) -> None:
+    if cancel is not None and cancel.cancelled:
+        raise LoadCancelled
 
 
 @dataclass(frozen=True)
@@ -67,8 +76,14 @@ def load_pipeline(
     quantize: str = "none",
     loras: tuple[LoraSpec, ...] = (),
     compile_denoiser: bool = False,
+    cancel: CancelToken | None = None,
 ) -> Any:
+    """Load, adapt, quantize and place a pipeline. Cancel is honoured between these
+    steps (each can take seconds to minutes on a large model) by raising
+    LoadCancelled, which the renderer turns into a cancelled result."""
     import diffusers
+
+    _stop_if_cancelled(cancel)
 
     quiet_libraries()
     family = located.family
@@ -89,9 +104,13 @@ def load_pipeline(
         raise _damaged(located, exc) from exc
     if spec and spec.scheduler:
         pipe.scheduler = getattr(diffusers, spec.scheduler).from_config(pipe.scheduler.config)
+    _stop_if_cancelled(cancel)
     _load_loras(pipe, located, loras)
+    _stop_if_cancelled(cancel)
     quantize_pipeline(pipe, quantize)
+    _stop_if_cancelled(cancel)
     apply_plan(pipe, plan, device)
+    _stop_if_cancelled(cancel)
     if compile_denoiser:
         denoiser = getattr(pipe, "unet", None) or pipe.transformer
         denoiser.compile(fullgraph=False, dynamic=False)

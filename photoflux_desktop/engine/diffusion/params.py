@@ -5,7 +5,6 @@ from __future__ import annotations
 import math
 import secrets
 from dataclasses import dataclass, field
-from typing import Any
 
 from photoflux_desktop.engine.model_store import LocatedModel
 from photoflux_desktop.engine.presets import Preset
@@ -28,19 +27,6 @@ class DiffusionParams:
     def denoising_steps(self) -> int:
         """Steps img2img actually runs: the last `strength` share of the schedule."""
         return max(1, int(self.steps * self.strength))
-
-    def describe(self) -> dict[str, Any]:
-        return {
-            "prompt": self.prompt,
-            "negative_prompt": self.negative_prompt,
-            "steps": self.steps,
-            "denoising_steps": self.denoising_steps,
-            "strength": self.strength,
-            "guidance": self.guidance,
-            "seed": self.seed,
-            "render_width": self.width,
-            "render_height": self.height,
-        }
 
 
 def render_size(image_size: tuple[int, int], long_side: int, multiple: int) -> tuple[int, int]:

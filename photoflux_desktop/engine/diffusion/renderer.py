@@ -17,13 +17,19 @@ from PIL import Image
 from photoflux_desktop.engine.devices import MemoryPlan, PlanChoice, choose_plan, detect_device
 from photoflux_desktop.engine.diffusion.cache import PipelineCache
 from photoflux_desktop.engine.diffusion.decode import decode_latents, unpack_for_preview
-from photoflux_desktop.engine.diffusion.loader import PipelineKey, choose_dtype, load_pipeline
+from photoflux_desktop.engine.diffusion.loader import (
+    LoadCancelled,
+    PipelineKey,
+    choose_dtype,
+    load_pipeline,
+)
 from photoflux_desktop.engine.diffusion.memory import free_memory, is_oom, is_transient
 from photoflux_desktop.engine.diffusion.params import DiffusionParams, resolve
 from photoflux_desktop.engine.diffusion.previews import PreviewDecoder
 from photoflux_desktop.engine.errors import Error, ErrorKind, PhotoFluxError, bad_input
 from photoflux_desktop.engine.errors import out_of_memory as oom_error
 from photoflux_desktop.engine.logging_setup import get_logger
+from photoflux_desktop.engine.lora_family import check_lora_fits
 from photoflux_desktop.engine.model_store import LocatedModel, disk_usage, preview_decoder_folder
 from photoflux_desktop.engine.presets import Preset
 from photoflux_desktop.engine.request import (
@@ -31,6 +37,7 @@ from photoflux_desktop.engine.request import (
     Likeness,
     ProgressCallback,
     ProgressEvent,
+    RenderParameters,
     RenderRequest,
     RenderResult,
     Stage,
@@ -95,6 +102,13 @@ class DiffusionRenderer:
                 "Use --likeness none.",
             )
         cancel = cancel or CancelToken()
+        if cancel.cancelled:  # nothing has started: no device probe, no model load
+            return self._cancelled(
+                request, preset, located, plan=None, params=None, attempt=_Attempt()
+            )
+        # refused before any model loads: a LoRA made for another family
+        for lora in request.loras:
+            check_lora_fits(lora.path, located.family, located.path, located.label)
         device = detect_device(request.device)
         # catalog models carry VRAM figures; only an unknown folder needs its size read
         weights_gb = 0.0 if located.spec else disk_usage(located.path) / GB
@@ -154,21 +168,28 @@ class DiffusionRenderer:
             device=device.torch_device,
             dtype=str(choose_dtype(device, located.family)),
             plan=plan.value,
-            quantize=request.quantize,
+            quantize=request.quantize.value,
             loras=tuple((lora.path, lora.weight) for lora in request.loras),
             compile=request.compile,
         )
-        base, cached, weights = self.cache.get(
-            key,
-            lambda: load_pipeline(
-                located,
-                device,
-                plan,
-                quantize=request.quantize,
-                loras=request.loras,
-                compile_denoiser=request.compile,
-            ),
-        )
+        try:
+            base, cached, weights = self.cache.get(
+                key,
+                lambda: load_pipeline(
+                    located,
+                    device,
+                    plan,
+                    quantize=request.quantize.value,
+                    loras=request.loras,
+                    compile_denoiser=request.compile,
+                    cancel=cancel,
+                ),
+            )
+        except LoadCancelled:
+            attempt.timings["load"] = time.perf_counter() - started
+            return self._cancelled(
+                request, preset, located, plan=plan, params=None, attempt=attempt
+            )
         attempt.timings["load"] = time.perf_counter() - started
         # schedulers hold per-run state: every job gets its own over shared weights
         pipe = type(base).from_pipe(
@@ -177,15 +198,19 @@ class DiffusionRenderer:
         pipe.set_progress_bar_config(disable=True)
         params = resolve(request, preset, located, _size_multiple(pipe, located.family))
         if cancel.cancelled:
-            return self._cancelled(located, plan, params, attempt)
+            return self._cancelled(
+                request, preset, located, plan=plan, params=params, attempt=attempt
+            )
         if request.compile and key not in self._warmed:
             warm_started = time.perf_counter()
             self._warm_up(pipe, located, params)
             attempt.timings["compile_warmup"] = time.perf_counter() - warm_started
             self._warmed.add(key)
-        latents = self._denoise(pipe, job, params, attempt)
+        latents = self._denoise(pipe, job, params, attempt)  # None when cancelled first
         if cancel.cancelled:
-            return self._cancelled(located, plan, params, attempt)
+            return self._cancelled(
+                request, preset, located, plan=plan, params=params, attempt=attempt
+            )
         on_progress(ProgressEvent(Stage.DECODING, attempt.steps_run, attempt.steps_run))
         decode_started = time.perf_counter()
         image = decode_latents(pipe, located.family, latents, params.height, params.width)
@@ -196,18 +221,7 @@ class DiffusionRenderer:
         return RenderResult(
             status=Status.COMPLETED,
             image=image,
-            seed=params.seed,
-            backend="diffusion",
-            model=located.label,
-            parameters={
-                "style": preset.id,
-                "family": located.family,
-                "subject": request.prompt,
-                **params.describe(),
-                "steps_run": attempt.steps_run,
-                "quantize": request.quantize,
-                "loras": [lora.path for lora in request.loras],
-            },
+            parameters=_parameters(request, preset, located, params, attempt),
             timings=dict(attempt.timings),
             memory_plan=plan.value,
             report=self._report(job.choice, attempt, cached, weights, device),
@@ -216,7 +230,7 @@ class DiffusionRenderer:
 
     def _denoise(
         self, pipe: Any, job: _Job, params: DiffusionParams, attempt: _Attempt
-    ) -> torch.Tensor:
+    ) -> torch.Tensor | None:
         located, cancel, on_progress = job.located, job.cancel, job.on_progress
         previews = self._preview_decoder(pipe, located) if job.request.previews else None
         denoiser = getattr(pipe, "unet", None) or pipe.transformer
@@ -242,6 +256,8 @@ class DiffusionRenderer:
             return kwargs
 
         on_progress(ProgressEvent(Stage.ENCODING, 0, params.denoising_steps))
+        if cancel.cancelled:  # before the prompt and photo are encoded
+            return None
         hook = denoiser.register_forward_pre_hook(first_forward)
         call_started = time.perf_counter()
         try:
@@ -260,18 +276,23 @@ class DiffusionRenderer:
         return output.images
 
     def _cancelled(
-        self, located: LocatedModel, plan: MemoryPlan, params: DiffusionParams, attempt: _Attempt
+        self,
+        request: RenderRequest,
+        preset: Preset,
+        located: LocatedModel,
+        *,
+        plan: MemoryPlan | None,
+        params: DiffusionParams | None,
+        attempt: _Attempt,
     ) -> RenderResult:
+        """The one way a cancelled diffusion render ends: a result, never a raise."""
         free_memory(collect=False)  # tensors die with their references; no GIL-long GC
         return RenderResult(
             status=Status.CANCELLED,
             image=None,
-            seed=params.seed,
-            backend="diffusion",
-            model=located.label,
-            parameters={**params.describe(), "steps_run": attempt.steps_run},
+            parameters=_parameters(request, preset, located, params, attempt),
             timings=dict(attempt.timings),
-            memory_plan=plan.value,
+            memory_plan=plan.value if plan else None,
         )
 
     def _preview_decoder(self, pipe: Any, located: LocatedModel) -> PreviewDecoder:
@@ -305,6 +326,49 @@ class DiffusionRenderer:
         if device.kind == "cuda":
             report["peak_vram_mb"] = round(torch.cuda.max_memory_allocated() / 2**20, 1)
         return report
+
+
+def _parameters(
+    request: RenderRequest,
+    preset: Preset,
+    located: LocatedModel,
+    params: DiffusionParams | None,
+    attempt: _Attempt,
+) -> RenderParameters:
+    """The result's parameter record; before parameters were resolved (a cancel
+    before or during load) it holds what the request asked for."""
+    common = {
+        "style": preset.id,
+        "backend": "diffusion",
+        "model": located.label,
+        "subject": request.prompt,
+        "family": located.family,
+        "steps_run": attempt.steps_run,
+        "likeness": request.likeness.value,
+        "quantize": request.quantize.value,
+        "loras": request.loras,
+        "compile": request.compile,
+    }
+    if params is None:
+        return RenderParameters(
+            **common,
+            seed=request.seed,
+            steps=request.steps,
+            strength=request.strength,
+            guidance=request.guidance,
+        )
+    return RenderParameters(
+        **common,
+        seed=params.seed,
+        prompt=params.prompt,
+        negative_prompt=params.negative_prompt,
+        steps=params.steps,
+        denoising_steps=params.denoising_steps,
+        strength=params.strength,
+        guidance=params.guidance,
+        render_width=params.width,
+        render_height=params.height,
+    )
 
 
 def _size_multiple(pipe: Any, family: str) -> int:

@@ -30,6 +30,7 @@ from photoflux_desktop.engine.catalog import AUTO_PREFERENCE, CATALOG
 from photoflux_desktop.engine.errors import PhotoFluxError
 from photoflux_desktop.engine.model_store import family_of, installed_models
 from photoflux_desktop.engine.presets import Preset
+from photoflux_desktop.engine.request import RenderParameters
 
 AUTO, INSTANT = "auto", "instant"
 
@@ -246,23 +247,24 @@ class ParameterPanel(QWidget):
             lora_weight=self.lora_weight.value(),
         )
 
-    def apply(self, params: dict) -> None:
-        """Reopen a past result's settings."""
-        if params.get("model"):
-            model = params["model"]
-            self.set_model(INSTANT if str(model).startswith("instant:") else model)
-        self.prompt.setText(str(params.get("subject") or ""))
-        if params.get("strength") is not None:
-            self.strength.setValue(float(params["strength"]))
-        elif params.get("amount") is not None:
-            self.strength.setValue(float(params["amount"]))
-        if params.get("steps"):
-            self.steps.setValue(int(params["steps"]))
-        if params.get("guidance") is not None:
-            self.guidance.setValue(float(params["guidance"]))
-        if params.get("seed") is not None:
-            self.seed.setValue(int(params["seed"]) % 2**31)
+    def apply(self, params: RenderParameters) -> None:
+        """Reopen a past result's settings (the same record for every backend)."""
+        if params.model:
+            instant = params.backend == INSTANT or params.model.startswith("instant:")
+            self.set_model(INSTANT if instant else params.model)
+        self.prompt.setText(params.subject)
+        if params.strength is not None:
+            self.strength.setValue(params.strength)
+        if params.steps:
+            self.steps.setValue(params.steps)
+        if params.guidance is not None:
+            self.guidance.setValue(params.guidance)
+        if params.seed is not None:
+            self.seed.setValue(params.seed % 2**31)
             self.seed_lock.setChecked(True)
+        if params.loras:
+            self.lora.setText(params.loras[0].path)
+            self.lora_weight.setValue(params.loras[0].weight)
 
     def _choose_lora(self) -> None:
         path, _ = QFileDialog.getOpenFileName(self, "Choose a LoRA", "", "LoRA (*.safetensors)")
