@@ -260,3 +260,15 @@ def png_idat_pieces(pieces: int) -> bytes:
         out += struct.pack(">I", len(piece)) + b"IDAT" + piece
         out += struct.pack(">I", zlib.crc32(b"IDAT" + piece))
     return out + base[start + 12 + length :]
+
+
+def jpeg_with_junk(junk: int) -> bytes:
+    """A JPEG with `junk` stray non-marker bytes between two segments (Pillow crawls them)."""
+    base = encode(gradient((64, 64)), "JPEG")
+    after_app0 = 4 + struct.unpack_from(">H", base, 4)[0]
+    return base[:after_app0] + b"\x00" * junk + base[after_app0:]
+
+
+def jpeg_with_scans(scans: int) -> bytes:
+    """A JPEG followed by `scans` start-of-scan markers (the shape of a scan flood)."""
+    return encode(gradient((64, 64)), "JPEG") + b"\xff\xda\x00\x02" * scans

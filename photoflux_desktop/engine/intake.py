@@ -130,16 +130,19 @@ def _decode(
     # struct.error, IndexError, SyntaxError, ...): at this trust boundary every
     # decoding failure is one of two user-facing facts, unsupported or damaged.
     except Exception as exc:
-        raise _decode_failure(name, prepared, opened, exc) from exc
+        raise _decode_failure(name, decoder, prepared, opened, exc) from exc
     return im, frames
 
 
-def _decode_failure(name: str, prepared: Prepared, opened: bool, exc: Exception) -> PhotoFluxError:
+def _decode_failure(
+    name: str, decoder: str, prepared: Prepared, opened: bool, exc: Exception
+) -> PhotoFluxError:
+    """Not supported (a valid variant Pillow lacks) or damaged: the two facts a user needs."""
     text = str(exc).lower()
     if any(words in text for words in _UNSUPPORTED_WORDS) or (
         not opened and prepared.variant  # a header that parsed, in a layout Pillow lacks
     ):
-        return not_supported(name, prepared.variant or "a variant of its format")
+        return not_supported(name, prepared.variant or f"a kind of {decoder} file")
     return bad_input(
         f"{name} could not be decoded: the file is damaged or incomplete.",
         "Re-export or re-download the photo and try again.",

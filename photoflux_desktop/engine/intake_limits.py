@@ -20,6 +20,8 @@ class IntakeLimits:
     max_aspect: float = 10.0
     # JPEG segments / PNG metadata chunks before the picture (cameras write tens)
     max_segments: int = 4096
+    # JPEG scans in the whole file (progressive encoders write about ten per picture)
+    max_scans: int = 1000
     # PNG chunks in all; 256 MiB of the 8 KiB IDAT chunks most encoders write is 32,768
     max_chunks: int = 65_536
     # pages/frames counted for the "first of N" note; never more are walked

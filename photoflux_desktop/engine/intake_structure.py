@@ -75,6 +75,12 @@ def _scan_jpeg(name: str, data: bytes, limits: IntakeLimits) -> Prepared:
             pos, segments = end, segments + 1
         if segments > limits.max_segments:
             raise too_much_structure(name, f"has more than {limits.max_segments:,} segments")
+    # libjpeg walks every coefficient once per progressive scan: a flood of scans is
+    # the JPEG form of unbounded work (encoders write about ten; 0xFFDA cannot occur
+    # inside entropy-coded data, so counting the marker bytes is exact enough)
+    scans = data.count(b"\xff\xda", pos)
+    if scans > limits.max_scans:
+        raise too_much_structure(name, f"has {scans:,} scans")
     if not dropped:
         return Prepared(data)
     kept.append(data[pos:])

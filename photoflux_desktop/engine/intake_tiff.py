@@ -78,7 +78,8 @@ def scan_tiff(name: str, data: bytes, limits: IntakeLimits) -> TiffScan:
         cut = bytearray(data)
         struct.pack_into(reader.order + reader.offset, cut, next_at, 0)
         trimmed = bytes(cut)
-    return TiffScan(trimmed, frames, more, _describe(values))
+    variant = None if _common_layout(values) else _describe(values)
+    return TiffScan(trimmed, frames, more, variant)
 
 
 def _read_entries(
@@ -150,6 +151,18 @@ def _count_pages(reader: _Reader, first: int, limits: IntakeLimits) -> tuple[int
             break
     more = bool(at) and at not in seen and len(seen) >= limits.max_frames_counted
     return max(1, len(seen)), more
+
+
+def _common_layout(values: dict[int, tuple[int, ...]]) -> bool:
+    """Sample layouts Pillow decodes; a failure on one of these means damage, not a variant."""
+    bits = set(values.get(258, (1,)))
+    sample_format = _first(values, 339, 1)
+    samples = _first(values, 277, 1)
+    if samples == 2 and 338 not in values:
+        return False  # grey plus an undeclared second channel
+    if sample_format == 1:
+        return bits <= {1, 2, 4, 8, 16}
+    return samples == 1 and bits <= {16, 32} and (sample_format == 2 or bits == {32})
 
 
 def _describe(values: dict[int, tuple[int, ...]]) -> str:

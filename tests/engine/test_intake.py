@@ -448,3 +448,21 @@ def test_cli_fifo_returns_promptly(tmp_path):
     code, error = cli_render(fifo, tmp_path)
     assert code == 2
     assert "pipe" in error["message"]
+
+
+def test_junk_between_segments_never_reaches_pillow():
+    from photoflux_desktop.engine.intake_structure import prepare
+
+    data = hf.jpeg_with_junk(5_000_000)  # Pillow steps over junk one byte per call
+    assert len(prepare("JPEG", "x.jpg", data, IntakeLimits()).data) < 10_000
+    assert load_photo(data).size == (64, 64)
+
+
+def test_scan_flood_is_refused():
+    assert "2,001 scans" in refused(hf.jpeg_with_scans(2000))
+
+
+def test_damaged_common_tiff_is_damaged_not_unsupported():
+    data = bytearray(hf.tiff((32, 32), (8, 8, 8), 2, bytes(32 * 32 * 3)))
+    data[8 : 8 + 3072] = b""  # pixels gone: offsets now point past the end
+    assert "damaged or incomplete" in refused(bytes(data))
