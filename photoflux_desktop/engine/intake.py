@@ -77,9 +77,11 @@ def load_photo(
     decoder = sniff_decoder(name, data)
     prepared = prepare(decoder, name, data, limits)
     notes: list[str] = []
-    im, frames = _decode(name, decoder, prepared, max_side=max_side, limits=limits, notes=notes)
+    im, frames, orientation = _decode(
+        name, decoder, prepared, max_side=max_side, limits=limits, notes=notes
+    )
     original_mode, had_alpha = im.mode, has_alpha(im)
-    im = _upright(im, notes)
+    im = _upright(im, orientation, notes)
     original_size = im.size
     im = to_srgb_rgb(im, notes)
     if max_side and max(im.size) > max_side:
@@ -104,7 +106,7 @@ def _decode(
     max_side: int | None,
     limits: IntakeLimits,
     notes: list[str],
-) -> tuple[Image.Image, int]:
+) -> tuple[Image.Image, int, int | None]:
     """Open and load the first frame only; every decoder failure becomes BAD_INPUT."""
     opened = False
     try:
@@ -121,6 +123,7 @@ def _decode(
                 notes.append(f"used the first of {more}{frames} frames")
             if decoder == "JPEG" and max_side:
                 _request_draft(im, max_side)
+            orientation = _orientation(im, notes)  # before load: Pillow's TIFF load uses it
             im.load()
     except PhotoFluxError:
         raise
@@ -131,7 +134,7 @@ def _decode(
     # decoding failure is one of two user-facing facts, unsupported or damaged.
     except Exception as exc:
         raise _decode_failure(name, decoder, prepared, opened, exc) from exc
-    return im, frames
+    return im, frames, orientation
 
 
 def _decode_failure(
@@ -168,15 +171,23 @@ def _request_draft(im: Image.Image, max_side: int) -> None:
         im.draft("RGB", (max(1, round(width * scale)), max(1, round(height * scale))))
 
 
-def _upright(im: Image.Image, notes: list[str]) -> Image.Image:
-    """Apply a valid EXIF orientation (2–8); anything else leaves the pixels alone."""
+def _orientation(im: Image.Image, notes: list[str]) -> int | None:
+    """A valid EXIF orientation (2–8), or None: 1, and 0/9/65535 no camera means, do nothing."""
     try:
-        orientation = im.getexif().get(0x0112, 1)
+        value = im.getexif().get(0x0112)
     except Exception:  # malformed EXIF is common in the wild; ignore it, keep the pixels
         notes.append("ignored unreadable EXIF")
+        return None
+    return value if isinstance(value, int) and value in _UPRIGHT else None
+
+
+def _upright(im: Image.Image, orientation: int | None, notes: list[str]) -> Image.Image:
+    if orientation is None:
         return im
-    method = _UPRIGHT.get(orientation) if isinstance(orientation, int) else None
-    if method is None:
-        return im  # 1 (upright), or 0/9/65535 and other values no camera means
     notes.append(f"applied EXIF orientation {orientation}")
-    return im.transpose(method)
+    try:
+        already = im.getexif().get(0x0112) != orientation
+    except Exception:  # unreadable now but readable before load: the decoder consumed it
+        already = True
+    # Pillow's TIFF loader turns the pixels itself and drops the tag; others leave it to us
+    return im if already else im.transpose(_UPRIGHT[orientation])

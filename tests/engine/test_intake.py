@@ -466,3 +466,16 @@ def test_damaged_common_tiff_is_damaged_not_unsupported():
     data = bytearray(hf.tiff((32, 32), (8, 8, 8), 2, bytes(32 * 32 * 3)))
     data[8 : 8 + 3072] = b""  # pixels gone: offsets now point past the end
     assert "damaged or incomplete" in refused(bytes(data))
+
+
+@pytest.mark.parametrize("fmt", ["TIFF", "PNG", "WEBP"])
+def test_orientation_in_other_formats_is_applied_once_and_noted(fmt):
+    upright = hf.gradient((96, 64))
+    exif = Image.Exif()
+    exif[0x0112] = 6
+    stored = hf.stored_for_orientation(upright, 6)
+    photo = load_photo(hf.encode(stored, fmt, exif=exif.tobytes()), max_side=None)
+    assert photo.size == (96, 64)
+    assert "applied EXIF orientation 6" in photo.notes
+    got = np.asarray(photo.image, dtype=np.int16)
+    assert np.abs(got - np.asarray(upright, dtype=np.int16)).mean() < 6
