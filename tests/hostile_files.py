@@ -272,3 +272,11 @@ def jpeg_with_junk(junk: int) -> bytes:
 def jpeg_with_scans(scans: int) -> bytes:
     """A JPEG followed by `scans` start-of-scan markers (the shape of a scan flood)."""
     return encode(gradient((64, 64)), "JPEG") + b"\xff\xda\x00\x02" * scans
+
+
+def gif_with_comments(comments: int) -> bytes:
+    """A small GIF with `comments` one-byte comment extensions before its first image."""
+    base = encode(Image.new("P", (64, 48), 1), "GIF")
+    flags = base[10]
+    start = 13 + (3 << ((flags & 7) + 1) if flags & 0x80 else 0)
+    return base[:start] + b"\x21\xfe\x01c\x00" * comments + base[start:]

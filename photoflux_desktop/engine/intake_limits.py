@@ -22,8 +22,9 @@ class IntakeLimits:
     max_segments: int = 4096
     # JPEG scans in the whole file (progressive encoders write about ten per picture)
     max_scans: int = 1000
-    # PNG chunks in all; 256 MiB of the 8 KiB IDAT chunks most encoders write is 32,768
-    max_chunks: int = 65_536
+    # PNG chunks in all: 256 MiB of the 4-8 KiB IDAT chunks encoders write is <= 65,536;
+    # walking this many offsets costs about a quarter of a second
+    max_chunks: int = 1 << 18
     # pages/frames counted for the "first of N" note; never more are walked
     max_frames_counted: int = 100
     # values in one TIFF tag (a 16-bit colour map or transfer function holds 196,608)

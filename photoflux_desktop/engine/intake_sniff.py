@@ -16,6 +16,7 @@ DECODERS: dict[str, str] = {
     "image/gif": "GIF",
     "image/bmp": "BMP",
 }
+_BIGTIFF_MAGIC = (b"II+\x00", b"MM\x00+")
 SUPPORTED_TEXT = "JPEG, PNG, TIFF or WebP"
 _SNIFF_BYTES = 8192
 # a letter whose spoken name starts with a vowel sound: "an F…", "an M…", "an S…"
@@ -27,6 +28,8 @@ _SAID_AS_WORDS = {"HEIC", "HEIF", "FLAC", "RAR", "MIDI", "MOBI", "SQLITE"}
 def sniff_decoder(name: str, data: bytes) -> str:
     """The Pillow decoder for `data`, or a BAD_INPUT error that names what it is."""
     head = data[:_SNIFF_BYTES]
+    if head[:4] in _BIGTIFF_MAGIC:  # filetype knows classic TIFF only
+        return "TIFF"
     kind = filetype.guess(head)
     mime = kind.mime if kind else None
     if mime in DECODERS:

@@ -479,3 +479,25 @@ def test_orientation_in_other_formats_is_applied_once_and_noted(fmt):
     assert "applied EXIF orientation 6" in photo.notes
     got = np.asarray(photo.image, dtype=np.int16)
     assert np.abs(got - np.asarray(upright, dtype=np.int16)).mean() < 6
+
+
+@pytest.mark.parametrize("big_tiff", [False, True])
+def test_multipage_tiff_pages_are_counted_without_decoding_them(big_tiff):
+    pages = [hf.gradient(), Image.new("RGB", (96, 64), "blue"), Image.new("RGB", (96, 64), "red")]
+    data = hf.encode(pages[0], "TIFF", save_all=True, append_images=pages[1:], big_tiff=big_tiff)
+    photo = load_photo(data)
+    assert photo.frames == 3
+    assert "used the first of 3 frames" in photo.notes
+    assert photo.image.getpixel((90, 60))[0] > 200  # the gradient page
+
+
+def test_image_data_chunk_count_is_capped():
+    message = refused(hf.png_idat_pieces(3000), limits=IntakeLimits(max_chunks=1000))
+    assert "more than 1,000 chunks" in message
+
+
+def test_gif_blocks_before_the_picture_are_capped():
+    data = hf.gif_with_comments(5000)
+    assert load_photo(data).size == (64, 48)
+    message = refused(data, limits=IntakeLimits(max_chunks=1000))
+    assert "more than 1,000 blocks before its picture" in message
