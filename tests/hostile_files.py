@@ -262,11 +262,11 @@ def png_idat_pieces(pieces: int) -> bytes:
     return out + base[start + 12 + length :]
 
 
-def jpeg_with_junk(junk: int) -> bytes:
-    """A JPEG with `junk` stray non-marker bytes between two segments (Pillow crawls them)."""
+def jpeg_with_junk(junk: int, byte: bytes = b"\x00") -> bytes:
+    """A JPEG with `junk` stray bytes (or 0xFF fill) between two segments."""
     base = encode(gradient((64, 64)), "JPEG")
     after_app0 = 4 + struct.unpack_from(">H", base, 4)[0]
-    return base[:after_app0] + b"\x00" * junk + base[after_app0:]
+    return base[:after_app0] + byte * junk + base[after_app0:]
 
 
 def jpeg_with_scans(scans: int) -> bytes:

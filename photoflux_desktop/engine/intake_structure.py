@@ -58,7 +58,8 @@ def _scan_jpeg(name: str, data: bytes, limits: IntakeLimits) -> Prepared:
             pos, dropped = (len(data) if nxt < 0 else nxt), True
             segments += 1
         else:
-            pos = _FILL.match(data, pos).end() - 1  # 0xFF fill bytes before a marker
+            fill_end = _FILL.match(data, pos).end() - 1  # 0xFF fill bytes before a marker
+            pos, dropped = fill_end, dropped or fill_end > pos
             marker = data[pos + 1] if pos + 1 < len(data) else 0xD9
             if marker in {0xDA, 0xD9} or pos + 5 > len(data):
                 break  # start of scan (libjpeg does the rest in C) or early end

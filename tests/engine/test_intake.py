@@ -450,10 +450,11 @@ def test_cli_fifo_returns_promptly(tmp_path):
     assert "pipe" in error["message"]
 
 
-def test_junk_between_segments_never_reaches_pillow():
+@pytest.mark.parametrize("byte", [b"\x00", b"\xff"])
+def test_junk_between_segments_never_reaches_pillow(byte):
     from photoflux_desktop.engine.intake_structure import prepare
 
-    data = hf.jpeg_with_junk(5_000_000)  # Pillow steps over junk one byte per call
+    data = hf.jpeg_with_junk(5_000_000, byte)  # Pillow steps over junk one byte per call
     assert len(prepare("JPEG", "x.jpg", data, IntakeLimits()).data) < 10_000
     assert load_photo(data).size == (64, 64)
 
