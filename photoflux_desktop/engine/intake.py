@@ -26,7 +26,7 @@ from photoflux_desktop.engine.intake_limits import (
     too_large,
 )
 from photoflux_desktop.engine.intake_read import read_source
-from photoflux_desktop.engine.intake_sniff import sniff_decoder
+from photoflux_desktop.engine.intake_sniff import sniff_decoder, with_article
 from photoflux_desktop.engine.intake_structure import Prepared, prepare
 
 __all__ = ["DEFAULT_LIMITS", "IntakeLimits", "Photo", "load_photo"]
@@ -83,7 +83,7 @@ def load_photo(
     original_mode, had_alpha = im.mode, has_alpha(im)
     im = _upright(im, orientation, notes)
     original_size = im.size
-    im = to_srgb_rgb(im, notes)
+    im = _to_working_colour(name, decoder, im, notes)
     if max_side and max(im.size) > max_side:
         im.thumbnail((max_side, max_side), Image.Resampling.LANCZOS, reducing_gap=2.0)
     return Photo(
@@ -151,6 +151,13 @@ def _decode_failure(
         "Re-export or re-download the photo and try again.",
         reason=type(exc).__name__,
     )
+
+
+def _to_working_colour(name: str, decoder: str, im: Image.Image, notes: list[str]) -> Image.Image:
+    try:
+        return to_srgb_rgb(im, notes)
+    except Exception as exc:  # a mode no conversion path covers: a variant, not a crash
+        raise not_supported(name, with_article(f"{decoder} in {im.mode} mode")) from exc
 
 
 def _frames(im: Image.Image, decoder: str, prepared: Prepared) -> int:

@@ -502,3 +502,14 @@ def test_gif_blocks_before_the_picture_are_capped():
     assert load_photo(data).size == (64, 48)
     message = refused(data, limits=IntakeLimits(max_chunks=1000))
     assert "more than 1,000 blocks before its picture" in message
+
+
+def test_a_mode_without_conversion_is_refused_as_unsupported(monkeypatch):
+    from photoflux_desktop.engine import intake
+
+    def no_path(im, notes):
+        raise ValueError(f"conversion from {im.mode} to RGB not supported")
+
+    monkeypatch.setattr(intake, "to_srgb_rgb", no_path)
+    message = refused(hf.grey_alpha_tiff(associated=True))
+    assert "is a TIFF in La mode, which PhotoFlux does not support" in message
