@@ -270,8 +270,8 @@ def jpeg_with_junk(junk: int, byte: bytes = b"\x00") -> bytes:
 
 
 def jpeg_with_scans(scans: int) -> bytes:
-    """A JPEG followed by `scans` start-of-scan markers (the shape of a scan flood)."""
-    return encode(gradient((64, 64)), "JPEG") + b"\xff\xda\x00\x02" * scans
+    """A progressive JPEG followed by `scans` start-of-scan markers (a scan flood's shape)."""
+    return encode(gradient((64, 64)), "JPEG", progressive=True) + b"\xff\xda\x00\x02" * scans
 
 
 def gif_with_comments(comments: int) -> bytes:

@@ -47,11 +47,12 @@ _FILL = re.compile(rb"\xff+")
 _STANDALONE = {0x01, *range(0xD0, 0xD8)}
 _SOF = {*range(0xC0, 0xD0)} - {0xC4, 0xC8, 0xCC}
 _LOSSLESS = {0xC3, 0xC7, 0xCB, 0xCF}
+_PROGRESSIVE = {0xC2, 0xC6, 0xCA, 0xCE}
 
 
 def _scan_jpeg(name: str, data: bytes, limits: IntakeLimits) -> Prepared:
     """Walk markers up to the first scan; drop comments and junk bytes Pillow would crawl."""
-    kept, pos, segments, dropped = [data[:2]], 2, 0, False
+    kept, pos, segments, dropped, progressive = [data[:2]], 2, 0, False, False
     while pos + 4 <= len(data):
         if data[pos] != 0xFF:  # junk between segments: Pillow skips it a byte at a time
             nxt = data.find(b"\xff", pos)
@@ -69,6 +70,7 @@ def _scan_jpeg(name: str, data: bytes, limits: IntakeLimits) -> Prepared:
                 end = pos + 2 + struct.unpack_from(">H", data, pos + 2)[0]
             if marker in _SOF:
                 _check_jpeg_frame(name, marker, data[pos + 4])
+                progressive |= marker in _PROGRESSIVE
             if marker == 0xFE:
                 dropped = True
             else:
@@ -76,10 +78,10 @@ def _scan_jpeg(name: str, data: bytes, limits: IntakeLimits) -> Prepared:
             pos, segments = end, segments + 1
         if segments > limits.max_segments:
             raise too_much_structure(name, f"has more than {limits.max_segments:,} segments")
-    # libjpeg walks every coefficient once per progressive scan: a flood of scans is
+    # a progressive decode walks every coefficient once per scan: a flood of scans is
     # the JPEG form of unbounded work (encoders write about ten; 0xFFDA cannot occur
     # inside entropy-coded data, so counting the marker bytes is exact enough)
-    scans = data.count(b"\xff\xda", pos)
+    scans = data.count(b"\xff\xda", pos) if progressive else 0
     if scans > limits.max_scans:
         raise too_much_structure(name, f"has {scans:,} scans")
     if not dropped:
