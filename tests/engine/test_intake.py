@@ -1,6 +1,11 @@
 from __future__ import annotations
 
+import json
+import os
 import random
+import subprocess
+import sys
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -190,3 +195,321 @@ def test_random_corruption_never_escapes_as_a_crash(astronaut, fmt):
             assert photo.image.mode == "RGB"
             outcomes["image"] += 1
     assert outcomes["refused"] > 0
+
+
+# --- every mode, premultiplied alpha, odd TIFF layouts -------------------------------------
+
+ALL_MODES = [
+    "1", "L", "LA", "La", "P", "PA", "RGB", "RGBA", "RGBa", "RGBX", "CMYK", "YCbCr",
+    "LAB", "HSV", "I", "I;16", "I;16L", "I;16B", "I;16N", "F",
+]  # fmt: skip
+
+
+@pytest.mark.parametrize("mode", ALL_MODES)
+def test_every_pillow_mode_becomes_srgb_rgb(mode):
+    """Through a TIFF file where Pillow can write the mode, else straight into conversion."""
+    from PIL import TiffImagePlugin
+
+    from photoflux_desktop.engine.intake_colour import to_srgb_rgb
+
+    image = Image.new(mode, (48, 40))
+    if mode in TiffImagePlugin.SAVE_INFO:
+        photo = load_photo(hf.encode(image, "TIFF"), max_side=None)
+        converted = photo.image
+    else:
+        converted = to_srgb_rgb(image, [])
+    assert converted.mode == "RGB"
+    assert converted.size == (48, 40)
+    assert converted.info == {}
+
+
+def test_premultiplied_grey_alpha_tiff_is_flattened_on_white():
+    """The 32×32 'La' TIFF that ended in 'conversion from La to RGBA not supported'."""
+    photo = load_photo(hf.grey_alpha_tiff(associated=True), max_side=None)
+    assert photo.original_mode == "La"
+    assert photo.had_alpha
+    arr = np.asarray(photo.image, dtype=np.int16)
+    assert (arr[:, :16] == 255).all()  # transparent half: white
+    want = np.linspace(0, 255, 32)[16:].round()  # opaque half: the grey ramp, unchanged
+    assert np.abs(arr[0, 16:, 0] - want).max() <= 1
+
+
+def test_unassociated_grey_alpha_tiff_loads():
+    photo = load_photo(hf.grey_alpha_tiff(associated=False), max_side=None)
+    assert photo.original_mode == "LA"
+    assert photo.image.getpixel((0, 0)) == (255, 255, 255)
+
+
+def test_two_channel_tiff_without_alpha_tag_is_unsupported_not_damaged():
+    message = refused(hf.grey_alpha_tiff(associated=None))
+    assert "8-bit grey TIFF with 2 channels" in message
+    assert "does not support" in message and "PNG" in message
+    assert "damaged" not in message
+
+
+def test_nested_sub_ifds_and_orientation_load():
+    photo = load_photo(hf.tiff_with_sub_ifds(depth=4), max_side=None)
+    assert photo.size == (32, 32)
+    assert photo.image.getpixel((5, 0))[0] == 5
+
+
+# --- bounded work ---------------------------------------------------------------------------
+
+
+def test_strip_table_is_checked_before_pillow_builds_it(monkeypatch):
+    from PIL import TiffImagePlugin
+
+    def must_not_parse(*args, **kwargs):
+        raise AssertionError("Pillow parsed the IFD before the strip table was checked")
+
+    monkeypatch.setattr(TiffImagePlugin.ImageFileDirectory_v2, "load", must_not_parse)
+    message = refused(hf.tiff_declaring_strips(1_000_000))
+    assert "1,000,000 strips for a 32×32 picture" in message
+
+
+def test_long_page_chain_is_not_walked(monkeypatch):
+    """20,000 pages: the first is decoded, at most the counting limit is looked at."""
+    from PIL import TiffImagePlugin
+
+    loads = []
+    original = TiffImagePlugin.ImageFileDirectory_v2.load
+    monkeypatch.setattr(
+        TiffImagePlugin.ImageFileDirectory_v2,
+        "load",
+        lambda self, fp: loads.append(1) or original(self, fp),
+    )
+    photo = load_photo(hf.tiff((32, 32), (8,), 1, bytes(range(32)) * 32, chain=20_000))
+    assert photo.size == (32, 32)
+    assert photo.frames == 100
+    assert "used the first of at least 100 frames" in photo.notes
+    assert len(loads) <= 3  # first page (+ its EXIF view), never the chain
+
+
+def test_comment_segment_flood_is_refused():
+    message = refused(hf.jpeg_with_comments(200_000))  # 800 KB of 4-byte segments
+    assert "more than 4,096 segments" in message
+
+
+def test_large_comment_segments_never_reach_pillow(monkeypatch):
+    """30 MB of 60 KB comments: decoded, and Pillow's segment loop never sees them."""
+    from PIL import JpegImagePlugin
+
+    seen = []
+    handler = JpegImagePlugin.MARKER[0xFFFE]
+    monkeypatch.setitem(
+        JpegImagePlugin.MARKER, 0xFFFE, (handler[0], handler[1], lambda *a: seen.append(a))
+    )
+    photo = load_photo(hf.jpeg_with_comments(500, 60_000))
+    assert photo.size == (64, 64)
+    assert seen == []
+
+
+@pytest.mark.parametrize("after", [False, True])
+def test_ancillary_chunk_flood(monkeypatch, after):
+    """Before the picture: refused; after it: never read (only the first frame matters)."""
+    from PIL import PngImagePlugin
+
+    calls = []
+    original = PngImagePlugin.PngStream.call
+    monkeypatch.setattr(
+        PngImagePlugin.PngStream,
+        "call",
+        lambda self, cid, pos, length: calls.append(cid) or original(self, cid, pos, length),
+    )
+    data = hf.png_with_chunks(100_000, after=after)
+    if not after:
+        assert "more than 4,096 chunks before its picture" in refused(data)
+        assert calls == []
+    else:
+        assert load_photo(data).size == (64, 64)
+        assert b"juNk" not in calls
+
+
+def test_image_data_split_into_tiny_chunks_is_joined():
+    photo = load_photo(hf.png_idat_pieces(3000))
+    assert photo.image.getpixel((63, 0))[0] > 240
+
+
+# --- special files --------------------------------------------------------------------------
+
+
+def test_device_is_refused_without_reading_it():
+    if not Path("/dev/zero").exists():
+        pytest.skip("no /dev/zero here")
+    message = refused("/dev/zero")
+    assert "a device, not a photo file" in message
+
+
+def test_fifo_is_refused_without_blocking(tmp_path):
+    if not hasattr(os, "mkfifo"):
+        pytest.skip("no FIFOs here")
+    fifo = tmp_path / "photo.jpg"
+    os.mkfifo(fifo)
+    assert "a pipe (FIFO), not a photo file" in refused(fifo)
+
+
+# --- messages -------------------------------------------------------------------------------
+
+
+def test_twelve_bit_jpeg_is_unsupported_not_damaged():
+    message = refused(hf.jpeg_precision(12))
+    assert "a 12-bit JPEG, which PhotoFlux does not support" in message
+    assert "8- or 16-bit PNG" in message
+    assert "damaged" not in message
+
+
+@pytest.mark.parametrize(
+    ("bits", "formats", "described"),
+    [
+        ((16,), (3,), "a 16-bit floating-point grey TIFF"),
+        ((32, 32, 32), (3, 3, 3), "a 32-bit floating-point RGB TIFF"),
+        ((24,), (1,), "a 24-bit grey TIFF"),
+    ],
+)
+def test_odd_tiffs_are_unsupported_not_damaged(bits, formats, described):
+    pixels = bytes(32 * 32 * sum(bits) // 8)
+    data = hf.tiff((32, 32), bits, 2 if len(bits) == 3 else 1, pixels, extra={339: (3, formats)})
+    message = refused(data)
+    assert f"{described}, which PhotoFlux does not support" in message
+    assert "damaged" not in message
+
+
+@pytest.mark.parametrize(
+    ("word", "expected"),
+    [
+        ("ICO", "an ICO"), ("AVIF", "an AVIF"), ("ELF", "an ELF"), ("MP4", "an MP4"),
+        ("PNG", "a PNG"), ("PDF", "a PDF"), ("HEIC", "a HEIC"), ("ZIP", "a ZIP"),
+        ("8-bit", "an 8-bit"), ("12-bit", "a 12-bit"), ("11-bit", "an 11-bit"),
+    ],
+)  # fmt: skip
+def test_article_follows_the_sound(word, expected):
+    from photoflux_desktop.engine.intake_sniff import with_article
+
+    assert with_article(word) == expected
+
+
+def test_ico_is_named_with_an():
+    assert "an ICO image" in refused(hf.encode(Image.new("RGB", (32, 32)), "ICO"))
+
+
+@pytest.mark.parametrize("content", [b"\x01", b"\x01\x02", b"\x7f\x1b\x02", b"\xff", b"\r\n"])
+def test_tiny_binary_files_are_not_called_text(content):
+    assert "text file" not in refused(content)
+
+
+@pytest.mark.parametrize("value", [0, 9, 255, 65535])
+def test_invalid_orientation_is_not_reported_as_applied(value):
+    upright = hf.gradient((96, 64))
+    photo = load_photo(hf.with_orientation(upright, value), max_side=None)
+    assert photo.size == (96, 64)
+    assert not any("orientation" in note for note in photo.notes)
+
+
+# --- through the real command line ----------------------------------------------------------
+
+REPO = Path(__file__).resolve().parents[2]
+
+
+def cli_render(path: Path, tmp_path: Path) -> tuple[int, dict]:
+    env = {**os.environ, "PYTHONPATH": str(REPO)}
+    out = tmp_path / "out.png"
+    args = ("render", str(path), "-o", str(out), "--model", "instant", "--json")
+    proc = subprocess.run(
+        [sys.executable, "-m", "photoflux_desktop", *args],
+        capture_output=True,
+        text=True,
+        timeout=60,  # a regression that blocks or crawls fails here instead of hanging
+        env=env,
+    )
+    assert "Traceback" not in proc.stderr
+    assert not out.exists()
+    return proc.returncode, json.loads(proc.stdout)["error"]
+
+
+def test_cli_refuses_hostile_files_with_exit_2(tmp_path):
+    cases = {
+        "deep.jpg": (hf.jpeg_precision(12), "12-bit JPEG"),
+        "strips.tif": (hf.tiff_declaring_strips(2_000_000), "2,000,000 strips"),
+        "comments.jpg": (hf.jpeg_with_comments(100_000), "segments"),
+        "chunks.png": (hf.png_with_chunks(50_000), "chunks"),
+    }
+    for name, (content, expected) in cases.items():
+        (tmp_path / name).write_bytes(content)
+        code, error = cli_render(tmp_path / name, tmp_path)
+        assert code == 2, (name, error)
+        assert expected in error["message"], (name, error)
+
+
+def test_cli_fifo_returns_promptly(tmp_path):
+    if not hasattr(os, "mkfifo"):
+        pytest.skip("no FIFOs here")
+    fifo = tmp_path / "photo.jpg"
+    os.mkfifo(fifo)  # nobody ever writes: opening it for reading used to block forever
+    code, error = cli_render(fifo, tmp_path)
+    assert code == 2
+    assert "pipe" in error["message"]
+
+
+@pytest.mark.parametrize("byte", [b"\x00", b"\xff"])
+def test_junk_between_segments_never_reaches_pillow(byte):
+    from photoflux_desktop.engine.intake_structure import prepare
+
+    data = hf.jpeg_with_junk(5_000_000, byte)  # Pillow steps over junk one byte per call
+    assert len(prepare("JPEG", "x.jpg", data, IntakeLimits()).data) < 10_000
+    assert load_photo(data).size == (64, 64)
+
+
+def test_scan_flood_is_refused():
+    assert "2,010 scans" in refused(hf.jpeg_with_scans(2000))
+
+
+def test_damaged_common_tiff_is_damaged_not_unsupported():
+    data = bytearray(hf.tiff((32, 32), (8, 8, 8), 2, bytes(32 * 32 * 3)))
+    data[8 : 8 + 3072] = b""  # pixels gone: offsets now point past the end
+    assert "damaged or incomplete" in refused(bytes(data))
+
+
+@pytest.mark.parametrize("fmt", ["TIFF", "PNG", "WEBP"])
+def test_orientation_in_other_formats_is_applied_once_and_noted(fmt):
+    upright = hf.gradient((96, 64))
+    exif = Image.Exif()
+    exif[0x0112] = 6
+    stored = hf.stored_for_orientation(upright, 6)
+    photo = load_photo(hf.encode(stored, fmt, exif=exif.tobytes()), max_side=None)
+    assert photo.size == (96, 64)
+    assert "applied EXIF orientation 6" in photo.notes
+    got = np.asarray(photo.image, dtype=np.int16)
+    assert np.abs(got - np.asarray(upright, dtype=np.int16)).mean() < 6
+
+
+@pytest.mark.parametrize("big_tiff", [False, True])
+def test_multipage_tiff_pages_are_counted_without_decoding_them(big_tiff):
+    pages = [hf.gradient(), Image.new("RGB", (96, 64), "blue"), Image.new("RGB", (96, 64), "red")]
+    data = hf.encode(pages[0], "TIFF", save_all=True, append_images=pages[1:], big_tiff=big_tiff)
+    photo = load_photo(data)
+    assert photo.frames == 3
+    assert "used the first of 3 frames" in photo.notes
+    assert photo.image.getpixel((90, 60))[0] > 200  # the gradient page
+
+
+def test_image_data_chunk_count_is_capped():
+    message = refused(hf.png_idat_pieces(3000), limits=IntakeLimits(max_chunks=1000))
+    assert "more than 1,000 chunks" in message
+
+
+def test_gif_blocks_before_the_picture_are_capped():
+    data = hf.gif_with_comments(5000)
+    assert load_photo(data).size == (64, 48)
+    message = refused(data, limits=IntakeLimits(max_chunks=1000))
+    assert "more than 1,000 blocks before its picture" in message
+
+
+def test_a_mode_without_conversion_is_refused_as_unsupported(monkeypatch):
+    from photoflux_desktop.engine import intake
+
+    def no_path(im, notes):
+        raise ValueError(f"conversion from {im.mode} to RGB not supported")
+
+    monkeypatch.setattr(intake, "to_srgb_rgb", no_path)
+    message = refused(hf.grey_alpha_tiff(associated=True))
+    assert "is a TIFF in La mode, which PhotoFlux does not support" in message
