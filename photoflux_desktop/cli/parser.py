@@ -59,7 +59,11 @@ def _add_render(sub: argparse._SubParsersAction) -> None:
         "--memory", choices=["auto", "full", "lowmem", "offload", "sequential"], default="auto"
     )
     p.add_argument("--quantize", choices=["none", "int8", "fp8", "int4"], default="none")
-    p.add_argument("--compile", action="store_true", help="torch.compile the denoiser (warm-up)")
+    p.add_argument(
+        "--compile",
+        action="store_true",
+        help="torch.compile the denoiser; each new size compiles once in a warm-up stage",
+    )
     p.add_argument("--no-watermark", action="store_true", help="skip the invisible watermark")
     p.add_argument(
         "--visible-watermark",

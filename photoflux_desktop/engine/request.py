@@ -25,6 +25,7 @@ class Likeness(StrEnum):
 class Stage(StrEnum):
     QUEUED = "queued"
     LOADING = "loading"
+    WARMUP = "warmup"  # --compile: compiling the denoiser for a new shape, once
     ENCODING = "encoding"
     DENOISING = "denoising"
     DECODING = "decoding"
