@@ -77,7 +77,11 @@ def _add_render(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--device", choices=[m.value for m in Device], default="auto")
     p.add_argument("--memory", choices=[m.value for m in MemoryMode], default="auto")
     p.add_argument("--quantize", choices=[m.value for m in Quantize], default="none")
-    p.add_argument("--compile", action="store_true", help="torch.compile the denoiser (warm-up)")
+    p.add_argument(
+        "--compile",
+        action="store_true",
+        help="torch.compile the denoiser; each new size compiles once in a warm-up stage",
+    )
     p.add_argument("--no-watermark", action="store_true", help="skip the invisible watermark")
     p.add_argument(
         "--visible-watermark",

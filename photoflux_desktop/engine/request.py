@@ -75,6 +75,7 @@ class Quantize(StrEnum):
 class Stage(StrEnum):
     QUEUED = "queued"
     LOADING = "loading"
+    WARMUP = "warmup"  # --compile: compiling the denoiser for a new shape, once
     ENCODING = "encoding"
     DENOISING = "denoising"
     DECODING = "decoding"

@@ -23,6 +23,11 @@ PIPELINE_CLASSES = {
     "flux": "FluxImg2ImgPipeline",
 }
 
+# torch.compile backend for --compile. The product always uses inductor; tests swap in a
+# counting eager backend, since inductor's C++ compilation takes minutes on a 2-core CI
+# machine and the renderer's warm-up logic does not depend on which backend compiles.
+COMPILE_BACKEND: Any = "inductor"
+
 
 class LoadCancelled(Exception):
     """Cancel arrived between loading steps; the half-built pipeline is dropped."""
@@ -112,8 +117,27 @@ def load_pipeline(
     apply_plan(pipe, plan, device)
     _stop_if_cancelled(cancel)
     if compile_denoiser:
+        # static shapes give the fastest kernels; the renderer pays each new shape's
+        # compilation in a visible warm-up step, never inside a render's denoise
+        # dynamo keeps 8 compiled shapes per function by default, then silently runs
+        # eager: allow one per size a user is likely to render at
+        torch._dynamo.config.recompile_limit = max(torch._dynamo.config.recompile_limit, 64)
         denoiser = getattr(pipe, "unet", None) or pipe.transformer
-        denoiser.compile(fullgraph=False, dynamic=False)
+        denoiser.compile(backend=COMPILE_BACKEND, fullgraph=False, dynamic=False)
+    pipe.set_progress_bar_config(disable=True)
+    return pipe
+
+
+def job_pipeline(base: Any) -> Any:
+    """A pipeline over `base`'s weights with its own scheduler (schedulers hold per-run
+    state, so concurrent jobs must not share one). Not `from_pipe`: given no dtype it
+    casts every shared module to float32, which doubles a GPU's fp16 weights on every
+    render and fails on quanto's quantized weights (they refuse any cast, and once
+    torch.compile guards them they cannot even be swapped for themselves)."""
+    _, optional = base._get_signature_keys(base)
+    options = {name: base.config[name] for name in optional if name in base.config}
+    scheduler = type(base.scheduler).from_config(base.scheduler.config)
+    pipe = type(base)(**{**base.components, "scheduler": scheduler}, **options)
     pipe.set_progress_bar_config(disable=True)
     return pipe
 

@@ -11,7 +11,11 @@ _TEXT_ENCODERS = ("text_encoder", "text_encoder_2")
 
 
 def quantize_pipeline(pipe: Any, mode: str) -> list[str]:
-    """Quantize weights in place; returns the components that were quantized."""
+    """Quantize weights in place; returns the components that were quantized.
+
+    Call the result under `torch.no_grad()`, not `torch.inference_mode()`: 4-bit weights
+    take views of tensors made outside inference mode, which inference mode refuses
+    (optimum-quanto#304), and never cast the quantized modules (`.to(dtype)` fails)."""
     if mode == "none":
         return []
     from optimum.quanto import freeze, qfloat8, qint4, qint8, quantize

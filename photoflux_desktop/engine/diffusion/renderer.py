@@ -10,6 +10,7 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass, field, replace
 from typing import Any
+from weakref import WeakKeyDictionary
 
 import torch
 from PIL import Image
@@ -21,6 +22,7 @@ from photoflux_desktop.engine.diffusion.loader import (
     LoadCancelled,
     PipelineKey,
     choose_dtype,
+    job_pipeline,
     load_pipeline,
 )
 from photoflux_desktop.engine.diffusion.memory import free_memory, is_oom, is_transient
@@ -86,7 +88,9 @@ class DiffusionRenderer:
     def __init__(self, cache: PipelineCache | None = None) -> None:
         self.cache = cache if cache is not None else PipelineCache(_default_budget())
         self._previews: dict[tuple[str, str, str], PreviewDecoder] = {}
-        self._warmed: set[PipelineKey] = set()
+        # shapes each compiled denoiser has been warmed up at; keyed by the module itself,
+        # so a pipeline reloaded after eviction (a fresh, uncompiled module) warms up again
+        self._warmed: WeakKeyDictionary[Any, set[tuple[Any, ...]]] = WeakKeyDictionary()
 
     def render(
         self,
@@ -191,21 +195,16 @@ class DiffusionRenderer:
                 request, preset, located, plan=plan, params=None, attempt=attempt
             )
         attempt.timings["load"] = time.perf_counter() - started
-        # schedulers hold per-run state: every job gets its own over shared weights
-        pipe = type(base).from_pipe(
-            base, scheduler=type(base.scheduler).from_config(base.scheduler.config)
-        )
-        pipe.set_progress_bar_config(disable=True)
+        pipe = job_pipeline(base)  # its own scheduler over the shared weights
         params = resolve(request, preset, located, _size_multiple(pipe, located.family))
         if cancel.cancelled:
             return self._cancelled(
                 request, preset, located, plan=plan, params=params, attempt=attempt
             )
-        if request.compile and key not in self._warmed:
-            warm_started = time.perf_counter()
-            self._warm_up(pipe, located, params)
-            attempt.timings["compile_warmup"] = time.perf_counter() - warm_started
-            self._warmed.add(key)
+        if request.compile and not self._warm_up(pipe, job, params, attempt):
+            return self._cancelled(
+                request, preset, located, plan=plan, params=params, attempt=attempt
+            )
         latents = self._denoise(pipe, job, params, attempt)  # None when cancelled first
         if cancel.cancelled:
             return self._cancelled(
@@ -261,7 +260,7 @@ class DiffusionRenderer:
         hook = denoiser.register_forward_pre_hook(first_forward)
         call_started = time.perf_counter()
         try:
-            with torch.inference_mode():
+            with _grad_free():
                 output = pipe(
                     **_call_kwargs(pipe, located, params, job.request.image),
                     callback_on_step_end=on_step_end,
@@ -306,12 +305,36 @@ class DiffusionRenderer:
             )
         return self._previews[cache_key]
 
-    def _warm_up(self, pipe: Any, located: LocatedModel, params: DiffusionParams) -> None:
-        """torch.compile compiles on first call: pay it with one throwaway step, called
-        with the same shapes (size, sequence length) as the real render."""
-        image = Image.new("RGB", (params.width, params.height), (128, 128, 128))
-        with torch.inference_mode():
-            pipe(**_call_kwargs(pipe, located, replace(params, steps=1, strength=1.0), image))
+    def _warm_up(self, pipe: Any, job: _Job, params: DiffusionParams, attempt: _Attempt) -> bool:
+        """torch.compile compiles on a shape's first call: pay it once per shape in a
+        visible WARMUP stage (a throwaway one-step call with the render's own shapes), so
+        `denoise` never includes compilation. False when the render was cancelled."""
+        denoiser = getattr(pipe, "unet", None) or pipe.transformer
+        warm_params = replace(params, steps=1, strength=1.0)
+        call = _call_kwargs(pipe, job.located, warm_params, job.request.image)
+        shape = _compile_shape(job.request, params, call)
+        shapes = self._warmed.setdefault(denoiser, set())
+        if shape in shapes:
+            return True
+        if job.cancel.cancelled:
+            return False
+        message = f"Compiling for {params.width}×{params.height} (first time at this size)…"
+        job.on_progress(ProgressEvent(Stage.WARMUP, message=message))
+        if job.cancel.cancelled:  # e.g. cancelled on seeing that a compile is due
+            return False
+
+        def on_step_end(running: Any, step: int, timestep: Any, kwargs: dict[str, Any]) -> dict:
+            if job.cancel.cancelled:
+                running._interrupt = True
+            return kwargs
+
+        started = time.perf_counter()
+        # the compiler itself cannot be interrupted: cancel takes effect when it returns
+        with _grad_free():
+            pipe(**call, callback_on_step_end=on_step_end)
+        attempt.timings["compile_warmup"] = time.perf_counter() - started
+        shapes.add(shape)  # the denoiser ran at this shape, so it is compiled either way
+        return not job.cancel.cancelled
 
     def _report(
         self, choice: PlanChoice, attempt: _Attempt, cached: bool, weights: int, device: Any
@@ -368,6 +391,29 @@ def _parameters(
         guidance=params.guidance,
         render_width=params.width,
         render_height=params.height,
+    )
+
+
+def _grad_free() -> Any:
+    """no_grad, not inference_mode: optimum-quanto's 4-bit weights take views of tensors
+    made outside inference mode, which it refuses ("Cannot set version_counter for
+    inference tensor", optimum-quanto#304). diffusers' own __call__ runs under no_grad, so
+    nothing is lost against bare diffusers. The compile warm-up and the render must share
+    it: torch.compile guards on the grad mode and would otherwise compile again."""
+    return torch.no_grad()
+
+
+def _compile_shape(
+    request: RenderRequest, params: DiffusionParams, call: dict[str, Any]
+) -> tuple[Any, ...]:
+    """What makes a compiled denoiser compile again: its input shapes (size, text sequence
+    length, the batch doubled by classifier-free guidance) and LoRA scales it reads."""
+    return (
+        params.width,
+        params.height,
+        call.get("max_sequence_length"),
+        params.guidance > 1,
+        tuple((lora.path, lora.weight) for lora in request.loras),
     )
 
 
