@@ -82,7 +82,7 @@ def test_each_quantization_renders_on_each_family(
     result = render(renderer, request_for(small_photo, tiny_models[family], quantize=mode))
     assert result.status is Status.COMPLETED
     assert result.image is not None and result.image.size == small_photo.size
-    assert result.parameters["quantize"] == mode
+    assert result.parameters.quantize == mode
     # the render really ran on weights of that type, not on a silently skipped quantization
     assert weight_qtypes(denoiser(loaded[0])) == {QTYPES[mode]}
 
@@ -174,7 +174,7 @@ def test_compile_warms_up_once_per_size_and_never_inside_denoise(
         req = request_for(small_photo, tiny_models["sd"], compile=True, max_side=side)
         result = render(renderer, req, compiler.track(events))
         assert result.status is Status.COMPLETED
-        sizes.append((result.parameters["render_width"], result.parameters["render_height"]))
+        sizes.append((result.parameters.render_width, result.parameters.render_height))
         if len(sizes) < 3:  # a new size: one visible warm-up, timed apart from denoise
             [warmup] = warmups(events)
             width, height = sizes[-1]
