@@ -11,6 +11,7 @@ from prometheus_client import CollectorRegistry
 from cloud_api.api.principal import Principal
 from cloud_api.core.config import Settings
 from cloud_api.core.fieldcrypt import FieldCipher
+from cloud_api.core.login_guard import BackoffPolicy, LoginGuard
 from cloud_api.core.observability import BusinessMetrics
 from cloud_api.core.ratelimit import RateLimiter
 from cloud_api.core.storage import Storage
@@ -60,6 +61,7 @@ class AppContext:
     registry: CollectorRegistry
     metrics: BusinessMetrics
     devices: DeviceCache
+    login_guard: LoginGuard
     sender: Wakeable | None = None  # the delivery sender, set once the app has started
     _device_touched: dict[str, float] = field(default_factory=dict)
 
@@ -78,6 +80,12 @@ def build_context(settings: Settings) -> AppContext:
         None if settings.mongodb_uri is None else settings.mongodb_uri.get_secret_value(),
         settings.mongodb_db,
     )
+    limiter = RateLimiter(
+        settings.redis_url,
+        settings.rate_limit_anonymous,
+        settings.rate_limit_token,
+        settings.rate_limit_account,
+    )
     return AppContext(
         settings=settings,
         storage=storage,
@@ -86,13 +94,18 @@ def build_context(settings: Settings) -> AppContext:
             settings.active_field_key_id,
             settings.hash_key_bytes,
         ),
-        limiter=RateLimiter(
-            settings.redis_url,
-            settings.rate_limit_anonymous,
-            settings.rate_limit_token,
-            settings.rate_limit_account,
-        ),
+        limiter=limiter,
         registry=registry,
         metrics=BusinessMetrics(registry),
         devices=DeviceCache(enabled=storage.embedded),
+        login_guard=LoginGuard(
+            settings.redis_url,
+            limiter.strategy,
+            limiter.per_account,
+            BackoffPolicy(
+                settings.login_free_failures,
+                settings.login_backoff_seconds,
+                settings.login_backoff_max_seconds,
+            ),
+        ),
     )
