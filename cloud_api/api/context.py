@@ -6,6 +6,7 @@ import time
 from dataclasses import dataclass, field
 from typing import Protocol
 
+import anyio
 from prometheus_client import CollectorRegistry
 
 from cloud_api.api.principal import Principal
@@ -62,6 +63,10 @@ class AppContext:
     metrics: BusinessMetrics
     devices: DeviceCache
     login_guard: LoginGuard
+    # CPU-bound request checks (big JSON bodies, the event PII screen) run in threads, but
+    # one at a time: every such thread competes with the event loop for the interpreter
+    # lock, and with several the loop waits for it long enough to delay every request
+    cpu_work: anyio.CapacityLimiter = field(default_factory=lambda: anyio.CapacityLimiter(1))
     sender: Wakeable | None = None  # the delivery sender, set once the app has started
     _device_touched: dict[str, float] = field(default_factory=dict)
 

@@ -71,7 +71,8 @@ class GuardedRoute(APIRoute):
             if request.method in {"POST", "PUT", "PATCH"} and _parsed_as_json(request):
                 body = await request.body()
                 if len(body) > THREAD_ABOVE_BYTES:
-                    await anyio.to_thread.run_sync(_check, body, request)
+                    limiter = request.app.state.ctx.cpu_work  # see AppContext.cpu_work
+                    await anyio.to_thread.run_sync(_check, body, request, limiter=limiter)
                 elif body:
                     _check(body, request)
             return await handler(request)

@@ -31,7 +31,9 @@ async def post_events(body: EventBatch, ctx: Ctx, device: EventWriter) -> EventB
     if property_bytes(body.events) > limit:
         raise ApiError(413, f"event properties over {limit} bytes in one batch; send fewer")
     # reading every value of 500 events is CPU work: not on the loop every request shares
-    problem = await anyio.to_thread.run_sync(personal_data_problem, body.events)
+    problem = await anyio.to_thread.run_sync(
+        personal_data_problem, body.events, limiter=ctx.cpu_work
+    )
     if problem is not None:
         raise ApiError(422, problem)
     unique = {str(e.id): e for e in body.events}  # a batch may repeat an id itself
