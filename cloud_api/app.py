@@ -19,13 +19,21 @@ from cloud_api.api.routes import auth, deliveries, events, leads, ops, studios
 from cloud_api.core import passwords
 from cloud_api.core.config import Settings
 from cloud_api.core.errors import install_error_handlers
-from cloud_api.core.middleware import BodyLimit, CatchAll, RequestContext, SecurityHeaders
+from cloud_api.core.middleware import (
+    BodyLimit,
+    BodyTimeout,
+    CatchAll,
+    RequestContext,
+    SecurityHeaders,
+)
 from cloud_api.core.observability import configure_logging, init_sentry
+from cloud_api.core.server import GuardedH11Protocol
 from cloud_api.store import accounts
 from cloud_api.store.indexes import ensure_indexes
 
 log = structlog.get_logger("cloud_api.app")
 VERSION = "0.1.0"
+EVENT_ENVELOPE_BYTES = 512
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
@@ -34,6 +42,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     if settings.sentry_dsn is not None:
         init_sentry(settings.sentry_dsn.get_secret_value(), settings.env)
     ctx = build_context(settings)
+    GuardedH11Protocol.head_timeout = settings.header_timeout_seconds
 
     app = FastAPI(
         title="PhotoFlux Cloud",
@@ -73,11 +82,18 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     )
     # a delivery carries a base64 image (4/3 of its size) plus a little JSON
     delivery_body = settings.delivery_max_bytes * 4 // 3 + 64 * 1024
+    # an event batch: its property text plus at most 500 small envelopes (id, name, time);
+    # refusing more while it streams in costs no parsing at all
+    events_body = settings.event_property_bytes + 500 * EVENT_ENVELOPE_BYTES
     app.add_middleware(
         BodyLimit,
         limit=settings.max_body_bytes,
-        overrides={"/api/deliveries": max(delivery_body, settings.max_body_bytes)},
+        overrides={
+            "/api/deliveries": max(delivery_body, settings.max_body_bytes),
+            "/api/events": min(events_body, settings.max_body_bytes),
+        },
     )
+    app.add_middleware(BodyTimeout, seconds=settings.body_timeout_seconds)
     app.add_middleware(SecurityHeaders, hsts_always=settings.hsts)
     app.add_middleware(RequestContext)
     return app

@@ -65,6 +65,7 @@ def _serve(args: argparse.Namespace) -> int:
 
     from cloud_api.app import create_app
     from cloud_api.core.observability import server_log_config
+    from cloud_api.core.server import uvicorn_options
 
     workers = max(1, args.workers)
     if workers > 1 and (settings.embedded_storage or not settings.redis_url):
@@ -83,9 +84,7 @@ def _serve(args: argparse.Namespace) -> int:
         host=args.host or settings.host,
         port=settings.port if args.port is None else args.port,
         workers=workers,
-        proxy_headers=True,
-        forwarded_allow_ips=settings.forwarded_allow_ips,
-        server_header=False,
+        **uvicorn_options(settings),
         access_log=False,  # RequestContext writes one structured line per request
         log_level=settings.log_level.lower(),
         log_config=server_log_config(settings.log_level),

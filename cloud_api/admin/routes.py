@@ -121,13 +121,13 @@ async def login(
         return refuse("This form must be sent from this site.", 403)
     try:
         await ctx.limiter.check(ctx.limiter.anonymous, "anon", client_address(request))
-        user = await credentials.check_password(ctx, email, password)
+        user = await credentials.check_password(ctx, email, password, client_address(request))
     except RateLimited as exc:
         return refuse(f"Too many attempts. Try again in {exc.retry_after} s.", 429)
     if user is None:
         return refuse("E-mail or password is wrong.", 401)
     token, lifetime = tokens.issue_access_token(
-        ctx.settings, user["_id"], user["role"], user["studio_id"]
+        ctx.settings, user["_id"], user["role"], user["studio_id"], tokens.new_family()
     )
     response = RedirectResponse("/admin", status_code=303)
     session.set_session(response, request, token, lifetime)
@@ -136,7 +136,14 @@ async def login(
 
 
 @router.post("/logout", responses=REDIRECT)
-async def logout() -> Response:
+async def logout(
+    request: Request, ctx: Ctx, csrf: Annotated[str, Form(max_length=128)] = ""
+) -> Response:
+    """Signs out: only from this site with the session's CSRF token (another site must not
+    sign an admin out), and the session's token stops working everywhere at once."""
+    if not session.same_origin(request) or not session.csrf_ok(ctx, request, csrf):
+        return RedirectResponse("/admin", status_code=303)
+    await session.revoke(ctx, request)
     response = _to_login()
     session.clear_session(response)
     return response
@@ -156,6 +163,7 @@ async def overview(request: Request, ctx: Ctx, studio: Studio = None) -> Respons
     steps = await ctx.storage.run(events.funnel, scope, since)
     active = await ctx.storage.run(events.active_devices_per_day, scope, since)
     mailed = await ctx.storage.run(deliveries.count_by_status, scope, since)
+    capped = await ctx.storage.run(deliveries.caps_reached, scope, now - timedelta(days=7))
     labels = {
         "photo_loaded": "Photo loaded",
         "render_finished": "Rendered",
@@ -168,6 +176,7 @@ async def overview(request: Request, ctx: Ctx, studio: Studio = None) -> Respons
         "overview.html",
         principal,
         scope=scope,
+        capped=capped,
         totals={
             "leads": sum(lead_days.values()),
             "renders": sum(styles.values()),

@@ -14,6 +14,7 @@ from cloud_api.api.context import AppContext
 from cloud_api.api.deps import resolve_token
 from cloud_api.api.principal import Principal
 from cloud_api.core import tokens
+from cloud_api.store import refresh_tokens
 
 COOKIE = "pf_admin"
 
@@ -26,6 +27,18 @@ async def current_admin(request: Request, ctx: AppContext) -> Principal | None:
     if principal is None or principal.kind != "user":
         return None
     return principal
+
+
+async def revoke(ctx: AppContext, request: Request) -> None:
+    """Revokes the session in the cookie, so a copy of the token is useless too."""
+    token = request.cookies.get(COOKIE)
+    if not token:
+        return
+    try:
+        claims = tokens.decode_access_token(ctx.settings, token)
+    except tokens.TokenInvalid:
+        return
+    await ctx.storage.run(refresh_tokens.revoke_family, claims.family)
 
 
 def csrf_token(ctx: AppContext, request: Request) -> str:

@@ -6,11 +6,13 @@ import time
 from dataclasses import dataclass, field
 from typing import Protocol
 
+import anyio
 from prometheus_client import CollectorRegistry
 
 from cloud_api.api.principal import Principal
 from cloud_api.core.config import Settings
 from cloud_api.core.fieldcrypt import FieldCipher
+from cloud_api.core.login_guard import BackoffPolicy, LoginGuard
 from cloud_api.core.observability import BusinessMetrics
 from cloud_api.core.ratelimit import RateLimiter
 from cloud_api.core.storage import Storage
@@ -60,6 +62,11 @@ class AppContext:
     registry: CollectorRegistry
     metrics: BusinessMetrics
     devices: DeviceCache
+    login_guard: LoginGuard
+    # CPU-bound request checks (big JSON bodies, the event PII screen) run in threads, but
+    # one at a time: every such thread competes with the event loop for the interpreter
+    # lock, and with several the loop waits for it long enough to delay every request
+    cpu_work: anyio.CapacityLimiter = field(default_factory=lambda: anyio.CapacityLimiter(1))
     sender: Wakeable | None = None  # the delivery sender, set once the app has started
     _device_touched: dict[str, float] = field(default_factory=dict)
 
@@ -78,6 +85,12 @@ def build_context(settings: Settings) -> AppContext:
         None if settings.mongodb_uri is None else settings.mongodb_uri.get_secret_value(),
         settings.mongodb_db,
     )
+    limiter = RateLimiter(
+        settings.redis_url,
+        settings.rate_limit_anonymous,
+        settings.rate_limit_token,
+        settings.rate_limit_account,
+    )
     return AppContext(
         settings=settings,
         storage=storage,
@@ -86,13 +99,18 @@ def build_context(settings: Settings) -> AppContext:
             settings.active_field_key_id,
             settings.hash_key_bytes,
         ),
-        limiter=RateLimiter(
-            settings.redis_url,
-            settings.rate_limit_anonymous,
-            settings.rate_limit_token,
-            settings.rate_limit_account,
-        ),
+        limiter=limiter,
         registry=registry,
         metrics=BusinessMetrics(registry),
         devices=DeviceCache(enabled=storage.embedded),
+        login_guard=LoginGuard(
+            settings.redis_url,
+            limiter.strategy,
+            limiter.per_account,
+            BackoffPolicy(
+                settings.login_free_failures,
+                settings.login_backoff_seconds,
+                settings.login_backoff_max_seconds,
+            ),
+        ),
     )

@@ -16,15 +16,17 @@ from cloud_api.store import accounts, devices
 log = structlog.get_logger("cloud_api.credentials")
 
 
-async def check_password(ctx: AppContext, email: str, password: str) -> dict[str, Any] | None:
+async def check_password(
+    ctx: AppContext, email: str, password: str, address: str
+) -> dict[str, Any] | None:
     """The enabled account these credentials open, or None. Costs one Argon2 check either
     way (off the event loop), so timing does not tell which addresses have accounts.
 
-    Raises RateLimited when this address was tried too often, from whatever clients:
-    guessing one admin's password from many addresses is throttled too."""
+    Raises RateLimited while `address` must wait after failing on this account too often
+    (core/login_guard.py): failures cost the address that made them, never the owner."""
     account_key = hashlib.sha256(email.strip().lower().encode()).hexdigest()
     try:
-        await ctx.limiter.check(ctx.limiter.per_account, "account", account_key)
+        await ctx.login_guard.check(account_key, address)
     except RateLimited:
         ctx.metrics.rate_limited.labels(scope="account").inc()
         raise
@@ -32,9 +34,11 @@ async def check_password(ctx: AppContext, email: str, password: str) -> dict[str
     stored = None if user is None or user["disabled"] else user["password_hash"]
     ok = await anyio.to_thread.run_sync(passwords.verify_password, password, stored)
     if not ok or user is None:
+        await ctx.login_guard.failed(account_key, address)
         ctx.metrics.logins.labels(outcome="refused").inc()
         log.info("login_refused")
         return None
+    await ctx.login_guard.succeeded(account_key, address)
     ctx.metrics.logins.labels(outcome="ok").inc()
     log.info("login", user_id=user["_id"], role=user["role"])
     return user

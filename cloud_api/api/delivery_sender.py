@@ -58,6 +58,13 @@ class DeliverySender:
         delivery = await self.ctx.storage.run(deliveries.claim_due)
         if delivery is None:
             return False
+        if delivery["attempts"] > self.ctx.settings.delivery_attempts:
+            # claimed again after a lease ran out (a sender died mid-send): the cap holds
+            reason = delivery.get("last_error") or "the sender stopped while sending"
+            await self._fail(
+                delivery, f"gave up after {delivery['attempts'] - 1} attempts: {reason}"
+            )
+            return True
         try:
             outgoing = await self._compose(delivery)
             await mailer.send(self.ctx.settings, outgoing)
@@ -65,6 +72,9 @@ class DeliverySender:
             await self._fail(delivery, str(exc))
         except mailer.TemporaryMailError as exc:
             await self._retry_or_fail(delivery, str(exc))
+        except Exception as exc:  # any other failure is an attempt too, with its reason
+            log.error("delivery_error", delivery_id=delivery["_id"], exc_info=exc)
+            await self._retry_or_fail(delivery, f"unexpected {type(exc).__name__}")
         else:
             await self.ctx.storage.run(deliveries.mark_sent, delivery["_id"])
             self.ctx.metrics.deliveries.labels(outcome="sent").inc()

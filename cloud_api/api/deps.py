@@ -13,7 +13,7 @@ from cloud_api.api.principal import ROLE_SCOPES, Principal
 from cloud_api.core import tokens
 from cloud_api.core.errors import ApiError
 from cloud_api.core.ratelimit import RateLimited
-from cloud_api.store import accounts, devices
+from cloud_api.store import accounts, devices, refresh_tokens
 from cloud_api.store.accounts import ROLE_DEVICE
 
 bearer = HTTPBearer(
@@ -87,6 +87,9 @@ async def resolve_token(ctx: AppContext, token: str) -> Principal | None:
     if user is None or user["disabled"] or user["role"] != claims.role:
         return None
     if user["studio_id"] != claims.studio_id or claims.role not in ROLE_SCOPES:
+        return None
+    # signed out, or its refresh token was replayed: one indexed lookup by id
+    if await ctx.storage.run(refresh_tokens.is_revoked, claims.family):
         return None
     return Principal(
         "user",

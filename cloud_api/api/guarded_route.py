@@ -11,12 +11,15 @@ import json
 from collections.abc import Callable, Coroutine
 from typing import Any
 
+import anyio.to_thread
 from fastapi import Request, Response
 from fastapi.routing import APIRoute
 
 from cloud_api.core.errors import ApiError
 
 MAX_DEPTH = 32
+# parsing and walking a body this large takes milliseconds: not on the shared event loop
+THREAD_ABOVE_BYTES = 64 * 1024
 
 
 def find_operator_key(value: Any, depth: int = 0) -> str | None:
@@ -39,7 +42,7 @@ def find_operator_key(value: Any, depth: int = 0) -> str | None:
 
 def _parsed_as_json(request: Request) -> bool:
     # FastAPI reads a body without Content-Type as JSON too, so the guard must as well
-    content_type = request.headers.get("content-type", "")
+    content_type = request.headers.get("content-type", "").lower()  # `application/JSON` too
     return not content_type or "json" in content_type
 
 
@@ -67,7 +70,10 @@ class GuardedRoute(APIRoute):
         async def guarded(request: Request) -> Response:
             if request.method in {"POST", "PUT", "PATCH"} and _parsed_as_json(request):
                 body = await request.body()
-                if body:
+                if len(body) > THREAD_ABOVE_BYTES:
+                    limiter = request.app.state.ctx.cpu_work  # see AppContext.cpu_work
+                    await anyio.to_thread.run_sync(_check, body, request, limiter=limiter)
+                elif body:
                     _check(body, request)
             return await handler(request)
 

@@ -17,7 +17,6 @@ from pydantic import (
     EmailStr,
     Field,
     Strict,
-    model_validator,
 )
 
 SAFE_INT = 2**53  # beyond this JSON numbers lose precision in browsers
@@ -73,7 +72,17 @@ class Me(BaseModel):
 
 
 # ---- studios, admins, devices ----------------------------------------------------------
-Name = Annotated[str, Field(min_length=1, max_length=120, pattern=r"^[^\x00-\x1f\x7f]+$")]
+# names end up in e-mail headers (a studio's in the subject): no control characters, no
+# line or paragraph separators of any kind, and no RFC 2047 encoded-word opener `=?`
+NOT_IN_HEADERS = r"\x00-\x1f\x7f-\x9f\u2028\u2029\u200b-\u200f\u202a-\u202e\u2060-\u206f\ufeff"
+Name = Annotated[
+    str,
+    Field(
+        min_length=1,
+        max_length=120,
+        pattern=rf"^(?:[^{NOT_IN_HEADERS}=]|=+[^{NOT_IN_HEADERS}=?])*=*$",
+    ),
+]
 
 
 class StudioIn(StrictIn):
@@ -135,7 +144,9 @@ class LeadIn(StrictIn):
 
 class LeadReceipt(BaseModel):
     id: str
-    status: Literal["created", "updated", "replayed"]
+    status: Literal["created", "replayed"] = Field(
+        description="`created` for every new id, whether or not the address was known"
+    )
 
 
 class LeadOut(BaseModel):
@@ -209,15 +220,56 @@ PII_KEYS = frozenset(
         "dob",
     }
 )
-EMAIL_OR_IP = re.compile(r"[^@\s]+@[^@\s]+\.[a-z]{2,}|\b\d{1,3}(?:\.\d{1,3}){3}\b", re.IGNORECASE)
-DIGIT_RUN = re.compile(r"\+?\d[\d ()-]{6,}\d")
+# Every pattern here is linear in the value: no nested or overlapping repetition that
+# could backtrack (a quadratic screen let one device stall the event loop).
+# linear: `[^@\s]+` stops at the next '@', and `[a-z]{2,}` cannot fail after two letters
+EMAIL = re.compile(r"(?<=[^@\s])@[^@\s]+\.[a-z]{2,}", re.IGNORECASE)
+IPV4 = re.compile(r"\b\d{1,3}(?:\.\d{1,3}){3}\b")  # bounded: at most 15 steps per start
+PHONE_RUN = re.compile(r"[\d ()+-]+")  # maximal runs only: finditer never backtracks into them
+NOT_DIGIT = re.compile(r"\D+")
 PHONE_DIGITS = 9  # dates (8 digits) pass; phone numbers with area code do not
 
 
+def _digits(text: str) -> int:
+    return sum(map(text.count, "0123456789"))
+
+
 def looks_personal(value: str) -> bool:
-    if EMAIL_OR_IP.search(value):
+    if "@" in value and EMAIL.search(value):
         return True
-    return any(sum(ch.isdigit() for ch in run) >= PHONE_DIGITS for run in DIGIT_RUN.findall(value))
+    if _digits(value) < 4:
+        return False
+    if IPV4.search(value):
+        return True
+    if _digits(value) < PHONE_DIGITS:
+        return False
+    return any(_digits(run.group()) >= PHONE_DIGITS for run in PHONE_RUN.finditer(value))
+
+
+def personal_data_problem(events: list[EventIn]) -> str | None:
+    """Why a batch may not be stored, or None. Run off the event loop: it reads every
+    property value of up to 500 events."""
+    for index, event in enumerate(events):
+        for key, value in event.properties.items():
+            if key in PII_KEYS:
+                return (
+                    f"events[{index}]: property {key!r} would hold personal data; events carry none"
+                )
+            if isinstance(value, str) and looks_personal(value):
+                return (
+                    f"events[{index}]: property {key!r} looks like an e-mail address, phone "
+                    "number or IP address; events carry no personal data"
+                )
+    return None
+
+
+def property_bytes(events: list[EventIn]) -> int:
+    """Text held in a batch's properties (keys and string values, UTF-8)."""
+    return sum(
+        len(key) + (len(value.encode()) if isinstance(value, str) else 8)
+        for event in events
+        for key, value in event.properties.items()
+    )
 
 
 class EventIn(StrictIn):
@@ -240,18 +292,6 @@ class EventIn(StrictIn):
         ),
     ] = Field(default_factory=dict)
 
-    @model_validator(mode="after")
-    def _no_personal_data(self) -> EventIn:
-        for key, value in self.properties.items():
-            if key in PII_KEYS:
-                raise ValueError(f"property {key!r} would hold personal data; events carry none")
-            if isinstance(value, str) and looks_personal(value):
-                raise ValueError(
-                    f"property {key!r} looks like an e-mail address, phone number or IP "
-                    "address; events carry no personal data"
-                )
-        return self
-
 
 class EventBatch(StrictIn):
     events: Annotated[list[EventIn], Field(min_length=1, max_length=500)]
@@ -271,8 +311,12 @@ class DeliveryIn(StrictIn):
         description="the result as base64: JPEG, PNG or WebP",
         json_schema_extra={"contentEncoding": "base64"},
     )
-    filename: Annotated[str, Field(min_length=1, max_length=80, pattern=r"^[\w.-]+$")] = (
-        "photoflux.jpg"
+    filename: Annotated[str, Field(min_length=1, max_length=80, pattern=r"^[\w.-]+$")] | None = (
+        Field(
+            None,
+            description="a name for the attachment; its extension is replaced by the one "
+            "of the image's real format (default `photoflux.<jpg|png|webp>`)",
+        )
     )
     style: Slug | None = None
 

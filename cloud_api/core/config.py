@@ -71,7 +71,13 @@ class Settings(BaseSettings):
     cors_origins: Annotated[list[str], NoDecode] = Field(default_factory=list)
     rate_limit_anonymous: str = "20/minute"  # per client address: login, refresh
     rate_limit_token: str = "1200/minute"  # per token: everything authenticated
-    rate_limit_account: str = "10/minute"  # login attempts per account, from anywhere
+    # failed logins per account from all addresses together; past it, every address that
+    # has already failed on that account waits out its backoff (a fresh address still may try)
+    rate_limit_account: str = "10/minute"
+    login_free_failures: int = Field(5, ge=0, le=100)  # per account and address, then backoff
+    login_backoff_seconds: float = Field(2.0, gt=0)  # first wait; doubles per further failure
+    login_backoff_max_seconds: float = Field(900.0, gt=0)
+    event_property_bytes: int = Field(256 * 1024, ge=1024)  # property text per event batch
     max_body_bytes: int = Field(1024 * 1024, ge=1024)
     forwarded_allow_ips: str = "127.0.0.1"  # proxies whose X-Forwarded-* we believe
     hsts: bool = False  # send HSTS on plain-HTTP responses too (TLS ended elsewhere)
@@ -85,6 +91,21 @@ class Settings(BaseSettings):
     delivery_max_bytes: int = Field(8 * 1024 * 1024, ge=1024)  # the decoded image
     delivery_retry_seconds: float = Field(30.0, gt=0)  # first retry; doubles each time
     delivery_attempts: int = Field(5, ge=1, le=20)
+    delivery_max_pixels: int = Field(60_000_000, ge=10_000, le=150_000_000)
+    # a device token may mail only leads it recorded itself within this window ...
+    delivery_lead_hours: float = Field(24.0, gt=0)
+    # ... at most this many times per lead in a day, and within these caps
+    delivery_per_lead: int = Field(3, ge=1)
+    delivery_device_hourly: int = Field(30, ge=1)
+    delivery_device_daily: int = Field(200, ge=1)
+    delivery_studio_hourly: int = Field(200, ge=1)
+    delivery_studio_daily: int = Field(1000, ge=1)
+    # the HTTP server itself (uvicorn): request head size, slow clients, load
+    max_header_bytes: int = Field(16 * 1024, ge=1024, le=1024 * 1024)
+    header_timeout_seconds: float = Field(10.0, gt=0)  # to send the whole request head
+    body_timeout_seconds: float = Field(30.0, gt=0)  # longest pause while sending a body
+    keep_alive_seconds: float = Field(5.0, gt=0)
+    max_concurrency: int = Field(1000, ge=1)  # open connections + tasks; 503 beyond
 
     metrics_token: SecretStr | None = None
     sentry_dsn: SecretStr | None = None

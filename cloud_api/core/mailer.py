@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+import unicodedata
 from dataclasses import dataclass
 from email.message import EmailMessage
 
@@ -30,14 +32,31 @@ class Outgoing:
     image_subtype: str  # jpeg, png, webp
 
 
+ENCODED_WORD = re.compile(r"=\?")
+MAX_HEADER_TEXT = 120
+
+
+def header_text(value: str) -> str:
+    """Text safe inside a header: every control, format and line or paragraph separator
+    (CR, LF, U+0085, U+2028, U+2029, ...) becomes a space, and `=?` cannot start an RFC
+    2047 encoded word, which the email package would otherwise decode into line breaks
+    and so into new headers (a `Bcc:`)."""
+    cleaned = "".join(
+        " " if unicodedata.category(ch) in {"Cc", "Cf", "Zl", "Zp"} else ch for ch in value
+    )
+    cleaned = ENCODED_WORD.sub("= ?", cleaned)
+    return " ".join(cleaned.split())[:MAX_HEADER_TEXT]
+
+
 def build_message(settings: Settings, mail: Outgoing) -> EmailMessage:
     message = EmailMessage()
     message["From"] = settings.mail_from
     message["To"] = mail.to
-    message["Subject"] = f"Your photo from {mail.studio_name}"
+    studio = header_text(mail.studio_name)
+    message["Subject"] = f"Your photo from {studio}"
     look = f" in the {mail.style} style" if mail.style else ""
     message.set_content(
-        f"Hello,\n\nhere is your photo{look} from {mail.studio_name}, attached.\n\n"
+        f"Hello,\n\nhere is your photo{look} from {studio}, attached.\n\n"
         "You receive this because you asked for it at the studio. "
         "Reply to this e-mail if you want your data deleted.\n"
     )

@@ -3,6 +3,7 @@ security headers, and a request body size limit enforced while the body streams 
 
 from __future__ import annotations
 
+import asyncio
 import json
 import re
 import time
@@ -146,7 +147,7 @@ class CatchAll:
         tracked = _StartTracker(send)
         try:
             await self.app(scope, receive, tracked)
-        except BodyTooLarge:
+        except (BodyTooLarge, BodyTooSlow):
             raise
         except Exception as exc:
             error_log.error("unhandled_error", path=scope["path"], exc_info=exc)
@@ -208,3 +209,43 @@ class BodyLimit:
         detail = f"request body larger than {limit} bytes; send less per request"
         # the unread rest of the body would otherwise be taken for the next request
         await _send_error(send, scope, 413, detail, close=True)
+
+
+class BodyTimeout:
+    """Answers 408 and closes the connection when a client pauses longer than `seconds`
+    while sending a request body: a slow sender must not hold a request open for ever.
+    Only body reads are timed; waiting for a disconnect afterwards is not."""
+
+    def __init__(self, app: ASGIApp, seconds: float) -> None:
+        self.app = app
+        self.seconds = seconds
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        body_done = False
+        tracked = _StartTracker(send)
+
+        async def timed_receive() -> Message:
+            nonlocal body_done
+            if body_done:
+                return await receive()
+            try:
+                message = await asyncio.wait_for(receive(), self.seconds)
+            except TimeoutError:
+                raise BodyTooSlow from None
+            if message["type"] != "http.request" or not message.get("more_body", False):
+                body_done = True
+            return message
+
+        try:
+            await self.app(scope, timed_receive, tracked)
+        except BodyTooSlow:
+            if not tracked.started:
+                detail = f"request body not received within {self.seconds:g} s; send it faster"
+                await _send_error(send, scope, 408, detail, close=True)
+
+
+class BodyTooSlow(Exception):
+    """Raised from inside `receive` when a body stalls; BodyTimeout answers it."""

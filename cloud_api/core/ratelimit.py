@@ -26,9 +26,14 @@ class RateLimiter:
         else:
             storage = storage_from_string("async+memory://")
         self._limiter = MovingWindowRateLimiter(storage)
+        self.redis_url = redis_url
         self.anonymous: RateLimitItem = parse(anonymous)
         self.per_token: RateLimitItem = parse(per_token)
         self.per_account: RateLimitItem = parse(per_account)
+
+    @property
+    def strategy(self) -> MovingWindowRateLimiter:
+        return self._limiter
 
     async def check(self, item: RateLimitItem, scope: str, key: str) -> None:
         if await self._limiter.hit(item, scope, key):

@@ -6,6 +6,7 @@ leaves a lease that runs out, and the delivery is claimed again."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -137,3 +138,55 @@ def erase_for_lead(db: Database, lead_id: str) -> None:
     for delivery in db.deliveries.find({"lead_id": lead_id}, {"_id": 1}):
         db.uploads.delete_one({"_id": f"delivery:{delivery['_id']}"})
     db.deliveries.delete_many({"lead_id": lead_id})
+
+
+@dataclass(frozen=True)
+class Cap:
+    name: str  # what is limited, for the audit entry and the message
+    query: dict[str, Any]  # the deliveries it counts (besides their time)
+    window: timedelta
+    limit: int
+
+
+def first_cap_reached(
+    db: Database, caps: list[Cap], now: datetime | None = None
+) -> tuple[Cap, float] | None:
+    """The first cap with no room for one more delivery, and the seconds until it has
+    room again (its oldest counted delivery leaves the window); None if all have room."""
+    now = now or utcnow()
+    for cap in caps:
+        query = cap.query | {"created_at": {"$gt": now - cap.window}}
+        if db.deliveries.count_documents(query, limit=cap.limit) < cap.limit:
+            continue
+        oldest = db.deliveries.find_one(query, {"created_at": 1}, sort=[("created_at", 1)])
+        freed = oldest["created_at"] + cap.window if oldest else now + cap.window
+        return cap, max(1.0, (freed - now).total_seconds())
+    return None
+
+
+def record_cap_reached(db: Database, studio_id: str, device_id: str, cap: str) -> None:
+    """One audit entry per device, cap and hour (counting refusals), not one per request."""
+    now = utcnow()
+    hour = now.strftime("%Y%m%d%H")
+    db.audit.update_one(
+        {"_id": f"delivery-cap:{device_id}:{cap}:{hour}"},
+        {
+            "$setOnInsert": {
+                "studio_id": studio_id,
+                "action": "delivery.cap_reached",
+                "subject": device_id,
+                "actor": f"device:{device_id}",
+                "detail": cap,
+                "at": now,
+            },
+            "$inc": {"refused": 1},
+        },
+        upsert=True,
+    )
+
+
+def caps_reached(db: Database, studio_id: str | None, since: datetime) -> list[dict[str, Any]]:
+    match: dict[str, Any] = {"action": "delivery.cap_reached", "at": {"$gte": since}}
+    if studio_id is not None:
+        match["studio_id"] = studio_id
+    return list(db.audit.find(match).sort("at", -1).limit(20))

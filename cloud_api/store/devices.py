@@ -44,8 +44,11 @@ def list_devices(db: Database, studio_id: str) -> list[dict[str, Any]]:
 
 
 def revoke(db: Database, studio_id: str, device_id: str) -> dict[str, Any] | None:
-    return db.devices.find_one_and_update(
-        {"_id": device_id, "studio_id": studio_id},
+    """The revoked device, or None if the studio has no such device. Revoking it again
+    finds it too (the caller answers 204 both times) and keeps the first revocation time."""
+    revoked = db.devices.find_one_and_update(
+        {"_id": device_id, "studio_id": studio_id, "revoked_at": None},
         {"$set": {"revoked_at": utcnow()}},
         return_document=ReturnDocument.AFTER,
     )
+    return revoked or db.devices.find_one({"_id": device_id, "studio_id": studio_id})

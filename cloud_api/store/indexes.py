@@ -19,6 +19,11 @@ INDEXES: dict[str, list[IndexModel]] = {
         # expired refresh tokens disappear on their own
         IndexModel([("expires_at", ASCENDING)], expireAfterSeconds=0, name="expires_ttl"),
     ],
+    # login sessions signed out or revoked: access tokens naming them are refused
+    "revoked_sessions": [
+        IndexModel([("expires_at", ASCENDING)], expireAfterSeconds=0, name="expires_ttl"),
+    ],
+    "lead_consents": [IndexModel([("lead_id", ASCENDING)], name="lead")],
     "leads": [
         IndexModel(
             [("studio_id", ASCENDING), ("email_hash", ASCENDING)],
@@ -34,6 +39,11 @@ INDEXES: dict[str, list[IndexModel]] = {
     ],
     "lead_receipts": [
         IndexModel([("lead_id", ASCENDING)], name="lead"),
+        # deliveries go only to leads the sending device recorded recently
+        IndexModel(
+            [("lead_id", ASCENDING), ("device_id", ASCENDING), ("recorded_at", DESCENDING)],
+            name="lead_device_time",
+        ),
         IndexModel([("expires_at", ASCENDING)], expireAfterSeconds=0, name="expires_ttl"),
     ],
     "events": [
@@ -51,6 +61,9 @@ INDEXES: dict[str, list[IndexModel]] = {
     "deliveries": [
         IndexModel([("status", ASCENDING), ("next_attempt_at", ASCENDING)], name="due"),
         IndexModel([("lead_id", ASCENDING)], name="lead"),
+        # the hourly and daily delivery caps per device and per studio count these
+        IndexModel([("device_id", ASCENDING), ("created_at", DESCENDING)], name="device_time"),
+        IndexModel([("studio_id", ASCENDING), ("created_at", DESCENDING)], name="studio_time"),
     ],
     "audit": [IndexModel([("studio_id", ASCENDING), ("at", DESCENDING)], name="studio_time")],
 }

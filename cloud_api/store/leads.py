@@ -37,7 +37,8 @@ class LeadInput:
 @dataclass(frozen=True)
 class LeadWrite:
     lead_id: str
-    status: str  # created | updated | replayed
+    status: str  # created | replayed (a known address answers "created" too: no oracle)
+    new: bool  # for metrics and logs only, never for the answer
 
 
 def _context(studio_id: str, field: str) -> str:
@@ -47,14 +48,20 @@ def _context(studio_id: str, field: str) -> str:
 def record_lead(
     db: Database, cipher: FieldCipher, studio_id: str, device_id: str | None, lead: LeadInput
 ) -> LeadWrite:
+    """Stores a new lead, or, for an address the studio already has, only a new consent
+    event: a device never overwrites a stored lead's name or consent, and the answer is the
+    same either way, so a device cannot learn which addresses are already leads."""
     email_hash = cipher.lookup_hash(normalise_email(lead.email))
     receipt_id = f"{studio_id}:{lead.client_id}"
     receipt = db.lead_receipts.find_one({"_id": receipt_id})
     if receipt is not None:
         if receipt["email_hash"] != email_hash:
             raise ClientIdReused(lead.client_id)
-        return LeadWrite(receipt["lead_id"], "replayed")
-    lead_id, created = _upsert(db, cipher, studio_id, device_id, email_hash=email_hash, lead=lead)
+        return LeadWrite(receipt["lead_id"], "replayed", False)
+    lead_id, created = _insert_once(
+        db, cipher, studio_id, device_id, email_hash=email_hash, lead=lead
+    )
+    now = utcnow()
     # a concurrent retry of the same request may get here first: same outcome
     with contextlib.suppress(DuplicateKeyError):
         db.lead_receipts.insert_one(
@@ -62,13 +69,28 @@ def record_lead(
                 "_id": receipt_id,
                 "lead_id": lead_id,
                 "email_hash": email_hash,
-                "expires_at": utcnow() + RECEIPT_LIFETIME,
+                "device_id": device_id,  # deliveries go to leads their device recorded
+                "recorded_at": now,
+                "expires_at": now + RECEIPT_LIFETIME,
             }
         )
-    return LeadWrite(lead_id, "created" if created else "updated")
+        db.lead_consents.insert_one(
+            {
+                "_id": receipt_id,
+                "lead_id": lead_id,
+                "studio_id": studio_id,
+                "device_id": device_id,
+                "source": lead.source,
+                "consent_text_version": lead.consent_text_version,
+                "consented_at": min(try_naive_utc(lead.consented_at) or now, now),
+                "client_consented_at": lead.consented_at.isoformat(),
+                "received_at": now,
+            }
+        )
+    return LeadWrite(lead_id, "created", created)
 
 
-def _upsert(
+def _insert_once(
     db: Database,
     cipher: FieldCipher,
     studio_id: str,
@@ -77,10 +99,16 @@ def _upsert(
     email_hash: str,
     lead: LeadInput,
 ) -> tuple[str, bool]:
+    """The lead's id, and whether it is new. Everything is `$setOnInsert`: an existing
+    lead keeps what it holds."""
     new_id = uuid.uuid4().hex
     now = utcnow()
     consented_at = try_naive_utc(lead.consented_at) or now
-    changes: dict[str, Any] = {
+    fields: dict[str, Any] = {
+        "_id": new_id,
+        "studio_id": studio_id,
+        "email_hash": email_hash,
+        "created_at": now,
         "email": cipher.encrypt(lead.email.strip(), _context(studio_id, "email")),
         "source": lead.source,
         "consent": True,
@@ -92,21 +120,12 @@ def _upsert(
         "updated_at": now,
     }
     if lead.name:
-        changes["name"] = cipher.encrypt(lead.name, _context(studio_id, "name"))
-    update = {
-        "$set": changes,
-        "$setOnInsert": {
-            "_id": new_id,
-            "studio_id": studio_id,
-            "email_hash": email_hash,
-            "created_at": now,
-        },
-    }
+        fields["name"] = cipher.encrypt(lead.name, _context(studio_id, "name"))
     for _attempt in range(2):  # two first-time upserts may race on the unique index
         try:
             doc = db.leads.find_one_and_update(
                 {"studio_id": studio_id, "email_hash": email_hash},
-                update,
+                {"$setOnInsert": fields},
                 upsert=True,
                 return_document=ReturnDocument.AFTER,
             )
@@ -114,6 +133,16 @@ def _upsert(
         except DuplicateKeyError:
             continue
     raise DuplicateKeyError("lead upsert lost twice")
+
+
+def recorded_by(db: Database, lead_id: str, device_id: str, since: datetime) -> bool:
+    """Whether this device recorded this lead (any of its receipts) since then."""
+    query = {"lead_id": lead_id, "device_id": device_id, "recorded_at": {"$gte": since}}
+    return db.lead_receipts.find_one(query, {"_id": 1}) is not None
+
+
+def consents(db: Database, lead_id: str) -> list[dict[str, Any]]:
+    return list(db.lead_consents.find({"lead_id": lead_id}).sort("received_at", 1))
 
 
 def reveal(cipher: FieldCipher, doc: dict[str, Any]) -> dict[str, Any]:
@@ -185,6 +214,7 @@ def erase(db: Database, lead: dict[str, Any], actor: str) -> None:
     """Deletes the person's data and keeps a record that it was deleted (no personal data)."""
     db.leads.delete_one({"_id": lead["_id"]})
     db.lead_receipts.delete_many({"lead_id": lead["_id"]})
+    db.lead_consents.delete_many({"lead_id": lead["_id"]})
     db.audit.insert_one(
         {
             "_id": uuid.uuid4().hex,

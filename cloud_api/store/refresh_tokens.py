@@ -13,6 +13,9 @@ from pymongo.database import Database
 
 from cloud_api.store.clock import utcnow
 
+# longer than any access token lives (ACCESS_TOKEN_MINUTES is at most a day)
+MAX_ACCESS = timedelta(days=1, minutes=5)
+
 
 class RefreshOutcome(Enum):
     OK = "ok"
@@ -58,10 +61,22 @@ def spend(db: Database, token_hash: str) -> tuple[RefreshOutcome, dict[str, Any]
     return RefreshOutcome.REUSED, stale
 
 
-def revoke_family(db: Database, family: str) -> int:
+def revoke_family(db: Database, family: str, access_lifetime: timedelta = MAX_ACCESS) -> int:
+    """Revokes every refresh token of a login and the access tokens issued with them
+    (they name the family; `is_revoked` is checked on every request)."""
+    now = utcnow()
+    db.revoked_sessions.update_one(
+        {"_id": family},
+        {"$setOnInsert": {"revoked_at": now, "expires_at": now + access_lifetime}},
+        upsert=True,
+    )
     return db.refresh_tokens.update_many(
         {"family": family}, {"$set": {"revoked": True}}
     ).modified_count
+
+
+def is_revoked(db: Database, family: str) -> bool:
+    return db.revoked_sessions.find_one({"_id": family}, {"_id": 1}) is not None
 
 
 def family_of(db: Database, token_hash: str) -> str | None:

@@ -17,6 +17,7 @@ import uvicorn
 
 from cloud_api.app import create_app
 from cloud_api.core.config import Settings
+from cloud_api.core.server import uvicorn_options
 
 ADMIN_EMAIL = "owner@photoflux.example.com"
 ADMIN_PASSWORD = "correct-horse-battery-staple"
@@ -61,8 +62,7 @@ class LiveServer:
             port=0,
             log_level="warning",
             access_log=False,
-            proxy_headers=True,
-            forwarded_allow_ips="127.0.0.1",
+            **uvicorn_options(settings),
         )
         self.server = uvicorn.Server(config)
         self.thread = threading.Thread(target=self.server.run, daemon=True)
@@ -87,7 +87,7 @@ class LiveServer:
         return self.app.state.ctx.storage.db
 
     def client(self, **kwargs: Any) -> httpx.Client:
-        return httpx.Client(base_url=self.url, timeout=10, **kwargs)
+        return httpx.Client(base_url=self.url, **({"timeout": 10} | kwargs))
 
 
 def bearer(token: str) -> dict[str, str]:

@@ -15,6 +15,7 @@ from tests.cloud.live import free_port
 class Inbox:
     def __init__(self, refuse: set[str] | None = None) -> None:
         self.messages: list[Message] = []
+        self.recipients: list[list[str]] = []  # the SMTP envelope's, per message
         self.refuse = refuse or set()
 
     async def handle_RCPT(self, server, session, envelope, address, rcpt_options):
@@ -25,6 +26,7 @@ class Inbox:
 
     async def handle_DATA(self, server, session, envelope):
         self.messages.append(email.message_from_bytes(envelope.content))
+        self.recipients.append(list(envelope.rcpt_tos))
         return "250 Message accepted"
 
 

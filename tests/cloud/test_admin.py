@@ -167,7 +167,8 @@ def test_index_page_lists_every_index(server: LiveServer):
 
 def test_logout_clears_the_cookie(server: LiveServer):
     with signed_in(server) as http:
-        response = http.post("/admin/logout")
+        csrf = csrf_of(http.get("/admin").text)
+        response = http.post("/admin/logout", data={"csrf": csrf})
     assert response.status_code == 303
     assert (
         'pf_admin=""' in response.headers["set-cookie"]

@@ -188,19 +188,27 @@ def test_login_is_rate_limited_per_client_with_retry_after(make_server):
 def test_guessing_one_accounts_password_is_limited_across_addresses(make_server):
     from tests.cloud.live import ADMIN_EMAIL
 
-    live = make_server(rate_limit_account="3/minute", rate_limit_anonymous="1000/minute")
+    live = make_server(
+        rate_limit_account="3/minute",
+        rate_limit_anonymous="1000/minute",
+        login_backoff_seconds=60,
+    )
     with live.client() as http:
-        codes = [
-            http.post(
+
+        def guess(address: str, email: str = ADMIN_EMAIL.upper()) -> int:
+            return http.post(
                 "/api/auth/login",
-                json={"email": ADMIN_EMAIL.upper(), "password": "guess"},
-                headers={"X-Forwarded-For": f"10.0.0.{i}"},  # a different client each time
+                json={"email": email, "password": "guess"},
+                headers={"X-Forwarded-For": address},  # a different client each time
             ).status_code
-            for i in range(4)
-        ]
-        other = http.post("/api/auth/login", json={"email": "x@example.com", "password": "g"})
-    assert codes == [401, 401, 401, 429]
-    assert other.status_code == 401  # another account is unaffected
+
+        codes = [guess(f"10.0.0.{i}") for i in range(4)]
+        # past the account's failure budget each further failure makes its address wait
+        again = guess("10.0.0.3")
+        other = guess("10.0.0.3", "x@example.com")
+    assert codes == [401, 401, 401, 401]
+    assert again == 429
+    assert other == 401  # another account is unaffected
 
 
 def test_authenticated_calls_are_rate_limited_per_token(make_server):

@@ -74,7 +74,8 @@ def test_unique_lead_per_studio_and_address(db, cipher):
     first = leads.record_lead(db, cipher, "s1", "d1", sample("Same@Example.org"))
     second = leads.record_lead(db, cipher, "s1", "d1", sample("same@example.org "))
     other_studio = leads.record_lead(db, cipher, "s2", "d9", sample("same@example.org"))
-    assert (first.status, second.status) == ("created", "updated")
+    assert (first.status, second.status) == ("created", "created")  # the same answer
+    assert (first.new, second.new) == (True, False)
     assert second.lead_id == first.lead_id
     assert other_studio.status == "created"
     assert db.leads.count_documents({}) == 2

@@ -6,11 +6,11 @@ from datetime import timedelta
 from typing import Annotated
 
 import structlog
-from fastapi import APIRouter, Depends, Response
+from fastapi import APIRouter, Depends, Request, Response
 
 from cloud_api.api import credentials
 from cloud_api.api.context import AppContext
-from cloud_api.api.deps import Ctx, CurrentPrincipal, limit_anonymous, too_many
+from cloud_api.api.deps import Ctx, CurrentPrincipal, client_address, limit_anonymous, too_many
 from cloud_api.api.guarded_route import GuardedRoute
 from cloud_api.api.schemas import LoginIn, Me, RefreshIn, TokenPair
 from cloud_api.core import tokens
@@ -28,8 +28,9 @@ BAD_LOGIN = "e-mail or password is wrong"
 
 
 async def issue_pair(ctx: AppContext, user: dict, family: str | None = None) -> TokenPair:
+    family = family or tokens.new_family()
     access, lifetime = tokens.issue_access_token(
-        ctx.settings, user["_id"], user["role"], user["studio_id"]
+        ctx.settings, user["_id"], user["role"], user["studio_id"], family
     )
     refresh = tokens.new_opaque_token(tokens.REFRESH_PREFIX)
     await ctx.storage.run(
@@ -43,9 +44,13 @@ async def issue_pair(ctx: AppContext, user: dict, family: str | None = None) -> 
 
 
 @router.post("/login", response_model=TokenPair)
-async def login(body: LoginIn, ctx: Ctx, _: Throttled) -> TokenPair:
+async def login(body: LoginIn, request: Request, ctx: Ctx, _: Throttled) -> TokenPair:
+    """Failed attempts make the address that sent them wait (doubling per failure after a
+    few); a correct password from another address is never held back by them."""
     try:
-        user = await credentials.check_password(ctx, body.email, body.password)
+        user = await credentials.check_password(
+            ctx, body.email, body.password, client_address(request)
+        )
     except RateLimited as exc:
         raise too_many(exc) from exc
     if user is None:
@@ -70,7 +75,8 @@ async def refresh(body: RefreshIn, ctx: Ctx, _: Throttled) -> TokenPair:
 
 @router.post("/logout", status_code=204, response_class=Response)
 async def logout(body: RefreshIn, ctx: Ctx, _: Throttled) -> Response:
-    """Revokes the refresh token and every token rotated from the same login."""
+    """Revokes the refresh token, every token rotated from the same login and the access
+    tokens issued with them."""
     family = await ctx.storage.run(refresh_tokens.family_of, tokens.digest(body.refresh_token))
     if family is not None:
         await ctx.storage.run(refresh_tokens.revoke_family, family)

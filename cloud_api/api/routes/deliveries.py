@@ -1,24 +1,28 @@
 """E-mail a result to a lead who asked for it (`POST /api/deliveries`), and its status.
 
-The recipient is always a lead of the sending device's studio, named by id: the service
-never mails an address the caller types in, so it cannot be used to send spam."""
+The recipient is always a lead named by id, and only one the sending device recorded
+itself within `PHOTOFLUX_DELIVERY_LEAD_HOURS`; a few deliveries per lead a day and hourly
+and daily caps per device and per studio bound what a leaked device token could send."""
 
 from __future__ import annotations
 
-import base64
-import binascii
-import io
+import math
+from datetime import timedelta
 from typing import Any
 
 import anyio.to_thread
+import structlog
 from fastapi import APIRouter, Response
-from PIL import Image, UnidentifiedImageError
 
+from cloud_api.api import attachments
+from cloud_api.api.context import AppContext
 from cloud_api.api.deps import Ctx, CurrentPrincipal, DeliveryWriter, own_studio
 from cloud_api.api.guarded_route import GuardedRoute
+from cloud_api.api.principal import Principal
 from cloud_api.api.schemas import DeliveryIn, DeliveryOut
 from cloud_api.core.errors import ERROR_RESPONSES, ApiError, documented
 from cloud_api.store import deliveries, leads
+from cloud_api.store.clock import utcnow
 
 router = APIRouter(
     prefix="/api/deliveries",
@@ -26,9 +30,9 @@ router = APIRouter(
     route_class=GuardedRoute,
     responses=ERROR_RESPONSES,
 )
-SUBTYPES = {"JPEG": "jpeg", "PNG": "png", "WEBP": "webp"}
-MAX_PIXELS = 60_000_000
+log = structlog.get_logger("cloud_api.deliveries")
 NOT_CONFIGURED = "waiting: this server has no SMTP server configured (PHOTOFLUX_SMTP_HOST)"
+HOUR, DAY = timedelta(hours=1), timedelta(days=1)
 
 
 def delivery_out(doc: dict[str, Any]) -> DeliveryOut:
@@ -43,22 +47,41 @@ def delivery_out(doc: dict[str, Any]) -> DeliveryOut:
     )
 
 
-def _decode(encoded: str, limit: int) -> tuple[bytes, str]:
-    try:
-        image = base64.b64decode(encoded, validate=True)
-    except (binascii.Error, ValueError) as exc:
-        raise ApiError(422, "image must be base64 (RFC 4648, no line breaks)") from exc
-    if len(image) > limit:
-        raise ApiError(413, f"image larger than {limit} bytes; export it smaller")
-    try:
-        with Image.open(io.BytesIO(image)) as probe:
-            kind = probe.format or ""
-            if kind not in SUBTYPES or probe.width * probe.height > MAX_PIXELS:
-                raise ApiError(422, "image must be a JPEG, PNG or WebP of at most 60 MP")
-            probe.verify()
-    except (UnidentifiedImageError, OSError, SyntaxError, ValueError) as exc:
-        raise ApiError(422, "image is not a readable JPEG, PNG or WebP file") from exc
-    return image, SUBTYPES[kind]
+def _caps(ctx: AppContext, studio_id: str, device_id: str, lead_id: str) -> list[deliveries.Cap]:
+    s = ctx.settings
+    Cap = deliveries.Cap
+    return [
+        Cap("per lead per day", {"lead_id": lead_id}, DAY, s.delivery_per_lead),
+        Cap("per device per hour", {"device_id": device_id}, HOUR, s.delivery_device_hourly),
+        Cap("per device per day", {"device_id": device_id}, DAY, s.delivery_device_daily),
+        Cap("per studio per hour", {"studio_id": studio_id}, HOUR, s.delivery_studio_hourly),
+        Cap("per studio per day", {"studio_id": studio_id}, DAY, s.delivery_studio_daily),
+    ]
+
+
+async def _check_allowed(ctx: AppContext, device: Principal, studio_id: str, lead_id: str) -> None:
+    window = timedelta(hours=ctx.settings.delivery_lead_hours)
+    recorded = await ctx.storage.run(leads.recorded_by, lead_id, device.id, utcnow() - window)
+    if not recorded:
+        raise ApiError(
+            404,
+            f"no lead with this id recorded by this device in the last "
+            f"{ctx.settings.delivery_lead_hours:g} hours; record the lead on this device first",
+        )
+    caps = _caps(ctx, studio_id, device.id, lead_id)
+    reached = await ctx.storage.run(deliveries.first_cap_reached, caps)
+    if reached is None:
+        return
+    cap, wait = reached
+    await ctx.storage.run(deliveries.record_cap_reached, studio_id, device.id, cap.name)
+    ctx.metrics.deliveries.labels(outcome="capped").inc()
+    log.warning("delivery_cap_reached", device_id=device.id, studio_id=studio_id, cap=cap.name)
+    retry = math.ceil(wait)
+    raise ApiError(
+        429,
+        f"delivery limit reached ({cap.limit} {cap.name}); retry in {retry} s",
+        {"Retry-After": str(retry)},
+    )
 
 
 @router.post(
@@ -71,25 +94,30 @@ def _decode(encoded: str, limit: int) -> tuple[bytes, str]:
 async def create_delivery(
     body: DeliveryIn, response: Response, ctx: Ctx, device: DeliveryWriter
 ) -> DeliveryOut:
-    """Queues an e-mail with the image to the lead. Answers 202 at once; the status moves
-    from `queued` to `sent` (or `failed` after retries). The same `id` again is safe.
-    Without an SMTP server configured, deliveries wait in the queue until one is."""
+    """Queues an e-mail with the image to a lead this device recorded. Answers 202 at
+    once; the status moves from `queued` to `sent` (or `failed` after retries). The same
+    `id` again is safe. The image is decoded and re-encoded; the attachment's extension
+    follows its real format. Without an SMTP server configured, deliveries wait."""
     studio_id = own_studio(device)
-    image, subtype = await anyio.to_thread.run_sync(
-        _decode, body.image, ctx.settings.delivery_max_bytes
+    existing = await ctx.storage.run(deliveries.get, studio_id, str(body.id))
+    if existing is not None and existing["lead_id"] == body.lead_id:
+        response.status_code = 200  # a retry of a request that already got through
+        return delivery_out(existing)
+    raw = attachments.decode_base64(body.image, ctx.settings.delivery_max_bytes)
+    clean = await anyio.to_thread.run_sync(
+        attachments.reencode, raw, ctx.settings.delivery_max_pixels
     )
-    if await ctx.storage.run(leads.get, body.lead_id, studio_id) is None:
-        raise ApiError(404, "no such lead in this studio; record the lead first")
+    await _check_allowed(ctx, device, studio_id, body.lead_id)
     meta: dict[str, Any] = {
-        "filename": body.filename,
+        "filename": attachments.attachment_name(body.filename, clean.extension),
         "style": body.style,
-        "image_subtype": subtype,
+        "image_subtype": clean.subtype,
         "device_id": device.id,
     }
     if not ctx.settings.smtp_host:
         meta["last_error"] = NOT_CONFIGURED
     doc, created = await ctx.storage.run(
-        deliveries.enqueue, studio_id, str(body.id), body.lead_id, image=image, meta=meta
+        deliveries.enqueue, studio_id, str(body.id), body.lead_id, image=clean.data, meta=meta
     )
     if created:
         ctx.metrics.deliveries.labels(outcome="queued").inc()

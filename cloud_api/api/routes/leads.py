@@ -27,13 +27,15 @@ log = structlog.get_logger("cloud_api.leads")
     "",
     response_model=LeadReceipt,
     status_code=201,
-    responses={200: {"model": LeadReceipt, "description": "already known"}} | documented(409),
+    responses={200: {"model": LeadReceipt, "description": "this id was already recorded"}}
+    | documented(409),
 )
 async def record_lead(
     body: LeadIn, response: Response, ctx: Ctx, device: LeadWriter
 ) -> LeadReceipt:
     """Records a lead. Sending the same `id` again is safe and answers 200 with the same
-    lead; the same e-mail address under a new `id` updates that studio's one lead."""
+    lead. A new `id` answers 201 `created` whether or not the studio already knows the
+    address: a stored lead is never overwritten; its new consent is recorded alongside."""
     studio_id = own_studio(device)
     try:
         write = await ctx.storage.run(
@@ -56,8 +58,9 @@ async def record_lead(
             "this lead id was already used for another address; "
             "generate a new id for every new lead",
         ) from exc
-    ctx.metrics.leads.labels(status=write.status).inc()
-    log.info("lead", lead_id=write.lead_id, status=write.status, studio_id=studio_id)
+    outcome = "updated" if write.status == "created" and not write.new else write.status
+    ctx.metrics.leads.labels(status=outcome).inc()
+    log.info("lead", lead_id=write.lead_id, status=outcome, studio_id=studio_id)
     if write.status != "created":
         response.status_code = 200
     return LeadReceipt(id=write.lead_id, status=write.status)  # type: ignore[arg-type]

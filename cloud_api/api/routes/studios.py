@@ -105,7 +105,8 @@ async def list_devices(studio_id: str, ctx: Ctx, principal: DeviceManager) -> li
 async def revoke_device(
     studio_id: str, device_id: str, ctx: Ctx, principal: DeviceManager
 ) -> Response:
-    """Revokes a device token at once: its next request is refused."""
+    """Revokes a device token at once: its next request is refused. Revoking a device
+    that is already revoked answers 204 too (the first revocation time is kept)."""
     await _own_studio(ctx, principal, studio_id)
     if not await credentials.revoke_device(ctx, studio_id, device_id, principal.audit_name):
         raise ApiError(404, "no such device")
