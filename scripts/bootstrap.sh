@@ -40,7 +40,4 @@ PIP=("$VENV/bin/python" -m pip install --quiet --disable-pip-version-check)
 # installs the CUDA build of the same version first (README, "NVIDIA GPU").
 "$VENV/bin/python" -c "import torch" 2>/dev/null || "${PIP[@]}" "torch==2.13.0"
 "${PIP[@]}" -e ".[diffusion,desktop,cloud,dev]"
-# invisible-watermark declares opencv-python (the GUI build, whose bundled Qt clashes
-# with PySide6) and an unpinned torch; its code needs only cv2, PyWavelets, numpy.
-"${PIP[@]}" --no-deps "invisible-watermark==0.2.0"
 echo "$WANT" > "$STAMP"

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import importlib
 import sys
 from collections.abc import Callable, Sequence
 
@@ -14,21 +15,21 @@ from photoflux_desktop.engine.logging_setup import configure_logging
 Command = Callable[[argparse.Namespace, Console], int]
 
 
-def _commands() -> dict[str, Command]:
-    from photoflux_desktop.cli.doctor_cmd import run_doctor
-    from photoflux_desktop.cli.gui_cmd import run_gui
-    from photoflux_desktop.cli.info_cmds import run_styles, run_verify
-    from photoflux_desktop.cli.models_cmd import run_models
-    from photoflux_desktop.cli.render_cmd import run_render
+# Each command's module is imported only when that command runs: `render` must not pay
+# for what `doctor` or `models` import (whole-process time of an instant render).
+_COMMANDS = {
+    "gui": ("gui_cmd", "run_gui"),
+    "render": ("render_cmd", "run_render"),
+    "styles": ("info_cmds", "run_styles"),
+    "verify": ("info_cmds", "run_verify"),
+    "models": ("models_cmd", "run_models"),
+    "doctor": ("doctor_cmd", "run_doctor"),
+}
 
-    return {
-        "gui": run_gui,
-        "render": run_render,
-        "styles": run_styles,
-        "verify": run_verify,
-        "models": run_models,
-        "doctor": run_doctor,
-    }
+
+def _command(name: str) -> Command:
+    module, function = _COMMANDS[name]
+    return getattr(importlib.import_module(f"photoflux_desktop.cli.{module}"), function)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -37,7 +38,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         args = build_parser().parse_args(argv)
         configure_logging(args.log_level)
-        command = _commands()[args.command or "gui"]
+        command = _command(args.command or "gui")
         if args.command is None:
             args.photo = None
         return command(args, console)

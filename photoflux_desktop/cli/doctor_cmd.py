@@ -26,7 +26,7 @@ _PACKAGES = (
     "huggingface-hub",
     "pillow",
     "opencv-python-headless",
-    "invisible-watermark",
+    "PyWavelets",
     "PySide6-Essentials",
 )
 

@@ -3,6 +3,10 @@
 Every finished render is stored with its parameters and a thumbnail, survives
 restarts, and can be reopened, deleted or revealed. Connections are opened per call,
 so the library can be used from a worker thread and the GUI thread alike.
+
+The stored PNG is the master: it carries the render's provenance record but no
+invisible watermark, which export adds (once, after any resize or visible mark, as the
+user chose); `record()` is what an export of the entry carries.
 """
 
 from __future__ import annotations
@@ -21,7 +25,7 @@ from PIL import Image
 
 from photoflux_desktop.engine.output import OutputOptions, write_image
 from photoflux_desktop.engine.paths import data_dir
-from photoflux_desktop.engine.provenance import result_record
+from photoflux_desktop.engine.provenance import build_record, read_record, result_record
 from photoflux_desktop.engine.request import RenderParameters, RenderResult
 
 THUMB_SIDE = 256
@@ -94,7 +98,8 @@ class Library:
         entry_id = uuid.uuid4().hex
         params = result.parameters
         image_path = self.images / f"{entry_id}.png"
-        write_image(result.image, image_path, result_record(result), OutputOptions())
+        master = OutputOptions(invisible_watermark=False)  # marked on export, never twice
+        write_image(result.image, image_path, result_record(result), master)
         thumb = result.image.copy()
         thumb.thumbnail((THUMB_SIDE, THUMB_SIDE), Image.Resampling.LANCZOS)
         thumb_path = self.thumbs / f"{entry_id}.jpg"
@@ -143,6 +148,23 @@ class Library:
         with self._connect() as db:
             row = db.execute("SELECT * FROM results WHERE id = ?", (entry_id,)).fetchone()
         return self._entry(row) if row else None
+
+    def record(self, entry: LibraryEntry) -> dict[str, Any]:
+        """The provenance record of this entry's render, as stored with its image."""
+        try:
+            stored = read_record(entry.image_path, "PNG")
+        except OSError:  # missing or damaged file: rebuild from the index row
+            stored = None
+        if stored is not None:
+            return stored
+        return build_record(
+            style=entry.style,
+            backend=entry.backend,
+            model=entry.model,
+            seed=entry.seed,
+            parameters=entry.params.to_dict(),
+            ai_generated=entry.backend == "diffusion",
+        )
 
     def delete(self, entry_id: str) -> bool:
         entry = self.get(entry_id)

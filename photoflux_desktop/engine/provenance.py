@@ -10,6 +10,7 @@ import json
 import re
 import xml.etree.ElementTree as ET
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from xml.sax.saxutils import quoteattr
 
@@ -97,3 +98,19 @@ def from_xmp(packet: bytes | str | None) -> dict[str, Any] | None:
                 record["digital_source_type"] = digital_source
             return record
     return None
+
+
+def read_record(path: str | Path, fmt: str | None = None) -> dict[str, Any] | None:
+    """The PhotoFlux record a written image carries (XMP, else the PNG text chunk)."""
+    from PIL import Image
+
+    with Image.open(path, formats=[fmt] if fmt else None) as image:
+        info = dict(image.info)
+    record = from_xmp(info.get("xmp") or info.get("XML:com.adobe.xmp"))
+    if record is None and isinstance(info.get("photoflux"), str):
+        try:
+            candidate = json.loads(info["photoflux"])
+        except json.JSONDecodeError:
+            return None
+        record = candidate if isinstance(candidate, dict) and candidate.get("app") else None
+    return record

@@ -2,15 +2,12 @@
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from PIL import Image
-
 from photoflux_desktop.engine.intake import load_photo
-from photoflux_desktop.engine.provenance import from_xmp
+from photoflux_desktop.engine.provenance import read_record
 from photoflux_desktop.engine.watermark import WatermarkCheck, detect_invisible
 
 
@@ -48,18 +45,5 @@ class VerifyReport:
 def verify_image(path: str | Path) -> VerifyReport:
     photo = load_photo(path, max_side=None)  # refuses non-images with a clear message
     return VerifyReport(
-        Path(path), detect_invisible(photo.image), _read_record(Path(path), photo.format)
+        Path(path), detect_invisible(photo.image), read_record(Path(path), photo.format)
     )
-
-
-def _read_record(path: Path, fmt: str) -> dict[str, Any] | None:
-    with Image.open(path, formats=[fmt]) as im:
-        info = dict(im.info)
-    record = from_xmp(info.get("xmp") or info.get("XML:com.adobe.xmp"))
-    if record is None and isinstance(info.get("photoflux"), str):
-        try:
-            candidate = json.loads(info["photoflux"])
-        except json.JSONDecodeError:
-            return None
-        record = candidate if isinstance(candidate, dict) and candidate.get("app") else None
-    return record

@@ -22,7 +22,9 @@ def _action(
     if shortcut is not None:
         action.setShortcut(QKeySequence(shortcut))
     action.setToolTip(tip or text)
-    action.triggered.connect(slot)
+    # `triggered` passes `checked` (False); a slot with an optional first parameter
+    # (export_result's target) would take it as an argument
+    action.triggered.connect(lambda _checked=False: slot())
     window.addAction(action)  # shortcuts work even when the menu bar is hidden
     return action
 

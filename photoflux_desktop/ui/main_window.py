@@ -205,7 +205,7 @@ class MainWindow(QMainWindow):
         self.source_name = name or (Path(source).name if isinstance(source, str) else "pasted")
         if isinstance(source, str):
             self.settings.last_open_dir = str(Path(source).resolve().parent)
-        self.result, self.result_image = None, None
+        self.result, self.result_image, self.current_entry = None, None, None
         self.banner.hide()
         self.compare.set_before(pil_to_qimage(photo.image))
         self.compare.set_after(None)
@@ -302,9 +302,9 @@ class MainWindow(QMainWindow):
     def _on_finished(self, result: RenderResult, entry: LibraryEntry | None) -> None:
         self.result, self.result_image = result, result.image
         self.compare.set_after(pil_to_qimage(result.image))
+        self.current_entry = entry  # what export stamps: this result's own record
         if entry is not None:
             self.history.add_entry(entry)
-            self.current_entry = entry
         seconds = result.timings.get("total", 0.0)
         note = f" · {result.notes[0]}" if result.notes else ""
         self.progress.set_status(f"Done in {seconds:.1f} s with {result.model}{note}")
@@ -391,18 +391,11 @@ class MainWindow(QMainWindow):
         return written.path
 
     def _current_record(self) -> dict:
-        entry = self.current_entry
+        """The record of the result on screen: a gallery item's own, else the last render's."""
+        if self.current_entry is not None:
+            return self.library.record(self.current_entry)
         if self.result is not None:
             return result_record(self.result)
-        if entry is not None:
-            return build_record(
-                style=entry.style,
-                backend=entry.backend,
-                model=entry.model,
-                seed=entry.seed,
-                parameters=entry.params.to_dict(),
-                ai_generated=entry.backend == "diffusion",
-            )
         return build_record()
 
     def copy_result(self) -> None:

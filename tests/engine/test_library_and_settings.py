@@ -123,3 +123,22 @@ def test_library_still_reads_rows_written_before_the_typed_record(tmp_path, old_
     if old_params.get("loras"):
         assert [lora.path for lora in params.loras] == ["/x/a.safetensors"]
         assert params.loras[0].weight == 1.0
+
+
+def test_each_entry_keeps_its_own_record_and_an_unmarked_master(tmp_path):
+    library = Library(tmp_path / "lib")
+    big = RenderResult(
+        Status.COMPLETED,
+        Image.new("RGB", (320, 320), "navy"),
+        RenderParameters(style="comic", backend="instant", model="instant:x", seed=7),
+    )
+    first = library.add(big, "a.jpg")
+    second = library.add(result(9, "pop-art"), "b.jpg")
+    assert library.record(first)["style"] == "comic" and library.record(first)["seed"] == 7
+    assert library.record(second)["style"] == "pop-art" and library.record(second)["seed"] == 9
+    # the master is marked on export, so that no image is ever marked twice
+    report = verify_image(first.image_path)
+    assert report.metadata["invisible_watermark"] is False and not report.watermark.detected
+    first.image_path.write_bytes(b"damaged")
+    rebuilt = library.record(first)
+    assert rebuilt["style"] == "comic" and rebuilt["seed"] == 7

@@ -150,3 +150,30 @@ def test_creates_missing_parent_folders(tmp_path, astronaut):
 def test_encode_bytes_carries_metadata(astronaut):
     data = encode_bytes(astronaut, "JPEG", build_record(style="comic"))
     assert b"photoflux:Params" in data
+
+
+def test_an_image_is_marked_once(astronaut):
+    marked, first = embed_invisible(astronaut)
+    again, second = embed_invisible(marked)
+    assert first.detected and second.detected and "already marked" in second.reason
+    assert np.array_equal(np.asarray(again), np.asarray(marked))  # no second distortion
+
+
+def test_the_mark_is_faint(astronaut):
+    marked, _ = embed_invisible(astronaut)
+    diff = np.asarray(marked, np.float64) - np.asarray(astronaut, np.float64)
+    psnr = 10 * np.log10(255**2 / np.mean(diff**2))
+    assert psnr > 40 and np.abs(diff).max() <= 8
+
+
+def test_files_marked_by_the_old_invisible_watermark_package_still_read(tmp_path):
+    from tests.conftest import DATA
+
+    report = verify_image(DATA / "rocket-old-watermark.jpg")
+    assert report.watermark.detected and report.metadata is None
+
+
+def test_odd_sizes_and_alpha_are_marked(tmp_path, astronaut):
+    odd = astronaut.resize((397, 301)).convert("RGBA")
+    written = write_image(odd, tmp_path / "odd.png", build_record())
+    assert written.watermark.detected and verify_image(written.path).watermark.detected
