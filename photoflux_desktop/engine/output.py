@@ -8,9 +8,10 @@ image where the user expects their result.
 from __future__ import annotations
 
 import contextlib
+import io
 import os
 import tempfile
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import cache
 from pathlib import Path
 from typing import Any, BinaryIO
@@ -23,10 +24,14 @@ from photoflux_desktop.engine.watermark import (
     VisibleWatermark,
     WatermarkCheck,
     apply_visible,
+    detect_invisible,
     embed_invisible,
 )
 
 FORMATS = {".png": "PNG", ".jpg": "JPEG", ".jpeg": "JPEG", ".webp": "WEBP"}
+LOSSY = {"JPEG", "WEBP"}
+# qualities tried, in order, when lossy encoding erases the invisible mark
+_RESCUE_QUALITIES = (95, 100)
 
 
 @dataclass(frozen=True)
@@ -91,10 +96,10 @@ def write_image(
     if target.is_dir():
         raise bad_input(f"{target} is a folder.", "Give a file name such as result.png.")
     prepared, check = prepare_image(image, options)
-    record = {**record, "invisible_watermark": check.detected}
     try:
+        data, check = encode_checked(prepared, fmt, record, options.quality, check)
         target.parent.mkdir(parents=True, exist_ok=True)
-        _atomic_save(target, lambda fp: _encode(prepared, fp, fmt, record, options.quality))
+        _atomic_save(target, lambda fp: fp.write(data))
     except PermissionError as exc:
         raise bad_input(
             f"Cannot write {target}: permission denied.", "Choose a folder you can write to."
@@ -107,10 +112,34 @@ def write_image(
     return WrittenImage(target, fmt, prepared.size, target.stat().st_size, check)
 
 
+def encode_checked(
+    image: Image.Image, fmt: str, record: dict[str, Any], quality: int, check: WatermarkCheck
+) -> tuple[bytes, WatermarkCheck]:
+    """Encode, then read the mark back from the encoded bytes: the record states whether
+    the mark survived the last transformation, not whether it was embedded before it.
+
+    Lossy formats can erase it (flat, high-contrast looks such as pencil or pop art); the
+    quality is then raised until it holds, and when nothing holds the file says so.
+    """
+    if not check.detected or fmt not in LOSSY:
+        return encode_bytes(
+            image, fmt, {**record, "invisible_watermark": check.detected}, quality
+        ), check
+    marked = {**record, "invisible_watermark": True}
+    last = check
+    for attempt in (quality, *(q for q in _RESCUE_QUALITIES if q > quality)):
+        data = encode_bytes(image, fmt, marked, attempt)
+        with Image.open(io.BytesIO(data)) as decoded:
+            last = detect_invisible(decoded)
+        if last.detected:
+            reason = "" if attempt == quality else f"quality raised to {attempt} to keep it"
+            return data, replace(last, reason=reason)
+    lost = replace(last, reason=f"erased by {fmt} encoding even at quality 100")
+    return encode_bytes(image, fmt, {**record, "invisible_watermark": False}, quality), lost
+
+
 def encode_bytes(image: Image.Image, fmt: str, record: dict[str, Any], quality: int = 92) -> bytes:
     """Encode to memory (clipboard, e-mail, upload) with the same metadata as files."""
-    import io
-
     buffer = io.BytesIO()
     _encode(image.convert("RGB"), buffer, fmt, record, quality)
     return buffer.getvalue()

@@ -177,3 +177,39 @@ def test_odd_sizes_and_alpha_are_marked(tmp_path, astronaut):
     odd = astronaut.resize((397, 301)).convert("RGBA")
     written = write_image(odd, tmp_path / "odd.png", build_record())
     assert written.watermark.detected and verify_image(written.path).watermark.detected
+
+
+@pytest.mark.parametrize("style", ["pencil-sketch", "pop-art", "comic", "watercolor"])
+@pytest.mark.parametrize("suffix", [".jpg", ".webp"])
+def test_the_file_never_claims_a_mark_that_encoding_erased(tmp_path, astronaut, style, suffix):
+    """Flat, high-contrast looks lost the mark in JPEG while the metadata said it was
+    there: the claim is now checked on the encoded bytes, after the last transformation."""
+    from photoflux_desktop.engine.instant_styles import apply_instant_style
+    from photoflux_desktop.engine.presets import get_preset
+
+    preset = get_preset(style)
+    styled = apply_instant_style(astronaut, preset.instant.style, preset.instant.amount, 1)
+    written = write_image(
+        styled, tmp_path / f"o{suffix}", build_record(style=style), OutputOptions(quality=75)
+    )
+    report = verify_image(written.path)
+    assert report.metadata["invisible_watermark"] == report.watermark.detected
+    assert written.watermark.detected == report.watermark.detected
+    if not report.watermark.detected:
+        assert "erased" in written.watermark.reason
+
+
+def test_quality_is_raised_when_the_requested_one_erases_the_mark(tmp_path, monkeypatch):
+    calls: list[int] = []
+    real = output_module.encode_bytes
+
+    def spy(image, fmt, record, quality=92):
+        calls.append(quality)
+        return real(image, fmt, record, quality)
+
+    monkeypatch.setattr(output_module, "encode_bytes", spy)
+    noise = Image.fromarray(np.random.default_rng(0).integers(0, 255, (512, 512, 3), np.uint8))
+    written = write_image(noise, tmp_path / "o.jpg", build_record(), OutputOptions(quality=5))
+    report = verify_image(written.path)
+    assert report.metadata["invisible_watermark"] == report.watermark.detected
+    assert calls[0] == 5 and len(calls) >= 2  # quality 5 cannot carry it; a rescue was tried
