@@ -97,21 +97,6 @@ def use_tiny_decoder(device: str) -> bool:
     return not device.startswith("cpu")
 
 
-def execution_device(pipe: Any, fallback: str) -> str:
-    """Where the pipeline computes. Under accelerate's offload the weights read `cpu`
-    (model offload) or `meta` (sequential), so the VAE's device says nothing; diffusers'
-    `_execution_device` follows the offload hooks to the GPU they run on."""
-    try:
-        found = torch.device(getattr(pipe, "_execution_device", fallback))
-    except (RuntimeError, TypeError, ValueError):
-        found = torch.device(fallback)
-    if found.type == "meta":
-        found = torch.device(fallback)
-    if found.type == "cpu":
-        return "cpu"  # offload hooks say "cpu:0": one CPU, one cache entry
-    return str(found)
-
-
 class PreviewDecoder:
     """Decodes step latents for previews: TAESD-family when given, else projection."""
 

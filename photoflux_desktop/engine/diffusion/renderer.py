@@ -26,10 +26,15 @@ from photoflux_desktop.engine.diffusion.loader import (
     lora_files,
     lora_weights_applied,
 )
-from photoflux_desktop.engine.diffusion.memory import free_memory, is_oom, is_transient
+from photoflux_desktop.engine.diffusion.memory import (
+    execution_device,
+    free_memory,
+    is_oom,
+    is_transient,
+)
 from photoflux_desktop.engine.diffusion.params import DiffusionParams, resolve
 from photoflux_desktop.engine.diffusion.plan_memory import PlanKey, PlanMemory, size_class
-from photoflux_desktop.engine.diffusion.previews import PreviewDecoder, execution_device
+from photoflux_desktop.engine.diffusion.previews import PreviewDecoder
 from photoflux_desktop.engine.errors import Error, ErrorKind, PhotoFluxError, bad_input
 from photoflux_desktop.engine.errors import out_of_memory as oom_error
 from photoflux_desktop.engine.logging_setup import get_logger
