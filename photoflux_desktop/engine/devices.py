@@ -75,6 +75,12 @@ class PlanChoice:
     def first(self) -> MemoryPlan:
         return self.ladder[0]
 
+    def starting_at(self, plan: MemoryPlan, why: str) -> PlanChoice:
+        """The same ladder entered lower down, at `plan` (never higher than it was)."""
+        if plan not in self.ladder or self.ladder.index(plan) == 0:
+            return self
+        return PlanChoice(self.ladder[self.ladder.index(plan) :], why, self.estimates_gb)
+
     def to_dict(self) -> dict[str, Any]:
         return {
             "plan": self.first.value,

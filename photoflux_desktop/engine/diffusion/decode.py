@@ -7,6 +7,8 @@ from typing import Any
 import torch
 from PIL import Image
 
+from photoflux_desktop.engine.diffusion.memory import execution_device
+
 
 def unpack_for_preview(pipe: Any, family: str, latents: torch.Tensor, params: Any) -> torch.Tensor:
     """(B, C, h, w) latents from whatever layout the pipeline keeps them in."""
@@ -31,7 +33,9 @@ def decode_latents(
         vae.to(torch.float32)
     try:
         with torch.inference_mode():
-            sample = vae.decode(latents.to(vae.device, dtype), return_dict=False)[0]
+            # under offload the VAE's weights read cpu/meta: feed the device hooks run on
+            device = execution_device(pipe, str(latents.device))
+            sample = vae.decode(latents.to(device, dtype), return_dict=False)[0]
     finally:
         if upcast:
             vae.to(torch.float16)

@@ -2,7 +2,12 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
+import threading
+import weakref
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -40,14 +45,26 @@ def _stop_if_cancelled(cancel: CancelToken | None) -> None:
 
 @dataclass(frozen=True)
 class PipelineKey:
+    """What a loaded pipeline is: everything here needs a reload to change. LoRA
+    weights are not here: they are set per render (`lora_weights_applied`)."""
+
     path: str
     family: str
     device: str
     dtype: str
     plan: str
     quantize: str
-    loras: tuple[tuple[str, float], ...]
+    loras: tuple[str, ...]  # the SET of LoRA files, sorted
     compile: bool
+
+
+def lora_files(loras: tuple[LoraSpec, ...]) -> tuple[str, ...]:
+    return tuple(sorted({lora.path for lora in loras}))
+
+
+def adapter_name(path: str) -> str:
+    """A stable adapter name per file, so any order of the same files fits one pipeline."""
+    return "user_" + hashlib.sha1(path.encode("utf-8")).hexdigest()[:12]
 
 
 def quiet_libraries() -> None:
@@ -169,8 +186,10 @@ def _load_loras(pipe: Any, located: LocatedModel, loras: tuple[LoraSpec, ...]) -
         pipe.load_lora_weights(str(bundled), adapter_name="bundled")
         names.append("bundled")
         weights.append(1.0)
-    for index, lora in enumerate(loras):
-        name = f"user{index}"
+    for lora in loras:
+        name = adapter_name(lora.path)
+        if name in names:
+            continue  # the same file twice: loaded once, its weights add up per render
         try:
             pipe.load_lora_weights(lora.path, adapter_name=name)
         except (OSError, ValueError, KeyError, RuntimeError, json.JSONDecodeError) as exc:
@@ -182,3 +201,33 @@ def _load_loras(pipe: Any, located: LocatedModel, loras: tuple[LoraSpec, ...]) -
         weights.append(lora.weight)
     if names:
         pipe.set_adapters(names, adapter_weights=weights)
+
+
+# set_adapters changes modules that every job on a cached pipeline shares (from_pipe
+# copies only the pipeline object): one job at a time per denoiser while weights apply
+_ADAPTER_LOCKS: weakref.WeakKeyDictionary[Any, threading.Lock] = weakref.WeakKeyDictionary()
+_ADAPTER_LOCKS_GUARD = threading.Lock()
+
+
+def _adapter_lock(pipe: Any) -> threading.Lock:
+    denoiser = getattr(pipe, "unet", None) or pipe.transformer
+    with _ADAPTER_LOCKS_GUARD:
+        return _ADAPTER_LOCKS.setdefault(denoiser, threading.Lock())
+
+
+@contextmanager
+def lora_weights_applied(pipe: Any, loras: tuple[LoraSpec, ...]) -> Iterator[None]:
+    """Hold this render's LoRA weights on the pipeline while the body runs."""
+    if not loras:
+        yield  # only the bundled adapter, if any: set to 1.0 once at load
+        return
+    weights: dict[str, float] = {}
+    loaded = {adapter for adapters in pipe.get_list_adapters().values() for adapter in adapters}
+    if "bundled" in loaded:
+        weights["bundled"] = 1.0
+    for lora in loras:
+        name = adapter_name(lora.path)
+        weights[name] = weights.get(name, 0.0) + lora.weight
+    with _adapter_lock(pipe):
+        pipe.set_adapters(list(weights), adapter_weights=list(weights.values()))
+        yield

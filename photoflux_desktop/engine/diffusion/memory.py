@@ -47,6 +47,21 @@ def free_memory(collect: bool = True) -> None:
         mps.empty_cache()
 
 
+def execution_device(pipe: Any, fallback: str) -> str:
+    """Where the pipeline computes. Under accelerate's offload the weights read `cpu`
+    (model offload) or `meta` (sequential), so the VAE's device says nothing; diffusers'
+    `_execution_device` follows the offload hooks to the GPU they run on."""
+    try:
+        found = torch.device(getattr(pipe, "_execution_device", fallback))
+    except (RuntimeError, TypeError, ValueError):
+        found = torch.device(fallback)
+    if found.type == "meta":
+        found = torch.device(fallback)
+    if found.type == "cpu":
+        return "cpu"  # offload hooks say "cpu:0": one CPU, one cache entry
+    return str(found)
+
+
 def apply_plan(pipe: Any, plan: MemoryPlan, device: DeviceInfo) -> None:
     if plan is MemoryPlan.OFFLOAD:
         pipe.enable_model_cpu_offload(device=device.torch_device)

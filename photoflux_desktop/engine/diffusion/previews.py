@@ -104,6 +104,9 @@ class PreviewDecoder:
         self.family = family
         self.tiny: Any = None
         self.kind = "projection"
+        if torch.device(device).type == "meta":
+            # offloaded weights read as `meta`: a module moved there has no data left
+            raise ValueError("previews need a real device, not 'meta'")
         if taesd_folder is not None and use_tiny_decoder(device):
             from diffusers import AutoencoderTiny
 

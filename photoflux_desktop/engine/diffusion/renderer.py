@@ -1,8 +1,10 @@
 """Local diffusion img2img: load (cached), denoise with previews and cancel, decode.
 
-Recovery: an out-of-memory error frees memory, drops the cached pipeline and tries
-the next cheaper memory plan, down to the cheapest; transient errors (a busy disk)
-are retried a bounded number of times on the same plan.
+Recovery: an out-of-memory error drops every cached pipeline on the device, frees
+memory (outside the `except` block, whose traceback would keep the failed pipeline
+alive) and tries the next cheaper memory plan, down to the cheapest; transient errors
+(a busy disk) are retried a bounded number of times on the same plan. The plan that
+succeeded is remembered (plan_memory.py), so the next render starts there.
 """
 
 from __future__ import annotations
@@ -24,9 +26,17 @@ from photoflux_desktop.engine.diffusion.loader import (
     choose_dtype,
     job_pipeline,
     load_pipeline,
+    lora_files,
+    lora_weights_applied,
 )
-from photoflux_desktop.engine.diffusion.memory import free_memory, is_oom, is_transient
+from photoflux_desktop.engine.diffusion.memory import (
+    execution_device,
+    free_memory,
+    is_oom,
+    is_transient,
+)
 from photoflux_desktop.engine.diffusion.params import DiffusionParams, resolve
+from photoflux_desktop.engine.diffusion.plan_memory import PlanKey, PlanMemory, size_class
 from photoflux_desktop.engine.diffusion.previews import PreviewDecoder
 from photoflux_desktop.engine.errors import Error, ErrorKind, PhotoFluxError, bad_input
 from photoflux_desktop.engine.errors import out_of_memory as oom_error
@@ -70,23 +80,20 @@ class _Attempt:
     """Mutable bookkeeping for one render across plans and retries."""
 
     timings: dict[str, float] = field(default_factory=dict)
-    failures: list[str] = field(default_factory=list)
+    failures: list[str] = field(default_factory=list)  # "plan: what happened" (compat)
+    log: list[dict[str, Any]] = field(default_factory=list)  # report["attempts"]
     denoise_started: float | None = None
     steps_run: int = 0
 
-
-def _default_budget() -> int:
-    try:
-        import psutil
-
-        return int(psutil.virtual_memory().total * 0.5)
-    except ImportError:
-        return 8 * GB
+    def record(self, plan: MemoryPlan, outcome: str, error: str | None = None) -> None:
+        self.log.append({"plan": plan.value, "outcome": outcome, "error": error})
 
 
 class DiffusionRenderer:
-    def __init__(self, cache: PipelineCache | None = None) -> None:
-        self.cache = cache if cache is not None else PipelineCache(_default_budget())
+    def __init__(self, cache: PipelineCache | None = None, plans: PlanMemory | None = None) -> None:
+        # no fixed budget: each pool is budgeted from the device that renders (cache.py)
+        self.cache = cache if cache is not None else PipelineCache()
+        self.plans = plans if plans is not None else PlanMemory()
         self._previews: dict[tuple[str, str, str], PreviewDecoder] = {}
         # shapes each compiled denoiser has been warmed up at; keyed by the module itself,
         # so a pipeline reloaded after eviction (a fresh, uncompiled module) warms up again
@@ -117,40 +124,56 @@ class DiffusionRenderer:
         # catalog models carry VRAM figures; only an unknown folder needs its size read
         weights_gb = 0.0 if located.spec else disk_usage(located.path) / GB
         choice = choose_plan(device, located.spec, weights_gb, request.memory, request.quantize)
+        plan_key = _plan_key(request, located, device)
+        if request.memory == "auto":
+            remembered = self.plans.recall(plan_key, device)
+            if remembered is not None:
+                choice = choice.starting_at(
+                    remembered, f"'{remembered.value}' worked last time on {device.name}"
+                )
         log.info("render_plan", model=located.label, **choice.to_dict())
         attempt = _Attempt()
         job = _Job(request, preset, located, device, choice, on_progress, cancel)
         for plan in choice.ladder:
-            for retry in range(TRANSIENT_RETRIES + 1):
+            retry = 0
+            while True:
+                outcome = "ok"
                 try:
-                    return self._render_on(job, plan, attempt)
+                    result = self._render_on(job, plan, attempt)
                 except PhotoFluxError:
                     raise
                 except Exception as exc:
-                    self._recover(located, plan, exc, retry, attempt)
-                    if is_oom(exc):
-                        break
+                    # only bookkeeping here: the traceback pins the failed pipeline's
+                    # frames until this block is left, so nothing could be freed yet
+                    outcome = self._classify(plan, exc, retry, attempt)
+                if outcome == "ok":
+                    self._learn(job, plan_key, plan, result)
+                    return result
+                self._recover(job, plan, outcome, retry)  # outside the except: frees for real
+                if outcome == "out_of_memory":
+                    break
+                retry += 1
         raise oom_error(
             f"Ran out of memory on every plan ({', '.join(p.value for p in choice.ladder)}).",
             "Close other GPU programs, lower --max-side, or use --quantize int8.",
             attempts=attempt.failures,
+            attempt_log=attempt.log,
         )
 
-    def _recover(
-        self, located: LocatedModel, plan: MemoryPlan, exc: Exception, retry: int, attempt: _Attempt
-    ) -> None:
-        """Decide whether a failure is worth another try; re-raise when it is not."""
-        self.cache.evict(lambda key: key.path == str(located.path))
-        free_memory()
+    def _classify(self, plan: MemoryPlan, exc: Exception, retry: int, attempt: _Attempt) -> str:
+        """Record a failure and say what to do next ("out_of_memory" or "retry");
+        re-raise when it is not worth another try. Keeps nothing that refers to `exc`."""
+        error = f"{type(exc).__name__}: {str(exc)[:200]}"
         if is_oom(exc):
             attempt.failures.append(f"{plan.value}: out of memory")
-            log.warning("render_oom", plan=plan.value, error=str(exc)[:200])
-            return
+            attempt.record(plan, "out_of_memory", error)
+            log.warning("render_oom", plan=plan.value, error=error)
+            return "out_of_memory"
         if is_transient(exc) and retry < TRANSIENT_RETRIES:
             attempt.failures.append(f"{plan.value}: {type(exc).__name__}, retrying")
-            log.warning("render_transient_error", plan=plan.value, error=str(exc)[:200])
-            time.sleep(0.2 * (retry + 1))
-            return
+            attempt.record(plan, "retry", error)
+            log.warning("render_transient_error", plan=plan.value, error=error)
+            return "retry"
         if is_transient(exc):
             raise PhotoFluxError(
                 Error(
@@ -160,6 +183,30 @@ class DiffusionRenderer:
                 )
             ) from exc
         raise exc
+
+    def _recover(self, job: _Job, plan: MemoryPlan, outcome: str, retry: int) -> None:
+        """Free what the failed attempt held, before the next one loads anything.
+
+        Out of memory: every pipeline cached on this device goes (the next plan needs
+        the room more than a cache hit needs them). A transient error drops only this
+        model's entries, which a half-finished load may have left broken."""
+        if outcome == "out_of_memory":
+            target = job.device.torch_device
+            dropped = self.cache.evict(lambda key: key.device == target, collect=False)
+            log.info("render_oom_evicted", plan=plan.value, pipelines=dropped)
+        else:
+            path = str(job.located.path)
+            self.cache.evict(lambda key: key.path == path, collect=False)
+            time.sleep(0.2 * (retry + 1))
+        free_memory()
+
+    def _learn(self, job: _Job, key: PlanKey, plan: MemoryPlan, result: RenderResult) -> None:
+        """Remember the plan a finished render succeeded on (rules: plan_memory.py)."""
+        if result.status is not Status.COMPLETED:
+            return  # a cancelled render proved nothing about the plan
+        stepped_down = any(a["outcome"] == "out_of_memory" for a in result.report["attempts"])
+        if job.request.memory == "auto" or stepped_down:
+            self.plans.remember(key, plan, job.device)
 
     def _render_on(self, job: _Job, plan: MemoryPlan, attempt: _Attempt) -> RenderResult:
         request, preset, located, device = job.request, job.preset, job.located, job.device
@@ -173,7 +220,7 @@ class DiffusionRenderer:
             dtype=str(choose_dtype(device, located.family)),
             plan=plan.value,
             quantize=request.quantize.value,
-            loras=tuple((lora.path, lora.weight) for lora in request.loras),
+            loras=lora_files(request.loras),
             compile=request.compile,
         )
         try:
@@ -188,6 +235,8 @@ class DiffusionRenderer:
                     compile_denoiser=request.compile,
                     cancel=cancel,
                 ),
+                device,
+                int(job.choice.estimates_gb.get("full", 0.0) * GB),  # room to make first
             )
         except LoadCancelled:
             attempt.timings["load"] = time.perf_counter() - started
@@ -223,7 +272,7 @@ class DiffusionRenderer:
             parameters=_parameters(request, preset, located, params, attempt),
             timings=dict(attempt.timings),
             memory_plan=plan.value,
-            report=self._report(job.choice, attempt, cached, weights, device),
+            report=self._report(job, plan, attempt, cached, weights),
             notes=params.notes,
         )
 
@@ -231,7 +280,8 @@ class DiffusionRenderer:
         self, pipe: Any, job: _Job, params: DiffusionParams, attempt: _Attempt
     ) -> torch.Tensor | None:
         located, cancel, on_progress = job.located, job.cancel, job.on_progress
-        previews = self._preview_decoder(pipe, located) if job.request.previews else None
+        wants_previews = job.request.previews
+        previews = self._preview_decoder(pipe, located, job.device) if wants_previews else None
         denoiser = getattr(pipe, "unet", None) or pipe.transformer
         attempt.denoise_started = None
 
@@ -260,7 +310,7 @@ class DiffusionRenderer:
         hook = denoiser.register_forward_pre_hook(first_forward)
         call_started = time.perf_counter()
         try:
-            with _grad_free():
+            with _grad_free(), lora_weights_applied(pipe, job.request.loras):
                 output = pipe(
                     **_call_kwargs(pipe, located, params, job.request.image),
                     callback_on_step_end=on_step_end,
@@ -294,10 +344,11 @@ class DiffusionRenderer:
             memory_plan=plan.value if plan else None,
         )
 
-    def _preview_decoder(self, pipe: Any, located: LocatedModel) -> PreviewDecoder:
+    def _preview_decoder(self, pipe: Any, located: LocatedModel, info: Any) -> PreviewDecoder:
         decoder_id = located.spec.preview_decoder if located.spec else None
         folder = preview_decoder_folder(decoder_id) if decoder_id else None
-        device = str(pipe.vae.device)
+        # the device the steps compute on, under every plan (offload included)
+        device = execution_device(pipe, info.torch_device)
         cache_key = (located.family, str(folder), device)
         if cache_key not in self._previews:
             self._previews[cache_key] = PreviewDecoder(
@@ -330,23 +381,26 @@ class DiffusionRenderer:
 
         started = time.perf_counter()
         # the compiler itself cannot be interrupted: cancel takes effect when it returns
-        with _grad_free():
+        with _grad_free(), lora_weights_applied(pipe, job.request.loras):
             pipe(**call, callback_on_step_end=on_step_end)
         attempt.timings["compile_warmup"] = time.perf_counter() - started
         shapes.add(shape)  # the denoiser ran at this shape, so it is compiled either way
         return not job.cancel.cancelled
 
     def _report(
-        self, choice: PlanChoice, attempt: _Attempt, cached: bool, weights: int, device: Any
+        self, job: _Job, plan: MemoryPlan, attempt: _Attempt, cached: bool, weights: int
     ) -> dict[str, Any]:
+        choice, device = job.choice, job.device
         report: dict[str, Any] = {
             "pipeline_cached": cached,
             "plan_reason": choice.reason,
+            # every plan tried, in order, ending with the one that produced this result
+            "attempts": [*attempt.log, {"plan": plan.value, "outcome": "ok", "error": None}],
             "failed_attempts": list(attempt.failures),
             "weights_mb": round(weights / 2**20, 1),
             "device": device.name,
         }
-        if device.kind == "cuda":
+        if device.kind == "cuda" and torch.cuda.is_available():
             report["peak_vram_mb"] = round(torch.cuda.max_memory_allocated() / 2**20, 1)
         return report
 
@@ -415,6 +469,13 @@ def _compile_shape(
         params.guidance > 1,
         tuple((lora.path, lora.weight) for lora in request.loras),
     )
+
+
+def _plan_key(request: RenderRequest, located: LocatedModel, device: Any) -> PlanKey:
+    # the long side as params.resolve computes it, before rounding to the model's multiple
+    native = located.spec.native_px if located.spec else request.max_side
+    long_side = min(native, request.max_side, max(request.image.size))
+    return PlanKey(str(located.path), device.name, size_class(long_side), str(request.quantize))
 
 
 def _size_multiple(pipe: Any, family: str) -> int:
