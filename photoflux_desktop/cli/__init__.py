@@ -20,6 +20,7 @@ def _commands() -> dict[str, Command]:
     from photoflux_desktop.cli.info_cmds import run_styles, run_verify
     from photoflux_desktop.cli.models_cmd import run_models
     from photoflux_desktop.cli.render_cmd import run_render
+    from photoflux_desktop.cli.sync_cmds import run_connect, run_disconnect, run_lead, run_sync
 
     return {
         "gui": run_gui,
@@ -28,6 +29,10 @@ def _commands() -> dict[str, Command]:
         "verify": run_verify,
         "models": run_models,
         "doctor": run_doctor,
+        "connect": run_connect,
+        "disconnect": run_disconnect,
+        "lead": run_lead,
+        "sync": run_sync,
     }
 
 
