@@ -10,10 +10,23 @@ from typing import Any
 from photoflux_desktop.cli.console import Console
 from photoflux_desktop.engine.errors import bad_input, cloud_error
 from photoflux_desktop.engine.settings import load_settings
-from photoflux_desktop.sync.client import CloudClient, CloudUnreachable, Refused, TokenRefused
+from photoflux_desktop.sync.client import (
+    CloudClient,
+    CloudUnreachable,
+    Refused,
+    RetryPolicy,
+    TokenRefused,
+)
 from photoflux_desktop.sync.drain import Drainer, DrainReport
 from photoflux_desktop.sync.leads import lead_body, record_lead
-from photoflux_desktop.sync.link import ENV_TOKEN, ENV_URL, check_url, connect, current_link
+from photoflux_desktop.sync.link import (
+    ENV_TOKEN,
+    ENV_URL,
+    check_url,
+    connect,
+    current_link,
+    require_keyring,
+)
 from photoflux_desktop.sync.link import disconnect as forget_link
 from photoflux_desktop.sync.outbox import Outbox
 from photoflux_desktop.sync.status import outbox_summary
@@ -25,6 +38,7 @@ CONNECT_HINT = (
 
 def run_connect(args: argparse.Namespace, console: Console) -> int:
     url = check_url(args.url)
+    require_keyring()  # say so before contacting anyone: the token could not be kept
     note = _check_token(url, args.device_token)
     backend = connect(url, args.device_token)
     console.result(
@@ -80,7 +94,9 @@ def run_sync(args: argparse.Namespace, console: Console) -> int:
     link = current_link()
     if link is None:
         raise bad_input("This install is not linked to a studio cloud.", CONNECT_HINT)
-    with Outbox() as outbox, CloudClient(link.url, link.token) as client:
+    # a person is waiting: a few quick retries, then "unreachable" (the loop tries again)
+    policy = RetryPolicy(attempts=4, wait_initial_s=0.5, wait_max_s=5.0)
+    with Outbox() as outbox, CloudClient(link.url, link.token, policy=policy) as client:
         if args.once:
             return _finish(console, outbox, Drainer(outbox, client).run(), link.url)
         return _loop(args, console, outbox, client, link.url)

@@ -42,6 +42,17 @@ def keyring_backend() -> str | None:
     return type(backend).__module__ + "." + type(backend).__name__
 
 
+def require_keyring() -> str:
+    backend = keyring_backend()
+    if backend is None:
+        raise bad_input(
+            "No usable keyring backend on this machine, so the device token cannot be "
+            "stored safely; nothing was saved.",
+            NO_KEYRING_HINT,
+        )
+    return backend
+
+
 def _stored_token() -> str | None:
     if keyring_backend() is None:
         return None
@@ -90,13 +101,7 @@ def connect(url: str, token: str) -> str:
     token = token.strip()
     if not token:
         raise bad_input("The device token is empty.", "Copy it from the studio dashboard.")
-    backend = keyring_backend()
-    if backend is None:
-        raise bad_input(
-            "No usable keyring backend on this machine, so the device token cannot be "
-            "stored safely; nothing was saved.",
-            NO_KEYRING_HINT,
-        )
+    backend = require_keyring()
     import keyring
 
     keyring.set_password(KEYRING_SERVICE, KEYRING_USER, token)

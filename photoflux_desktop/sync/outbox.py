@@ -109,6 +109,8 @@ class Outbox:
         self._db.execute("PRAGMA journal_mode=WAL")
         # FULL: a commit is on disk before it returns, even across a power cut
         self._db.execute("PRAGMA synchronous=FULL")
+        # an erased address is overwritten on disk, not left in a free page
+        self._db.execute("PRAGMA secure_delete=ON")
         self._db.executescript(_SCHEMA)
 
     def close(self) -> None:
