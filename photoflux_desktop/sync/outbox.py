@@ -35,6 +35,7 @@ from photoflux_desktop.engine import paths
 Kind = Literal["lead", "event", "delivery"]
 KINDS: tuple[Kind, ...] = ("lead", "event", "delivery")
 EVENT_CAP = 50_000
+ORPHAN_AGE_S = 3600.0
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS items (
     seq INTEGER PRIMARY KEY AUTOINCREMENT,
@@ -112,6 +113,26 @@ class Outbox:
         # an erased address is overwritten on disk, not left in a free page
         self._db.execute("PRAGMA secure_delete=ON")
         self._db.executescript(_SCHEMA)
+        self._sweep_files()
+
+    def _sweep_files(self, older_than_s: float = ORPHAN_AGE_S) -> None:
+        """Removes images no row points to (a crash between the file and its row) and
+        abandoned temporary files. Only old ones: another process may be between the two
+        writes right now."""
+        cutoff = time.time() - older_than_s
+        with self._lock:
+            wanted = {
+                f"{row[0]}.img"
+                for row in self._db.execute(
+                    "SELECT id FROM items WHERE kind = 'delivery' AND state != 'sent'"
+                )
+            }
+        for path in self.files.iterdir():
+            try:
+                if path.name not in wanted and path.stat().st_mtime < cutoff:
+                    path.unlink()
+            except OSError:
+                continue  # gone already, or in use (Windows): next time
 
     def close(self) -> None:
         with self._lock:

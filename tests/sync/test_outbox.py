@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import os
 import sqlite3
+import time
 from pathlib import Path
 
 from photoflux_desktop.sync.events import event_body
@@ -70,3 +72,16 @@ def test_delivery_images_are_files_next_to_the_outbox_until_sent(folders: dict[s
         outbox.mark_sent("delivery", [delivery])
         assert not stored.exists()
         assert outbox.counts()["delivery"]["sent"] == 1
+
+
+def test_images_no_row_points_to_are_swept_once_old(folders: dict[str, str]) -> None:
+    with Outbox() as outbox:
+        lead = outbox.add_lead(lead_body("jane@example.org", consent=True))
+        kept = outbox.files / f"{outbox.add_delivery(lead, tiny_jpeg())}.img"
+        orphan, fresh, part = (outbox.files / n for n in ("x.img", "y.img", ".z.img.1.part"))
+        for path in (orphan, fresh, part):
+            path.write_bytes(b"left by a crash")
+        for path in (orphan, part, kept):
+            os.utime(path, (time.time() - 7200, time.time() - 7200))
+    with Outbox() as outbox:
+        assert sorted(p.name for p in outbox.files.iterdir()) == sorted([kept.name, fresh.name])
