@@ -5,19 +5,11 @@ from __future__ import annotations
 import argparse
 import time
 from datetime import UTC, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from photoflux_desktop.cli.console import Console
 from photoflux_desktop.engine.errors import bad_input, cloud_error
 from photoflux_desktop.engine.settings import load_settings
-from photoflux_desktop.sync.client import (
-    CloudClient,
-    CloudUnreachable,
-    Refused,
-    RetryPolicy,
-    TokenRefused,
-)
-from photoflux_desktop.sync.drain import Drainer, DrainReport
 from photoflux_desktop.sync.leads import lead_body, record_lead
 from photoflux_desktop.sync.link import (
     ENV_TOKEN,
@@ -30,6 +22,10 @@ from photoflux_desktop.sync.link import (
 from photoflux_desktop.sync.link import disconnect as forget_link
 from photoflux_desktop.sync.outbox import Outbox
 from photoflux_desktop.sync.status import outbox_summary
+
+if TYPE_CHECKING:
+    from photoflux_desktop.sync.client import CloudClient
+    from photoflux_desktop.sync.drain import DrainReport
 
 CONNECT_HINT = (
     f"Run `photoflux connect URL --device-token TOKEN`, or set {ENV_URL} and {ENV_TOKEN}."
@@ -50,6 +46,9 @@ def run_connect(args: argparse.Namespace, console: Console) -> int:
 
 def _check_token(url: str, token: str) -> str | None:
     """Asks the cloud who this token is; a refusal stops `connect`, no answer is a note."""
+    # httpx and stamina load only for the commands that talk to the cloud
+    from photoflux_desktop.sync.client import CloudClient, CloudUnreachable, Refused, TokenRefused
+
     try:
         with CloudClient(url, token) as client:
             me = client.get("/api/auth/me").json()
@@ -91,6 +90,9 @@ def run_lead(args: argparse.Namespace, console: Console) -> int:
 
 
 def run_sync(args: argparse.Namespace, console: Console) -> int:
+    from photoflux_desktop.sync.client import CloudClient, RetryPolicy
+    from photoflux_desktop.sync.drain import Drainer
+
     link = current_link()
     if link is None:
         raise bad_input("This install is not linked to a studio cloud.", CONNECT_HINT)
@@ -105,6 +107,8 @@ def run_sync(args: argparse.Namespace, console: Console) -> int:
 def _loop(
     args: argparse.Namespace, console: Console, outbox: Outbox, client: CloudClient, url: str
 ) -> int:
+    from photoflux_desktop.sync.drain import Drainer, DrainReport
+
     total = DrainReport()
     try:
         while True:
