@@ -138,6 +138,7 @@ def _finish(console: Console, outbox: Outbox, report: DrainReport, url: str) -> 
         "sent_now": report.sent,
         "failed_now": report.failed_now,
         **outbox_summary(outbox),
+        "recent_failures": outbox.failures(10),  # refused for good, with the server's reason
     }
     if report.stopped == "token_refused":
         raise cloud_error(
@@ -159,5 +160,7 @@ def _finish(console: Console, outbox: Outbox, report: DrainReport, url: str) -> 
         f"{report.sent['delivery']} deliveries); {pending} pending, {failed} failed, "
         f"{summary['dropped_events']} events dropped"
     )
+    for failure in summary["recent_failures"]:
+        human += f"\n  failed {failure['kind']} {failure['id']}: {failure['reason']}"
     console.result(summary, human)
     return 0

@@ -15,6 +15,7 @@ from photoflux_desktop.sync.events import event_body
 from photoflux_desktop.sync.leads import lead_body
 from photoflux_desktop.sync.outbox import Outbox
 from tests.cloud.live import LiveServer
+from tests.sync.conftest import linked, one_json, photoflux
 from tests.sync.stub import FlakyProxy
 
 FAST = RetryPolicy(attempts=6, wait_initial_s=0.01, wait_max_s=0.05, wait_jitter_s=0.01)
@@ -87,3 +88,20 @@ def test_5xx_after_every_retry_is_unreachable_and_schedules_the_next_attempt(
             assert Drainer(outbox, client).run().sent["lead"] == 1
         assert outbox.lead_state(lead)[0] == "sent"
         assert outbox.status()["last_error"] is None
+
+
+def test_sync_reports_refused_items_with_the_reason(
+    folders: dict[str, str], server: LiveServer, device_token: str
+) -> None:
+    with Outbox() as outbox:
+        bad = outbox.add_event(event_body("photo_loaded", "s-3", where="guest@example.org"))
+        outbox.add_event(event_body("photo_loaded", "s-3"))
+    env = linked(server.url, device_token, folders)
+    result = photoflux("sync", "--once", "--json", env=env)
+    assert result.returncode == 0, result.stderr
+    summary = one_json(result)
+    assert summary["sent_now"]["event"] == 1 and summary["failed"]["event"] == 1
+    [failure] = summary["recent_failures"]
+    assert failure["id"] == bad and "personal data" in failure["reason"]
+    human = photoflux("sync", "--once", env=env)
+    assert f"failed event {bad}: refused by the cloud (422)" in human.stdout
