@@ -3,7 +3,9 @@ each exactly once; `photoflux sync` reports what it did and exits 5 while it can
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
+from pathlib import Path
 
 from photoflux_desktop.sync.events import event_body
 from photoflux_desktop.sync.outbox import Outbox
@@ -90,3 +92,27 @@ def test_a_lead_without_consent_is_refused_with_exit_2(folders: dict[str, str]) 
     assert "not a valid e-mail address" in one_json(bad)["error"]["message"]
     with Outbox() as outbox:
         assert outbox.counts()["lead"] == {"pending": 0, "failed": 0, "sent": 0}
+
+
+def test_the_lead_records_the_consent_text_version_from_settings(folders: dict[str, str]) -> None:
+    config = Path(folders["PHOTOFLUX_CONFIG_DIR"])
+    config.mkdir(parents=True)
+    (config / "settings.json").write_text(json.dumps({"consent_text_version": "studio-2026.03"}))
+    added = one_json(
+        photoflux(
+            "lead",
+            "add",
+            "--email",
+            "ann@example.org",
+            "--consent",
+            "--marketing",
+            "--json",
+            env=folders,
+        )
+    )
+    assert added["consent_text_version"] == "studio-2026.03" and added["marketing"] is True
+    with Outbox() as outbox:
+        [item] = outbox.due("lead", 10)
+    assert item.id == added["id"]
+    assert item.body["consent_text_version"] == "studio-2026.03"
+    assert item.body["consented_at"] == item.body["marketing_consented_at"]
