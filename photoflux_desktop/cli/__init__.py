@@ -24,6 +24,10 @@ _COMMANDS = {
     "verify": ("info_cmds", "run_verify"),
     "models": ("models_cmd", "run_models"),
     "doctor": ("doctor_cmd", "run_doctor"),
+    "connect": ("sync_cmds", "run_connect"),
+    "disconnect": ("sync_cmds", "run_disconnect"),
+    "lead": ("sync_cmds", "run_lead"),
+    "sync": ("sync_cmds", "run_sync"),
 }
 
 

@@ -6,6 +6,7 @@ import argparse
 import importlib.metadata
 import platform
 import sys
+from datetime import UTC, datetime
 from typing import Any
 
 from photoflux_desktop import __version__
@@ -16,6 +17,7 @@ from photoflux_desktop.engine.devices import choose_plan, detect_device, torch_a
 from photoflux_desktop.engine.errors import PhotoFluxError
 from photoflux_desktop.engine.model_store import first_installed, installed_models
 from photoflux_desktop.engine.presets import PresetError, bundled_presets
+from photoflux_desktop.sync.status import sync_status
 
 _PACKAGES = (
     "torch",
@@ -85,6 +87,7 @@ def run_doctor(args: argparse.Namespace, console: Console) -> int:
         },
         "presets": preset_count,
         "models_installed": models,
+        "sync": sync_status(),
         "missing": missing,
     }
     console.result(report, _human(report))
@@ -109,5 +112,24 @@ def _human(report: dict[str, Any]) -> str:
         lines.append(f"{key + ' folder:':<15} {value}")
     lines.append(f"style presets: {report['presets']}")
     lines.append(f"models installed: {', '.join(report['models_installed']) or 'none'}")
+    lines.extend(_sync_lines(report["sync"]))
     lines.extend(f"missing: {item}" for item in report["missing"])
     return "\n".join(lines)
+
+
+def _sync_lines(sync: dict[str, Any]) -> list[str]:
+    if sync["linked"]:
+        lines = [f"studio cloud: {sync['url']} (credentials from {sync['credentials']})"]
+    else:
+        lines = [f"studio cloud: not linked ({sync['link_problem'] or 'photoflux connect'})"]
+    lines.append(f"  keyring: {sync['keyring'] or 'no usable backend (use the environment)'}")
+    pending, failed = sync["pending"], sync["failed"]
+    lines.append(
+        f"  outbox: {pending['lead']} leads, {pending['event']} events, "
+        f"{pending['delivery']} deliveries pending; {sum(failed.values())} failed; "
+        f"{sync['dropped_events']} events dropped"
+    )
+    last = sync["last_sync_at"]
+    when = datetime.fromtimestamp(last, UTC).isoformat(timespec="seconds") if last else "never"
+    lines.append(f"  last sync: {when}; last error: {sync['last_error'] or 'none'}")
+    return lines

@@ -102,6 +102,42 @@ def _add_render(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--json", action="store_true", help="print one JSON object")
 
 
+def _interval(text: str) -> float:
+    return _bounded(float, 1.0, 3600.0, "interval")(text)
+
+
+def _add_sync(sub: argparse._SubParsersAction) -> None:
+    connect = sub.add_parser(
+        "connect", help="link this install to a studio cloud (token to the OS keyring)"
+    )
+    connect.add_argument("url", help="the studio cloud's address (https; http only for localhost)")
+    connect.add_argument("--device-token", required=True, help="from the studio dashboard")
+    connect.add_argument("--json", action="store_true")
+    disconnect = sub.add_parser("disconnect", help="remove the studio link and its token")
+    disconnect.add_argument("--json", action="store_true")
+
+    lead = sub.add_parser("lead", help="leads (e-mail with consent) waiting for the cloud")
+    lead_sub = lead.add_subparsers(dest="lead_command", parser_class=CliParser, required=True)
+    add = lead_sub.add_parser("add", help="record a lead in the outbox (consent required)")
+    add.add_argument("--email", required=True)
+    add.add_argument("--name", default=None)
+    add.add_argument(
+        "--consent",
+        action="store_true",
+        help="the person agreed to the processing of their photo and delivery of the result "
+        "(required: without it nothing is recorded)",
+    )
+    add.add_argument("--marketing", action="store_true", help="also agreed to marketing contact")
+    add.add_argument("--json", action="store_true")
+
+    sync = sub.add_parser("sync", help="send the outbox (leads, deliveries, events) to the cloud")
+    sync.add_argument("--once", action="store_true", help="one pass, then exit (else loop)")
+    sync.add_argument(
+        "--interval", type=_interval, default=30.0, help="seconds between passes (loop mode)"
+    )
+    sync.add_argument("--json", action="store_true")
+
+
 def build_parser() -> CliParser:
     parser = CliParser(
         prog="photoflux",
@@ -129,6 +165,8 @@ def build_parser() -> CliParser:
 
     doctor = sub.add_parser("doctor", help="device, versions, paths and what is missing")
     doctor.add_argument("--json", action="store_true")
+
+    _add_sync(sub)
 
     verify = sub.add_parser("verify", help="was this image made by PhotoFlux?")
     verify.add_argument("image")

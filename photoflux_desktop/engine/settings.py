@@ -30,6 +30,10 @@ class Settings(BaseModel):
     theme: Theme = "system"
     analytics_opt_out: bool = False
     cloud_url: str | None = Field(default=None, max_length=500)
+    # the version id of the consent text a guest agrees to (stored with every lead)
+    consent_text_version: str = Field(
+        default="2026-01", max_length=40, pattern=r"^[a-z0-9][a-z0-9_.-]*$"
+    )
     last_open_dir: str | None = None
     export_format: Literal["png", "jpg", "webp"] = "png"
     watermark_on_export: bool = True
