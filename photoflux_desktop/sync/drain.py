@@ -20,6 +20,8 @@ from photoflux_desktop.sync.outbox import KINDS, Item, Outbox
 
 EVENT_BATCH = 500  # the API's limit per POST /api/events
 _EVENT_INDEX = re.compile(r"^body\.events\.(\d+)\b")
+# the service's own screens (personal data) name the event as "events[N]: why"
+_EVENT_NAMED = re.compile(r"^events\[(\d+)\]")
 
 
 @dataclass
@@ -133,7 +135,12 @@ class Drainer:
     @staticmethod
     def _bad_events(exc: Refused, size: int) -> dict[int, str]:
         """{index in the batch: the server's reason} from a 422's error locations."""
-        if exc.status != 422 or not isinstance(exc.detail, list):
+        if exc.status != 422:
+            return {}
+        if isinstance(exc.detail, str):
+            named = _EVENT_NAMED.match(exc.detail)
+            return {int(named.group(1)): exc.detail} if named and int(named.group(1)) < size else {}
+        if not isinstance(exc.detail, list):
             return {}
         found: dict[int, str] = {}
         for err in exc.detail:
