@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass, field, replace
+from pathlib import Path
 from typing import Any
 
 import torch
@@ -76,10 +77,16 @@ def _default_budget() -> int:
 
 
 class DiffusionRenderer:
-    def __init__(self, cache: PipelineCache | None = None) -> None:
+    def __init__(self, cache: PipelineCache | None = None, models_dir: Path | None = None) -> None:
         self.cache = cache if cache is not None else PipelineCache(_default_budget())
+        self.models_dir = models_dir  # where preview decoders are looked up
         self._previews: dict[tuple[str, str, str], PreviewDecoder] = {}
         self._warmed: set[PipelineKey] = set()
+
+    def forget_model(self, folder: Path) -> int:
+        """Evict every cached pipeline loaded from `folder`; how many were evicted."""
+        target = Path(folder).resolve()
+        return self.cache.evict(lambda key: Path(key.path).resolve() == target)
 
     def render(
         self,
@@ -276,7 +283,7 @@ class DiffusionRenderer:
 
     def _preview_decoder(self, pipe: Any, located: LocatedModel) -> PreviewDecoder:
         decoder_id = located.spec.preview_decoder if located.spec else None
-        folder = preview_decoder_folder(decoder_id) if decoder_id else None
+        folder = preview_decoder_folder(decoder_id, self.models_dir) if decoder_id else None
         device = str(pipe.vae.device)
         cache_key = (located.family, str(folder), device)
         if cache_key not in self._previews:
