@@ -50,7 +50,10 @@ def check_free_space(folder: Path, needed_bytes: int) -> None:
         )
 
 
-def download_model(model_id: str, tqdm_class: Any = None) -> DownloadResult:
+def download_model(
+    model_id: str, tqdm_class: Any = None, root: Path | None = None
+) -> DownloadResult:
+    """Fetch a catalog model into `root` (None: the environment's or default models folder)."""
     spec = CATALOG.get(model_id)
     if spec is None:
         raise bad_input(f"Unknown model '{model_id}'.", f"Known models: {', '.join(CATALOG)}.")
@@ -59,7 +62,7 @@ def download_model(model_id: str, tqdm_class: Any = None) -> DownloadResult:
             "Offline mode is on (HF_HUB_OFFLINE), so nothing can be downloaded.",
             "Unset HF_HUB_OFFLINE and run the command again.",
         )
-    target = model_folder(model_id)
+    target = model_folder(model_id, root)
     already = disk_usage(target) if target.exists() else 0
     check_free_space(target, max(0, int(spec.disk_gb * GB * 1.05) - already))
     _fetch(spec.hub_id, spec.revision, target, list(spec.allow_patterns), tqdm_class)
@@ -76,7 +79,7 @@ def download_model(model_id: str, tqdm_class: Any = None) -> DownloadResult:
         _fetch(
             decoder.hub_id,
             decoder.revision,
-            models_dir() / decoder.id,
+            models_dir(root) / decoder.id,
             ["config.json", "*.safetensors"],
             tqdm_class,
         )

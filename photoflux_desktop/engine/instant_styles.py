@@ -15,6 +15,7 @@ import numpy as np
 from PIL import Image
 
 from photoflux_desktop.engine.errors import bad_input
+from photoflux_desktop.engine.lazy import opencv as _cv2  # cv2 loads on first use (~100 ms)
 
 StyleFn = Callable[[np.ndarray, np.random.Generator], np.ndarray]
 
@@ -25,12 +26,6 @@ class InstantStyle:
     name: str
     description: str
     fn: StyleFn
-
-
-def _cv2():  # lazy: OpenCV costs ~100 ms to import and the UI must start first
-    import cv2
-
-    return cv2
 
 
 def _half(rgb: np.ndarray) -> np.ndarray:

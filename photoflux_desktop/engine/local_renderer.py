@@ -4,16 +4,21 @@ Routing rule: an explicit model (id or path) means diffusion; "instant" means th
 OpenCV stand-in; no model means the best installed diffusion model, or the instant
 stand-in when none is installed, unless the request needs diffusion (a prompt, or a
 preset without an instant version), in which case the user is told what to download.
+
+Configuration is explicit: the models folder is a constructor argument (the desktop
+passes its Settings' folder); None falls back to PHOTOFLUX_MODELS_DIR or the default.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 from photoflux_desktop.engine.catalog import download_hint
 from photoflux_desktop.engine.errors import model_missing
 from photoflux_desktop.engine.instant_renderer import render_instant
+from photoflux_desktop.engine.lazy import diffusion_renderer
 from photoflux_desktop.engine.model_store import LocatedModel, first_installed, locate
 from photoflux_desktop.engine.presets import Preset, get_preset
 from photoflux_desktop.engine.request import (
@@ -36,12 +41,14 @@ class BackendChoice:
     note: str = ""
 
 
-def choose_backend(request: RenderRequest, preset: Preset) -> BackendChoice:
+def choose_backend(
+    request: RenderRequest, preset: Preset, models_dir: Path | None = None
+) -> BackendChoice:
     if request.model == INSTANT:
         return BackendChoice(None)
     if request.model not in (None, "", "auto"):
-        return BackendChoice(locate(request.model))
-    installed = first_installed()
+        return BackendChoice(locate(request.model, models_dir))
+    installed = first_installed(models_dir)
     if installed is not None:
         return BackendChoice(installed)
     if request.prompt or preset.instant is None:
@@ -61,17 +68,36 @@ def choose_backend(request: RenderRequest, preset: Preset) -> BackendChoice:
 class LocalRenderer:
     """Satisfies the `Renderer` protocol for this machine."""
 
-    def __init__(self) -> None:
+    def __init__(self, models_dir: Path | None = None) -> None:
+        self._models_dir = models_dir
         self._diffusion: DiffusionRenderer | None = None
+
+    @property
+    def models_dir(self) -> Path | None:
+        """The configured models folder (None: environment or platform default)."""
+        return self._models_dir
+
+    @models_dir.setter
+    def models_dir(self, folder: Path | None) -> None:
+        self._models_dir = folder
+        if self._diffusion is not None:
+            self._diffusion.models_dir = folder
 
     @property
     def diffusion(self) -> DiffusionRenderer:
         if self._diffusion is None:
             # torch and diffusers load here, on the first diffusion render only
-            from photoflux_desktop.engine.diffusion.renderer import DiffusionRenderer
-
-            self._diffusion = DiffusionRenderer()
+            self._diffusion = diffusion_renderer(self._models_dir)
         return self._diffusion
+
+    def forget_model(self, folder: Path) -> int:
+        """Drop the loaded pipelines of the model in `folder` (before it is deleted).
+
+        Returns how many were dropped; never loads torch when nothing was rendered yet.
+        """
+        if self._diffusion is None:
+            return 0
+        return self._diffusion.forget_model(folder)
 
     def render(
         self,
@@ -80,7 +106,7 @@ class LocalRenderer:
         cancel: CancelToken | None = None,
     ) -> RenderResult:
         preset = get_preset(request.style_id)
-        choice = choose_backend(request, preset)
+        choice = choose_backend(request, preset, self._models_dir)
         notes = (choice.note,) if choice.note else ()
         if choice.model is None:
             return render_instant(request, preset, on_progress, cancel, notes)

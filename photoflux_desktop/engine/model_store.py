@@ -1,4 +1,8 @@
-"""Finding models on disk: the user's models folder, the Hugging Face cache, or a path."""
+"""Finding models on disk: the user's models folder, the Hugging Face cache, or a path.
+
+Every lookup takes `root`, the models folder the caller configured (None: the
+environment or the platform default, see paths.models_dir).
+"""
 
 from __future__ import annotations
 
@@ -41,8 +45,8 @@ class LocatedModel:
         return self.spec.id if self.spec else str(self.path)
 
 
-def model_folder(model_id: str) -> Path:
-    return models_dir() / model_id
+def model_folder(model_id: str, root: Path | None = None) -> Path:
+    return models_dir(root) / model_id
 
 
 def family_of(folder: Path) -> Family:
@@ -89,9 +93,9 @@ def _hf_cache_snapshot(spec_hub_id: str, revision: str) -> Path | None:
     return path if is_complete(path) else None
 
 
-def find_installed(model_id: str) -> LocatedModel | None:
+def find_installed(model_id: str, root: Path | None = None) -> LocatedModel | None:
     spec = CATALOG[model_id]
-    folder = model_folder(model_id)
+    folder = model_folder(model_id, root)
     if is_complete(folder):
         return LocatedModel(model_id, folder, spec.family, spec, "models-folder")
     snapshot = _hf_cache_snapshot(spec.hub_id, spec.revision)
@@ -100,10 +104,10 @@ def find_installed(model_id: str) -> LocatedModel | None:
     return None
 
 
-def locate(ref: str) -> LocatedModel:
+def locate(ref: str, root: Path | None = None) -> LocatedModel:
     """Resolve a catalog id or a folder path to a model on disk, or explain what to do."""
     if ref in CATALOG:
-        located = find_installed(ref)
+        located = find_installed(ref, root)
         if located is None:
             spec = CATALOG[ref]
             raise model_missing(f"{spec.name} is not installed.", download_hint(ref), model=ref)
@@ -124,25 +128,25 @@ def locate(ref: str) -> LocatedModel:
     )
 
 
-def first_installed() -> LocatedModel | None:
+def first_installed(root: Path | None = None) -> LocatedModel | None:
     for model_id in AUTO_PREFERENCE:
-        located = find_installed(model_id)
+        located = find_installed(model_id, root)
         if located is not None:
             return located
     return None
 
 
-def installed_models() -> dict[str, LocatedModel]:
+def installed_models(root: Path | None = None) -> dict[str, LocatedModel]:
     return {
         model_id: located
         for model_id in CATALOG
-        if (located := find_installed(model_id)) is not None
+        if (located := find_installed(model_id, root)) is not None
     }
 
 
-def preview_decoder_folder(decoder_id: str) -> Path | None:
+def preview_decoder_folder(decoder_id: str, root: Path | None = None) -> Path | None:
     """A tiny autoencoder for previews, if the user has one (models folder or HF cache)."""
-    folder = models_dir() / decoder_id
+    folder = models_dir(root) / decoder_id
     if (folder / "config.json").is_file():
         return folder
     spec = PREVIEW_DECODERS.get(decoder_id)

@@ -1,4 +1,9 @@
-"""Per-user folders (platformdirs), overridable by environment for tests and kiosks."""
+"""Per-user folders (platformdirs), overridable by environment for tests and kiosks.
+
+Precedence for the models folder: a folder the caller passes (the desktop's Settings)
+beats PHOTOFLUX_MODELS_DIR, which beats the platform default; the CLI passes none, so
+the environment variable configures it.
+"""
 
 from __future__ import annotations
 
@@ -27,5 +32,7 @@ def cache_dir() -> Path:
     return _override("PHOTOFLUX_CACHE_DIR", Path(_DIRS.user_cache_dir))
 
 
-def models_dir() -> Path:
+def models_dir(configured: str | Path | None = None) -> Path:
+    if configured:
+        return Path(configured).expanduser()
     return _override("PHOTOFLUX_MODELS_DIR", data_dir() / "models")

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import io
-import os
 import secrets
 from dataclasses import replace
 from pathlib import Path
@@ -66,9 +65,9 @@ class MainWindow(QMainWindow):
         self.setWindowTitle("PhotoFlux")
         self.setMinimumSize(800, 600)
         self.settings, settings_note = load_settings()
-        self._apply_models_dir()
         self.library = library or Library()
-        renderer = renderer or LocalRenderer()
+        renderer = renderer or LocalRenderer(self._models_dir())
+        self.renderer = renderer
         self.controller = RenderController(renderer, self.library)
         self.preloader = EnginePreloader(renderer) if isinstance(renderer, LocalRenderer) else None
         self.photo: Photo | None = None
@@ -169,7 +168,7 @@ class MainWindow(QMainWindow):
 
     def _late_init(self) -> None:
         """Work that may touch the disk or the HF cache, after the window is up."""
-        self.params.refresh_models()
+        self._refresh_models()
         self.gallery.select("watercolor")
         self.history.set_entries(self.library.entries())
         vocabulary = sorted(
@@ -420,10 +419,13 @@ class MainWindow(QMainWindow):
         super().keyReleaseEvent(event)
 
     def open_model_manager(self) -> None:
+        forgetter = self.renderer if isinstance(self.renderer, LocalRenderer) else None
         if self._model_manager is None:
-            self._model_manager = ModelManager(self)  # probes the disk as it is built
-            self._model_manager.modelsChanged.connect(self.params.refresh_models)
+            # probes the disk as it is built
+            self._model_manager = ModelManager(self, self._models_dir(), forgetter)
+            self._model_manager.modelsChanged.connect(self._refresh_models)
         else:
+            self._model_manager.models_dir = self._models_dir()
             self._model_manager.refresh()
         self._model_manager.show()
         self._model_manager.raise_()
@@ -433,9 +435,10 @@ class MainWindow(QMainWindow):
         if dialog.exec():
             self.settings = dialog.result_settings()
             self._save_settings()
-            self._apply_models_dir()
+            if isinstance(self.renderer, LocalRenderer):
+                self.renderer.models_dir = self._models_dir()
             apply_theme(QApplication.instance(), self.settings.theme)
-            self.params.refresh_models()
+            self._refresh_models()
 
     def toggle_theme(self) -> None:
         current = QApplication.instance().property("photofluxTheme") or "dark"
@@ -443,9 +446,12 @@ class MainWindow(QMainWindow):
         apply_theme(QApplication.instance(), self.settings.theme)
         self._save_settings()
 
-    def _apply_models_dir(self) -> None:
-        if self.settings.models_dir:
-            os.environ["PHOTOFLUX_MODELS_DIR"] = self.settings.models_dir
+    def _models_dir(self) -> Path | None:
+        """The models folder chosen in Settings; None leaves it to the engine's default."""
+        return Path(self.settings.models_dir).expanduser() if self.settings.models_dir else None
+
+    def _refresh_models(self) -> None:
+        self.params.refresh_models(self._models_dir())
 
     def _save_settings(self) -> None:
         try:

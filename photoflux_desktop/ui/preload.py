@@ -8,26 +8,19 @@ the render the user is watching and makes the first render start sooner.
 
 from __future__ import annotations
 
-import contextlib
+from functools import partial
 
-from PySide6.QtCore import QObject, QThread, Signal, Slot
+from PySide6.QtCore import QObject, Signal, Slot
 
 from photoflux_desktop.engine.local_renderer import LocalRenderer
+from photoflux_desktop.engine.logging_setup import get_logger
+from photoflux_desktop.ui.background import BackgroundJob, start_job
+
+log = get_logger("photoflux.ui.preload")
 
 
-class _Preloader(QObject):
-    done = Signal()
-
-    def __init__(self, renderer: LocalRenderer) -> None:
-        super().__init__()
-        self.renderer = renderer
-
-    @Slot()
-    def run(self) -> None:
-        # without the diffusion extra there is nothing to warm
-        with contextlib.suppress(ImportError):
-            _ = self.renderer.diffusion  # imports torch + diffusers once
-        self.done.emit()
+def _warm(renderer: LocalRenderer) -> None:
+    _ = renderer.diffusion  # imports torch + diffusers once
 
 
 class EnginePreloader(QObject):
@@ -36,29 +29,30 @@ class EnginePreloader(QObject):
     def __init__(self, renderer: LocalRenderer) -> None:
         super().__init__()
         self.renderer = renderer
-        self._thread: QThread | None = None
-        self._worker: _Preloader | None = None
+        self._job: BackgroundJob | None = None
         self.done = False
 
     def start(self) -> bool:
-        if self.done or self._thread is not None:
+        if self.done or self._job is not None:
             return False
-        self._thread, self._worker = QThread(), _Preloader(self.renderer)
-        self._worker.moveToThread(self._thread)
-        self._thread.started.connect(self._worker.run)
-        self._worker.done.connect(self._finish)
-        self._thread.start()
+        self._job = start_job(
+            partial(_warm, self.renderer), returned=self._finish, errored=self._failed
+        )
         return True
 
-    @Slot()
-    def _finish(self) -> None:
+    @Slot(object)
+    def _failed(self, exc: BaseException) -> None:
+        # without the diffusion extra there is nothing to warm; the render will say why
+        if not isinstance(exc, ImportError):
+            log.warning("preload_failed", error=str(exc)[:200])
+        self._finish(None)
+
+    @Slot(object)
+    def _finish(self, _: object) -> None:
         self.done = True
-        if self._thread is not None:
-            self._thread.quit()
-            self._thread.wait()
-        self._thread, self._worker = None, None
+        self._job = None
         self.finished.emit()
 
     def wait(self, timeout_ms: int = 60000) -> None:
-        if self._thread is not None:
-            self._thread.wait(timeout_ms)
+        if self._job is not None:
+            self._job.wait(timeout_ms)

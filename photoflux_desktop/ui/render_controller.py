@@ -1,70 +1,54 @@
 """Runs renders off the GUI thread and reports back through Qt signals.
 
-The worker lives in its own QThread; engine callbacks emit signals, which Qt queues
-to the GUI thread, so widgets are only touched there. Cancel sets the engine's
-CancelToken and takes effect within one denoising step.
+The render runs as a superqt worker (ui/background.py). Engine progress callbacks
+emit a signal of this controller from the worker thread, which Qt queues to the GUI
+thread, as it does the worker's outcome, so widgets are only touched there. Cancel
+sets the engine's CancelToken and takes effect within one denoising step.
 """
 
 from __future__ import annotations
 
 import time
+from functools import partial
 from typing import Any
 
-from PySide6.QtCore import QObject, QThread, Signal, Slot
+from PySide6.QtCore import QObject, Signal, Slot
 
 from photoflux_desktop.engine.errors import Error, ErrorKind, PhotoFluxError
-from photoflux_desktop.engine.library import Library
+from photoflux_desktop.engine.library import Library, LibraryEntry
 from photoflux_desktop.engine.logging_setup import get_logger
 from photoflux_desktop.engine.request import (
     CancelToken,
+    ProgressCallback,
     ProgressEvent,
     Renderer,
     RenderRequest,
+    RenderResult,
     Stage,
     Status,
 )
+from photoflux_desktop.ui.background import BackgroundJob, start_job
 
 log = get_logger("photoflux.ui.render")
 
 
-class _RenderWorker(QObject):
-    progress = Signal(object)  # ProgressEvent
-    done = Signal(object, object)  # RenderResult, LibraryEntry | None
-    failed = Signal(object)  # Error
-
-    def __init__(
-        self,
-        renderer: Renderer,
-        request: RenderRequest,
-        library: Library | None,
-        source_name: str,
-        cancel: CancelToken,
-    ) -> None:
-        super().__init__()
-        self.renderer, self.request, self.library = renderer, request, library
-        self.source_name, self.cancel = source_name, cancel
-
-    @Slot()
-    def run(self) -> None:
-        try:
-            result = self.renderer.render(self.request, self.progress.emit, self.cancel)
-            entry = None
-            if result.status is Status.COMPLETED and self.library is not None:
-                entry = self.library.add(result, self.source_name)
-                if self.request.prompt:
-                    self.library.remember_prompt(self.request.prompt)
-            self.done.emit(result, entry)
-        except PhotoFluxError as exc:
-            self.failed.emit(exc.error)
-        except Exception as exc:  # the UI must survive anything a render throws
-            log.error("render_failed", exc_info=exc)
-            self.failed.emit(
-                Error(
-                    ErrorKind.INTERNAL,
-                    f"Rendering failed: {exc}",
-                    "Try again; if it keeps failing, run `photoflux doctor`.",
-                )
-            )
+def _render_and_keep(
+    renderer: Renderer,
+    request: RenderRequest,
+    *,
+    library: Library | None,
+    source_name: str,
+    on_progress: ProgressCallback,
+    cancel: CancelToken,
+) -> tuple[RenderResult, LibraryEntry | None]:
+    """The worker thread's job: render, then file a finished result in the library."""
+    result = renderer.render(request, on_progress, cancel)
+    entry = None
+    if result.status is Status.COMPLETED and library is not None:
+        entry = library.add(result, source_name)
+        if request.prompt:
+            library.remember_prompt(request.prompt)
+    return result, entry
 
 
 class RenderController(QObject):
@@ -75,35 +59,40 @@ class RenderController(QObject):
     failed = Signal(object)  # Error
     cancelled = Signal()
     idle = Signal()
+    _worker_progress = Signal(object)  # emitted on the worker thread, queued to this one
 
     def __init__(self, renderer: Renderer, library: Library | None = None) -> None:
         super().__init__()
         self.renderer = renderer
         self.library = library
-        self._thread: QThread | None = None
-        self._worker: _RenderWorker | None = None
+        self._job: BackgroundJob | None = None
         self._cancel: CancelToken | None = None
         self._step_times: list[float] = []
+        self._worker_progress.connect(self._on_progress)
 
     @property
     def busy(self) -> bool:
-        return self._thread is not None
+        return self._job is not None
 
     def start(self, request: RenderRequest, source_name: str) -> bool:
         if self.busy:
             return False
         self._cancel = CancelToken()
         self._step_times = []
-        thread = QThread()
-        worker = _RenderWorker(self.renderer, request, self.library, source_name, self._cancel)
-        worker.moveToThread(thread)
-        thread.started.connect(worker.run)
-        worker.progress.connect(self._on_progress)
-        worker.done.connect(self._on_done)
-        worker.failed.connect(self._on_failed)
-        self._thread, self._worker = thread, worker
         self.started.emit()
-        thread.start()
+        self._job = start_job(
+            partial(
+                _render_and_keep,
+                self.renderer,
+                request,
+                library=self.library,
+                source_name=source_name,
+                on_progress=self._worker_progress.emit,
+                cancel=self._cancel,
+            ),
+            returned=self._on_returned,
+            errored=self._on_errored,
+        )
         return True
 
     def cancel(self) -> None:
@@ -112,7 +101,7 @@ class RenderController(QObject):
             self.status.emit("Cancelling…")
 
     def wait(self, timeout_ms: int = 30000) -> bool:
-        return self._thread.wait(timeout_ms) if self._thread else True
+        return self._job.wait(timeout_ms) if self._job else True
 
     @Slot(object)
     def _on_progress(self, event: ProgressEvent) -> None:
@@ -138,7 +127,25 @@ class RenderController(QObject):
         }
         return event.message or labels.get(event.stage, event.stage.value)
 
-    @Slot(object, object)
+    @Slot(object)
+    def _on_returned(self, outcome: tuple[RenderResult, LibraryEntry | None]) -> None:
+        self._on_done(*outcome)
+
+    @Slot(object)
+    def _on_errored(self, exc: BaseException) -> None:
+        if isinstance(exc, PhotoFluxError):
+            self._on_failed(exc.error)
+            return
+        # the UI must survive anything a render throws
+        log.error("render_failed", exc_info=exc)
+        self._on_failed(
+            Error(
+                ErrorKind.INTERNAL,
+                f"Rendering failed: {exc}",
+                "Try again; if it keeps failing, run `photoflux doctor`.",
+            )
+        )
+
     def _on_done(self, result: Any, entry: Any) -> None:
         self._finish()
         if result.status is Status.CANCELLED:
@@ -148,7 +155,6 @@ class RenderController(QObject):
             self.finished.emit(result, entry)
         self.idle.emit()
 
-    @Slot(object)
     def _on_failed(self, error: Error) -> None:
         # cancel is never an error: renderers return a CANCELLED result (see _on_done)
         self._finish()
@@ -156,9 +162,4 @@ class RenderController(QObject):
         self.idle.emit()
 
     def _finish(self) -> None:
-        thread = self._thread
-        self._thread, self._worker, self._cancel = None, None, None
-        if thread is not None:
-            thread.quit()
-            thread.wait()
-            thread.deleteLater()
+        self._job, self._cancel = None, None

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass, field, replace
+from pathlib import Path
 from typing import Any
 from weakref import WeakKeyDictionary
 
@@ -90,14 +91,25 @@ class _Attempt:
 
 
 class DiffusionRenderer:
-    def __init__(self, cache: PipelineCache | None = None, plans: PlanMemory | None = None) -> None:
+    def __init__(
+        self,
+        cache: PipelineCache | None = None,
+        plans: PlanMemory | None = None,
+        models_dir: Path | None = None,
+    ) -> None:
         # no fixed budget: each pool is budgeted from the device that renders (cache.py)
         self.cache = cache if cache is not None else PipelineCache()
         self.plans = plans if plans is not None else PlanMemory()
+        self.models_dir = models_dir  # where preview decoders are looked up
         self._previews: dict[tuple[str, str, str], PreviewDecoder] = {}
         # shapes each compiled denoiser has been warmed up at; keyed by the module itself,
         # so a pipeline reloaded after eviction (a fresh, uncompiled module) warms up again
         self._warmed: WeakKeyDictionary[Any, set[tuple[Any, ...]]] = WeakKeyDictionary()
+
+    def forget_model(self, folder: Path) -> int:
+        """Evict every cached pipeline loaded from `folder`; how many were evicted."""
+        target = Path(folder).resolve()
+        return self.cache.evict(lambda key: Path(key.path).resolve() == target)
 
     def render(
         self,
@@ -346,7 +358,7 @@ class DiffusionRenderer:
 
     def _preview_decoder(self, pipe: Any, located: LocatedModel, info: Any) -> PreviewDecoder:
         decoder_id = located.spec.preview_decoder if located.spec else None
-        folder = preview_decoder_folder(decoder_id) if decoder_id else None
+        folder = preview_decoder_folder(decoder_id, self.models_dir) if decoder_id else None
         # the device the steps compute on, under every plan (offload included)
         device = execution_device(pipe, info.torch_device)
         cache_key = (located.family, str(folder), device)

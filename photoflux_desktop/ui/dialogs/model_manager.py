@@ -2,14 +2,19 @@
 
 Download progress is read from the bytes arriving in the model's folder (partial
 files included), which works the same whether huggingface_hub resumes or starts.
+The download runs as a superqt worker (ui/background.py). Deleting a model first
+drops its loaded pipelines from the renderer, so its memory goes with its files.
 """
 
 from __future__ import annotations
 
 import shutil
 import time
+from functools import partial
+from pathlib import Path
+from typing import Protocol
 
-from PySide6.QtCore import QObject, QThread, QTimer, Signal, Slot
+from PySide6.QtCore import QTimer, Signal, Slot
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QDialog,
@@ -26,44 +31,44 @@ from PySide6.QtWidgets import (
 )
 
 from photoflux_desktop.engine.catalog import CATALOG
-from photoflux_desktop.engine.downloads import download_model
+from photoflux_desktop.engine.downloads import DownloadResult, download_model
 from photoflux_desktop.engine.errors import Error, ErrorKind, PhotoFluxError
 from photoflux_desktop.engine.model_store import disk_usage, installed_models, model_folder
+from photoflux_desktop.ui.background import BackgroundJob, start_job
 from photoflux_desktop.ui.widgets.error_banner import ErrorBanner
 
 GB = 1024**3
 
 
-class _DownloadWorker(QObject):
-    done = Signal(str)
-    failed = Signal(object)
+class ModelForgetter(Protocol):
+    """What the dialog needs from a renderer: drop a model's loaded pipelines."""
 
-    def __init__(self, model_id: str) -> None:
-        super().__init__()
-        self.model_id = model_id
+    def forget_model(self, folder: Path) -> int: ...
 
-    @Slot()
-    def run(self) -> None:
-        try:
-            download_model(self.model_id)
-            self.done.emit(self.model_id)
-        except PhotoFluxError as exc:
-            self.failed.emit(exc.error)
-        except Exception as exc:  # keep the dialog alive whatever the network does
-            self.failed.emit(
-                Error(
-                    ErrorKind.CLOUD,
-                    f"Download failed: {exc}",
-                    "Try again; files already downloaded are kept.",
-                )
-            )
+
+def _download_error(exc: BaseException) -> Error:
+    if isinstance(exc, PhotoFluxError):
+        return exc.error
+    # keep the dialog alive whatever the network does
+    return Error(
+        ErrorKind.CLOUD,
+        f"Download failed: {exc}",
+        "Try again; files already downloaded are kept.",
+    )
 
 
 class ModelManager(QDialog):
     modelsChanged = Signal()
 
-    def __init__(self, parent: QWidget | None = None) -> None:
+    def __init__(
+        self,
+        parent: QWidget | None = None,
+        models_dir: Path | None = None,
+        renderer: ModelForgetter | None = None,
+    ) -> None:
         super().__init__(parent)
+        self.models_dir = models_dir  # None: the environment's or the default folder
+        self.renderer = renderer
         self.setWindowTitle("Models")
         self.resize(760, 360)
         layout = QVBoxLayout(self)
@@ -96,15 +101,15 @@ class ModelManager(QDialog):
         self.download_button.clicked.connect(self.download_selected)
         self.delete_button.clicked.connect(self.delete_selected)
         close.clicked.connect(self.accept)
-        self._thread: QThread | None = None
-        self._worker: _DownloadWorker | None = None
+        self._job: BackgroundJob | None = None
+        self._downloading: str | None = None
         self._poll = QTimer(self, interval=500)
         self._poll.timeout.connect(self._update_progress)
         self._last = (0.0, 0)
         self.refresh()
 
     def refresh(self) -> None:
-        installed = installed_models()
+        installed = installed_models(self.models_dir)
         self.table.setRowCount(len(CATALOG))
         total = 0
         for row, spec in enumerate(CATALOG.values()):
@@ -130,32 +135,31 @@ class ModelManager(QDialog):
         return list(CATALOG)[max(0, self.table.currentRow())]
 
     def download_selected(self) -> None:
-        if self._thread is not None:
+        if self._job is not None:
             return
         model_id = self.selected_id()
         self.banner.hide()
-        thread, worker = QThread(), _DownloadWorker(model_id)
-        worker.moveToThread(thread)
-        thread.started.connect(worker.run)
-        worker.done.connect(self._finished)
-        worker.failed.connect(self._failed)
-        self._thread, self._worker = thread, worker
+        self._downloading = model_id
         self.progress.setRange(0, 1000)
         self.progress.setValue(0)
         self.progress.show()
         self.download_button.setEnabled(False)
         self._last = (time.monotonic(), self._bytes(model_id))
         self._poll.start()
-        thread.start()
+        self._job = start_job(
+            partial(download_model, model_id, root=self.models_dir),
+            returned=self._finished,
+            errored=self._failed,
+        )
 
     def _bytes(self, model_id: str) -> int:
-        folder = model_folder(model_id)
+        folder = model_folder(model_id, self.models_dir)
         return disk_usage(folder) if folder.exists() else 0
 
     def _update_progress(self) -> None:
-        if self._worker is None:
+        model_id = self._downloading
+        if model_id is None:
             return
-        model_id = self._worker.model_id
         now, got = time.monotonic(), self._bytes(model_id)
         then, before = self._last
         speed = (got - before) / max(1e-3, now - then)
@@ -171,26 +175,23 @@ class ModelManager(QDialog):
         self._poll.stop()
         self.progress.hide()
         self.download_button.setEnabled(True)
-        if self._thread is not None:
-            self._thread.quit()
-            self._thread.wait()
-        self._thread, self._worker = None, None
+        self._job, self._downloading = None, None
 
-    @Slot(str)
-    def _finished(self, model_id: str) -> None:
+    @Slot(object)
+    def _finished(self, download: DownloadResult) -> None:
         self._stop()
         self.refresh()
-        self.status.setText(f"{model_id} is installed")
+        self.status.setText(f"{download.model_id} is installed")
         self.modelsChanged.emit()
 
     @Slot(object)
-    def _failed(self, error: Error) -> None:
+    def _failed(self, exc: BaseException) -> None:
         self._stop()
-        self.banner.show_error(error)
+        self.banner.show_error(_download_error(exc))
 
     def delete_selected(self) -> None:
         model_id = self.selected_id()
-        located = installed_models().get(model_id)
+        located = installed_models(self.models_dir).get(model_id)
         if located is None:
             self.status.setText(f"{model_id} is not installed")
             return
@@ -210,6 +211,10 @@ class ModelManager(QDialog):
             self.remove(model_id)
 
     def remove(self, model_id: str) -> None:
-        shutil.rmtree(model_folder(model_id), ignore_errors=True)
+        folder = model_folder(model_id, self.models_dir)
+        if self.renderer is not None:
+            # before the files go: a loaded pipeline may still map them (Windows refuses)
+            self.renderer.forget_model(folder)
+        shutil.rmtree(folder, ignore_errors=True)
         self.refresh()
         self.modelsChanged.emit()

@@ -158,9 +158,9 @@ class ParameterPanel(QWidget):
         return row
 
     # -- models ------------------------------------------------------------------
-    def refresh_models(self) -> None:
+    def refresh_models(self, models_dir: Path | None = None) -> None:
         """Probe what is installed (models folder, HF cache): call off the start-up path."""
-        installed = installed_models()
+        installed = installed_models(models_dir)
         first = next((installed[m] for m in AUTO_PREFERENCE if m in installed), None)
         self._auto_family = first.family if first else INSTANT
         self._fill_models(installed)

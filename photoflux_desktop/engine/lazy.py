@@ -1,0 +1,33 @@
+"""The engine's only doors to OpenCV and the diffusion stack from code the window imports.
+
+The desktop window imports engine modules at start; OpenCV, torch, diffusers and
+transformers must load only when a render first needs them. Code reachable from the
+ui reaches them through the functions here, and the ui's import-linter contract
+(pyproject.toml) ignores exactly the imports in this module, so any other new import
+path from the ui to those libraries fails `lint-imports`. The imports below must stay
+inside the functions: tests/ui/test_startup_imports.py checks at run time that a shown
+window has loaded none of them.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from types import ModuleType
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from photoflux_desktop.engine.diffusion.renderer import DiffusionRenderer
+
+
+def opencv() -> ModuleType:
+    """cv2, imported on the first instant style (~100 ms of import)."""
+    import cv2
+
+    return cv2
+
+
+def diffusion_renderer(models_dir: Path | None = None) -> DiffusionRenderer:
+    """A new diffusion renderer; torch, diffusers and transformers load here."""
+    from photoflux_desktop.engine.diffusion.renderer import DiffusionRenderer
+
+    return DiffusionRenderer(models_dir=models_dir)

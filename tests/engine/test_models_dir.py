@@ -1,0 +1,34 @@
+"""The models folder is configuration passed in; the environment is the CLI's default."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from photoflux_desktop.engine.local_renderer import LocalRenderer, choose_backend
+from photoflux_desktop.engine.model_store import find_installed, installed_models
+from photoflux_desktop.engine.paths import models_dir
+from photoflux_desktop.engine.presets import get_preset
+from photoflux_desktop.engine.request import RenderRequest
+from tests.engine.diffusion_fixtures import install_as
+
+
+def test_a_passed_folder_beats_the_environment_which_beats_the_default(tmp_path):
+    from_env = Path(os.environ["PHOTOFLUX_MODELS_DIR"])
+    assert models_dir() == from_env
+    assert models_dir(tmp_path / "chosen") == tmp_path / "chosen"
+    assert models_dir("~/m") == Path.home() / "m"
+
+
+def test_lookups_and_routing_use_the_passed_folder(tmp_path, tiny_models, astronaut):
+    chosen = tmp_path / "chosen"
+    install_as(tiny_models["sd"], chosen, "sd-turbo")
+    assert installed_models() == {}  # the environment's folder is empty
+    assert find_installed("sd-turbo", chosen).path == chosen / "sd-turbo"
+    assert set(installed_models(chosen)) == {"sd-turbo"}
+    # with no model installed where it looks, a prompt-free request falls back to instant
+    request = RenderRequest(image=astronaut.resize((64, 64)), style_id="watercolor")
+    preset = get_preset("watercolor")
+    assert choose_backend(request, preset).model is None
+    assert choose_backend(request, preset, chosen).model.path == chosen / "sd-turbo"
+    assert LocalRenderer(chosen).models_dir == chosen
