@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import os
 import threading
-from dataclasses import dataclass
 from pathlib import Path
 from types import SimpleNamespace
 
@@ -97,10 +96,10 @@ def test_deleting_a_model_in_the_manager_evicts_its_loaded_pipeline(
 
 def test_forget_model_only_evicts_that_model(tmp_path):
     from photoflux_desktop.engine.diffusion.cache import PipelineCache
+    from photoflux_desktop.engine.diffusion.loader import PipelineKey
 
-    @dataclass(frozen=True)
-    class Key:  # eviction reads only the folder a pipeline was loaded from
-        path: str
+    def Key(path: str) -> PipelineKey:
+        return PipelineKey(path, "sd", "cpu", "torch.float32", "full", "none", (), False)
 
     renderer = LocalRenderer(models_dir=tmp_path)
     assert renderer.forget_model(tmp_path / "sd-turbo") == 0  # nothing loaded, nothing to do
