@@ -13,7 +13,7 @@ The scheme, in the order it runs:
 5. Reading repeats 1–4 and takes each block's vote (upper or lower half of its cell);
    the bit is the majority over all blocks that carry it.
 
-Heavy imports (cv2, pywt) are lazy: the desktop window imports this module's users.
+pywt is imported lazily: the desktop window imports this module's users.
 The parameters (U channel, Haar, 4×4 blocks, step 36, bit order) are those of the
 `invisible-watermark` package's "dwtDctSvd" method, so images PhotoFlux marked with that
 package before still read back.
@@ -24,8 +24,10 @@ from __future__ import annotations
 import numpy as np
 
 SCALE = 36.0
+# BT.601 luma and U weights as 14-bit fixed point (0.299, 0.587, 0.114; 0.492)
+_SHIFT = 14
+_KR, _KG, _KB, _KU = 4899, 9617, 1868, 8061
 BLOCK = 4
-_U = 1  # channel index of U in OpenCV's YUV
 # How a change of U moves R, G and B when Y and V stay put (inverse BT.601 YUV).
 _U_TO_RGB = np.array([0.0, -0.395, 2.032])
 
@@ -48,10 +50,13 @@ def capacity(height: int, width: int) -> int:
 
 
 def _u_plane(rgb: np.ndarray) -> np.ndarray:
-    import cv2
-
-    # from 8-bit RGB, exactly as every reader computes it, so writer and reader agree
-    return cv2.cvtColor(rgb, cv2.COLOR_RGB2YUV)[:, :, _U].astype(np.float64)
+    """The U plane of 8-bit YUV, bit-exact with OpenCV's RGB2YUV (14-bit fixed point), so
+    files marked through OpenCV before read back, without loading OpenCV here."""
+    f = rgb.astype(np.int64)
+    half = 1 << (_SHIFT - 1)
+    y = (f[..., 0] * _KR + f[..., 1] * _KG + f[..., 2] * _KB + half) >> _SHIFT
+    u = ((f[..., 2] - y) * _KU + (128 << _SHIFT) + half) >> _SHIFT
+    return np.clip(u, 0, 255).astype(np.float64)
 
 
 def _to_blocks(plane: np.ndarray) -> np.ndarray:
