@@ -86,9 +86,17 @@ def request_from_wire(cls: type[RenderRequest], data: Any, image_bytes: Any) -> 
 
 
 def _loras(value: Any, spec_type: type) -> tuple[Any, ...]:
+    from photoflux_desktop.engine.request_checks import MAX_LORAS
+
     if not isinstance(value, list):
         raise bad_input(
             "loras must be a list of {path, weight} objects.", field="loras", allowed="list"
+        )
+    if len(value) > MAX_LORAS:  # before building any: a million entries took seconds
+        raise bad_input(
+            f"loras must list at most {MAX_LORAS} adapters; got {len(value)}.",
+            field="loras",
+            allowed="list",
         )
     specs = []
     for item in value:
