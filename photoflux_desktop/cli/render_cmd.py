@@ -23,7 +23,7 @@ from photoflux_desktop.engine.request import (
     RenderResult,
     Status,
 )
-from photoflux_desktop.engine.watermark import Corner, VisibleWatermark
+from photoflux_desktop.engine.watermark import Corner, VisibleWatermark, load_logo
 
 
 def parse_lora(text: str) -> LoraSpec:
@@ -66,8 +66,8 @@ def output_options(args: argparse.Namespace) -> OutputOptions:
     visible = None
     if args.visible_watermark is not None or args.watermark_logo:
         logo = Path(args.watermark_logo) if args.watermark_logo else None
-        if logo is not None and not logo.is_file():
-            raise bad_input(f"Watermark logo {logo} does not exist.", "Pass a PNG file.")
+        if logo is not None:
+            load_logo(logo)  # a wrong file is refused before any render work
         visible = VisibleWatermark(
             text=args.visible_watermark or "PhotoFlux",
             logo=logo,
@@ -85,7 +85,13 @@ class _PreviewSaver:
         self.folder = folder
         self.saved: list[str] = []
         if folder is not None:
-            folder.mkdir(parents=True, exist_ok=True)
+            try:
+                folder.mkdir(parents=True, exist_ok=True)
+            except OSError as exc:  # a file of that name, no permission, a read-only disk
+                raise bad_input(
+                    f"--preview-dir {folder} cannot be used as a folder ({exc.strerror}).",
+                    "Pass a folder path that is new or an existing folder you can write to.",
+                ) from exc
 
     def __call__(self, event: ProgressEvent) -> None:
         total = f"/{event.total}" if event.total else ""

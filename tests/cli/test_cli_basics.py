@@ -95,6 +95,12 @@ def test_models_lists_catalog(capsys):
         (["render", "{photo}", "-o", "{out}", "--lora", "{tmp}/no.safetensors"], 2, "not exist"),
         (["render", "{photo}", "-o", "{out}", "--lora", "{photo}:9"], 2, "loras.weight must"),
         (["render", "{photo}"], 2, "required"),
+        # found by the outside review: -1 means "random" elsewhere; bounds shown exactly
+        (["render", "{photo}", "-o", "{out}", "--seed", "-1"], 2, "and 4294967295 (leave"),
+        # once exit 1 "unexpected problem" (FileExistsError, UnidentifiedImageError)
+        (["render", "{photo}", "-o", "{out}", "--preview-dir", "{photo}"], 2, "--preview-dir"),
+        (["render", "{photo}", "-o", "{out}", "--watermark-logo", "{txt}"], 2, "not a readable"),
+        (["render", "{photo}", "-o", "{out}", "--watermark-logo", "{tmp}"], 2, "not a file"),
         (["models", "download", "nope"], 2, "Unknown model"),
         (["models", "download", "sd-turbo"], 5, "Offline mode"),
         (["verify", "{tmp}"], 2, "folder"),
@@ -102,7 +108,13 @@ def test_models_lists_catalog(capsys):
     ],
 )
 def test_expected_failures_are_one_json_error(capsys, tmp_path, astronaut_path, argv, code, words):
-    values = {"photo": str(astronaut_path), "out": str(tmp_path / "o.png"), "tmp": str(tmp_path)}
+    (tmp_path / "logo.png").write_text("not an image\n")
+    values = {
+        "photo": str(astronaut_path),
+        "out": str(tmp_path / "o.png"),
+        "tmp": str(tmp_path),
+        "txt": str(tmp_path / "logo.png"),
+    }
     argv = [part.format(**values) for part in argv]
     got, payload = run_json(capsys, *argv)
     assert got == code
