@@ -56,10 +56,8 @@ def check_number(
         number = int(value) if whole else float(value)
     except (OverflowError, ValueError):  # an int beyond float's range (JSON allows them)
         raise invalid(name, allowed, value) from None
-    if whole:
-        inside = low <= number <= high  # compare as ints: a huge int cannot become a float
-    else:
-        inside = math.isfinite(number) and low <= number <= high
+    # ints compare as ints (isfinite would turn a huge one into a float and overflow)
+    inside = (whole or math.isfinite(number)) and low <= number <= high
     if not inside or (low_open and number == low):
         raise invalid(name, allowed, value)
     return number
