@@ -86,6 +86,8 @@ def test_models_lists_catalog(capsys):
     [
         (["render", "{photo}", "-o", "{out}", "--prompt", "a knight"], 3, "models download"),
         (["render", "{photo}", "-o", "{out}", "--model", "sd-turbo"], 3, "not installed"),
+        # once rc 0: the automatic instant fallback dropped the LoRA without a word
+        (["render", "{photo}", "-o", "{out}", "--lora", "{txt}"], 3, "drop --lora"),
         (["render", "{photo}", "-o", "{out}", "--model", "/no/such/folder"], 3, "neither"),
         (["render", "{photo}", "-o", "{tmp}/out.gif"], 2, "unknown image type"),
         (["render", "{photo}", "-o", "{out}", "--style", "laser"], 2, "Unknown style"),
