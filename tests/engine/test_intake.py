@@ -163,7 +163,17 @@ def test_large_jpeg_is_decoded_reduced():
     big = Image.new("RGB", (4000, 3000), "orange")
     photo = load_photo(hf.encode(big, "JPEG", quality=80), max_side=1024)
     assert photo.size == (1024, 768)
-    assert photo.original_size[0] < 4000  # draft mode decoded at reduced scale
+    assert photo.decoded_size[0] < 4000  # draft mode decoded at reduced scale
+    # once the reduced decode's size: the CLI and window reported a 4000 px photo as 2000 px
+    assert photo.original_size == (4000, 3000)
+
+
+def test_original_size_is_upright_when_a_quarter_turn_was_applied():
+    exif = Image.Exif()
+    exif[0x0112] = 6  # rotate 90°: the file is stored 400×300, the photo is 300×400
+    data = hf.encode(Image.new("RGB", (400, 300), "orange"), "JPEG", exif=exif.tobytes())
+    photo = load_photo(data, max_side=100)
+    assert photo.original_size == (300, 400) and photo.size[1] == 100
 
 
 @pytest.mark.parametrize("fmt", ["JPEG", "PNG", "WEBP", "TIFF", "GIF"])
