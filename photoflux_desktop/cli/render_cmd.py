@@ -106,6 +106,7 @@ def run_render(args: argparse.Namespace, console: Console) -> int:
     started = time.perf_counter()
     output_path = Path(args.output)
     output_format(output_path)  # refuse a bad output name before any work
+    _refuse_overwriting_the_photo(Path(args.photo), output_path)
     options = output_options(args)
     get_preset(args.style)
     photo = load_photo(args.photo, max_side=args.max_side)
@@ -140,6 +141,19 @@ def run_render(args: argparse.Namespace, console: Console) -> int:
     )
     console.result(payload, human)
     return 0
+
+
+def _refuse_overwriting_the_photo(photo: Path, output: Path) -> None:
+    """`-o` naming the input (or a link to it) would replace the user's original."""
+    try:
+        same = output.exists() and photo.exists() and output.samefile(photo)
+    except OSError:  # unreadable either way: intake or the writer will say why
+        same = False
+    if same:
+        raise bad_input(
+            f"-o {output} is the input photo itself; rendering would replace the original.",
+            "Write the result to a new file name.",
+        )
 
 
 def _render_interruptible(

@@ -97,6 +97,8 @@ def test_models_lists_catalog(capsys):
         (["render", "{photo}", "-o", "{out}", "--lora", "{tmp}/no.safetensors"], 2, "not exist"),
         (["render", "{photo}", "-o", "{out}", "--lora", "{photo}:9"], 2, "loras.weight must"),
         (["render", "{photo}"], 2, "required"),
+        # once rc 0: the styled result silently replaced the original photo
+        (["render", "{mine}", "-o", "{mine}"], 2, "is the input photo"),
         # found by the outside review: -1 means "random" elsewhere; bounds shown exactly
         (["render", "{photo}", "-o", "{out}", "--seed", "-1"], 2, "and 4294967295 (leave"),
         # once exit 1 "unexpected problem" (FileExistsError, UnidentifiedImageError)
@@ -111,11 +113,13 @@ def test_models_lists_catalog(capsys):
 )
 def test_expected_failures_are_one_json_error(capsys, tmp_path, astronaut_path, argv, code, words):
     (tmp_path / "logo.png").write_text("not an image\n")
+    (tmp_path / "mine.png").write_bytes(astronaut_path.read_bytes())  # may be overwritten
     values = {
         "photo": str(astronaut_path),
         "out": str(tmp_path / "o.png"),
         "tmp": str(tmp_path),
         "txt": str(tmp_path / "logo.png"),
+        "mine": str(tmp_path / "mine.png"),
     }
     argv = [part.format(**values) for part in argv]
     got, payload = run_json(capsys, *argv)
