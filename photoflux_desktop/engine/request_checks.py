@@ -165,6 +165,15 @@ def _exists(path: str) -> bool:
         return False
 
 
+def _file_or_folder(path: str) -> bool:
+    """A LoRA is a file or a diffusers LoRA folder; a pipe or a device is neither (and
+    diffusers would take such a path for a hub repository id)."""
+    try:
+        return Path(path).is_file() or Path(path).is_dir()
+    except (OSError, ValueError):
+        return False
+
+
 def check_loras(value: Any, spec_type: type) -> tuple[Any, ...]:
     """A sequence of LoraSpec whose files exist on this machine."""
     allowed = f"a sequence of at most {MAX_LORAS} LoraSpec"
@@ -177,6 +186,12 @@ def check_loras(value: Any, spec_type: type) -> tuple[Any, ...]:
             raise bad_input(
                 f"loras: the LoRA file {lora.path} does not exist.",
                 "Check the LoRA path.",
+                field="loras",
+            )
+        if not _file_or_folder(lora.path):
+            raise bad_input(
+                f"loras: {lora.path} is not a file or a folder.",
+                "Pass the path of a LoRA .safetensors file.",
                 field="loras",
             )
     return tuple(value)

@@ -326,8 +326,12 @@ def test_render_parameters_round_trip_through_a_dict():
         ("seed", 10**400),
         ("model", np.array(["sd-turbo", "x"])),  # once "truth value is ambiguous"
         ("loras", (LoraSpec("a" * 300),)),  # once OSError: file name too long
+        ("loras", (LoraSpec("/dev/null"),)),  # a device: diffusers took it for a hub id
     ],
-    ids=["huge-strength", "huge-guidance", "huge-steps", "huge-seed", "array-model", "long-lora"],
+    ids=[
+        *("huge-strength", "huge-guidance", "huge-steps", "huge-seed", "array-model"),
+        *("long-lora", "device-lora"),
+    ],
 )
 def test_hostile_values_are_bad_input_not_raw_exceptions(field, value):
     assert refused(lambda: build(**{field: value})).error.details["field"] == field
