@@ -196,3 +196,18 @@ def test_a_cancelled_result_is_exit_130_and_writes_nothing(
     assert code == 130 and payload["error"]["kind"] == "cancelled"
     assert "nothing was written" in payload["error"]["message"]
     assert not out.exists()
+
+
+def test_verify_prints_no_control_characters_from_a_files_metadata(capsys, tmp_path):
+    """Found by the outside review: anyone can write the record, and `verify` printed
+    its fields raw, so a file could retitle or clear the user's terminal."""
+    from PIL import Image, PngImagePlugin
+
+    record = {"app": "PhotoFlux", "style": "\x1b]0;pwned\x07\x1b[2J", "model": "m" * 5000}
+    info = PngImagePlugin.PngInfo()
+    info.add_text("photoflux", json.dumps(record))
+    Image.new("RGB", (300, 300), "teal").save(tmp_path / "crafted.png", pnginfo=info)
+    assert main(["verify", str(tmp_path / "crafted.png")]) == 0
+    out = capsys.readouterr().out
+    assert "metadata: PhotoFlux" in out
+    assert "\x1b" not in out and "\x07" not in out and len(out) < 1000
