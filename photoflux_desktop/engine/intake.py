@@ -89,6 +89,7 @@ def load_photo(
     # the file's own size, upright: the draft decode above may have made it smaller
     quarter_turn = orientation in (5, 6, 7, 8)
     original_size = (file_size[1], file_size[0]) if quarter_turn else file_size
+    _check_working_size(name, original_size, max_side, limits)
     im = _to_working_colour(name, decoder, im, notes)
     if max_side and max(im.size) > max_side:
         im.thumbnail((max_side, max_side), Image.Resampling.LANCZOS, reducing_gap=2.0)
@@ -145,6 +146,25 @@ def _decode(
     except Exception as exc:
         raise _decode_failure(name, decoder, prepared, opened, exc) from exc
     return im, frames, orientation, file_size
+
+
+def _check_working_size(
+    name: str, size: tuple[int, int], max_side: int | None, limits: IntakeLimits
+) -> None:
+    """A long, narrow photo shrunk to a small `max_side` can end up thinner than any
+    renderer accepts (640×64 at 64 px is 64×6): say so in terms of the setting."""
+    long, short = max(size), min(size)
+    if not max_side or long <= max_side:
+        return
+    if short * max_side >= limits.min_side * long:  # exact: no rounding either way
+        return
+    needed = -(-limits.min_side * long // short)  # ceiling division
+    raise bad_input(
+        f"{name} is {size[0]}×{size[1]} px; at a longest side of {max_side} px its short side "
+        f"would be under {limits.min_side} px, the least PhotoFlux works with.",
+        f"Use a working size (--max-side) of at least {needed} px, or crop the photo.",
+        field="max_side",
+    )
 
 
 def _decode_failure(

@@ -523,3 +523,14 @@ def test_a_mode_without_conversion_is_refused_as_unsupported(monkeypatch):
     monkeypatch.setattr(intake, "to_srgb_rgb", no_path)
     message = refused(hf.grey_alpha_tiff(associated=True))
     assert "is a TIFF in La mode, which PhotoFlux does not support" in message
+
+
+def test_a_narrow_photo_at_a_small_working_size_names_the_setting():
+    """Found by the outside review: a valid 640×64 photo with --max-side 64 was refused
+    as "image must be at least 32 px a side; got 64×6 px", a size the user never gave."""
+    data = hf.encode(Image.new("RGB", (640, 64), "orange"), "PNG")
+    with pytest.raises(PhotoFluxError) as caught:
+        load_photo(data, max_side=64)
+    error = caught.value.error
+    assert error.details["field"] == "max_side" and "at least 320 px" in error.hint
+    assert load_photo(data, max_side=320).size == (320, 32)
