@@ -11,7 +11,7 @@ from __future__ import annotations
 import io
 from typing import TYPE_CHECKING, Any
 
-from photoflux_desktop.engine.errors import bad_input
+from photoflux_desktop.engine.errors import PhotoFluxError, bad_input
 from photoflux_desktop.engine.intake import load_photo
 
 if TYPE_CHECKING:
@@ -81,7 +81,11 @@ def request_from_wire(cls: type[RenderRequest], data: Any, image_bytes: Any) -> 
     fields = {name: data[name] for name in _FIELDS if name in data}
     if "loras" in fields:
         fields["loras"] = _loras(fields["loras"], LoraSpec)
-    photo = load_photo(bytes(image_bytes), max_side=None)
+    try:
+        photo = load_photo(bytes(image_bytes), max_side=None)
+    except PhotoFluxError as exc:  # intake's words, and the field a sender must fix
+        error = exc.error
+        raise bad_input(error.message, error.hint, **{**error.details, "field": "image"}) from exc
     return cls(image=photo.image, **fields)
 
 

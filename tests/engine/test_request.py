@@ -284,6 +284,7 @@ def test_from_wire_refuses_malformed_requests(data, image_bytes, field):
 def test_from_wire_decodes_the_image_through_intake_limits(image_bytes, words):
     error = refused(lambda: RenderRequest.from_wire(wire()[0], image_bytes)).error
     assert words in error.message
+    assert error.details["field"] == "image"  # once missing: intake's error named no field
 
 
 def test_from_wire_accepts_other_image_formats_and_converts_them():
