@@ -34,10 +34,21 @@ def run_verify(args: argparse.Namespace, console: Console) -> int:
     if report.watermark.bit_accuracy is not None:
         lines.append(f"  watermark bits matching: {report.watermark.bit_accuracy:.0%}")
     if report.metadata:
-        meta = report.metadata
+        meta = {key: _shown(report.metadata.get(key)) for key in _SHOWN_KEYS}
         lines.append(
-            f"  metadata: {meta.get('app')} {meta.get('version')}, style {meta.get('style')}, "
-            f"model {meta.get('model')}, seed {meta.get('seed')}, created {meta.get('created')}"
+            f"  metadata: {meta['app']} {meta['version']}, style {meta['style']}, "
+            f"model {meta['model']}, seed {meta['seed']}, created {meta['created']}"
         )
     console.result(report.to_dict(), "\n".join(lines))
     return 0
+
+
+_SHOWN_KEYS = ("app", "version", "style", "model", "seed", "created")
+
+
+def _shown(value: object, limit: int = 120) -> str:
+    """A metadata value as safe terminal text: anyone can write these fields into a
+    file, so control characters (escape sequences that retitle or clear a terminal)
+    are replaced and long values cut."""
+    text = "".join(ch if ch.isprintable() else "\ufffd" for ch in str(value))
+    return text if len(text) <= limit else text[: limit - 1] + "…"

@@ -35,7 +35,8 @@ def _bounded(kind: Callable[[str], float], low: float, high: float, name: str):
         except ValueError:
             raise argparse.ArgumentTypeError(f"{name} must be a number, not '{text}'") from None
         if not low <= value <= high:
-            raise argparse.ArgumentTypeError(f"{name} must be between {low:g} and {high:g}")
+            shown = (f"{low:g}", f"{high:g}") if kind is float else (f"{low}", f"{high}")
+            raise argparse.ArgumentTypeError(f"{name} must be between {shown[0]} and {shown[1]}")
         return value
 
     return parse
@@ -46,6 +47,14 @@ def _strength(text: str) -> float:
     if value <= 0.0:
         raise argparse.ArgumentTypeError("strength must be above 0 (0 would return the photo)")
     return value
+
+
+def _seed(text: str) -> int:
+    try:
+        return _bounded(int, *SEED_RANGE, "seed")(text)
+    except argparse.ArgumentTypeError as exc:
+        # other tools take -1 for "random"; here that is leaving --seed out
+        raise argparse.ArgumentTypeError(f"{exc} (leave --seed out for a random seed)") from None
 
 
 def _add_render(sub: argparse._SubParsersAction) -> None:
@@ -61,7 +70,12 @@ def _add_render(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--steps", type=_bounded(int, *STEPS_RANGE, "steps"), default=None)
     p.add_argument("--strength", type=_strength, default=None, help="0-1: how far from the photo")
     p.add_argument("--guidance", type=_bounded(float, *GUIDANCE_RANGE, "guidance"), default=None)
-    p.add_argument("--seed", type=_bounded(int, *SEED_RANGE, "seed"), default=None)
+    p.add_argument(
+        "--seed",
+        type=_seed,
+        default=None,
+        help=f"{SEED_RANGE[0]} to {SEED_RANGE[1]}; leave out for a random seed",
+    )
     p.add_argument("--max-side", type=_bounded(int, *MAX_SIDE_RANGE, "max-side"), default=1024)
     p.add_argument("--likeness", choices=[m.value for m in Likeness], default="none")
     p.add_argument(

@@ -23,7 +23,7 @@ from photoflux_desktop.engine.request import (
     RenderResult,
     Status,
 )
-from photoflux_desktop.engine.watermark import Corner, VisibleWatermark
+from photoflux_desktop.engine.watermark import Corner, VisibleWatermark, load_logo
 
 
 def parse_lora(text: str) -> LoraSpec:
@@ -66,8 +66,8 @@ def output_options(args: argparse.Namespace) -> OutputOptions:
     visible = None
     if args.visible_watermark is not None or args.watermark_logo:
         logo = Path(args.watermark_logo) if args.watermark_logo else None
-        if logo is not None and not logo.is_file():
-            raise bad_input(f"Watermark logo {logo} does not exist.", "Pass a PNG file.")
+        if logo is not None:
+            load_logo(logo)  # a wrong file is refused before any render work
         visible = VisibleWatermark(
             text=args.visible_watermark or "PhotoFlux",
             logo=logo,
@@ -85,7 +85,13 @@ class _PreviewSaver:
         self.folder = folder
         self.saved: list[str] = []
         if folder is not None:
-            folder.mkdir(parents=True, exist_ok=True)
+            try:
+                folder.mkdir(parents=True, exist_ok=True)
+            except OSError as exc:  # a file of that name, no permission, a read-only disk
+                raise bad_input(
+                    f"--preview-dir {folder} cannot be used as a folder ({exc.strerror}).",
+                    "Pass a folder path that is new or an existing folder you can write to.",
+                ) from exc
 
     def __call__(self, event: ProgressEvent) -> None:
         total = f"/{event.total}" if event.total else ""
@@ -100,6 +106,7 @@ def run_render(args: argparse.Namespace, console: Console) -> int:
     started = time.perf_counter()
     output_path = Path(args.output)
     output_format(output_path)  # refuse a bad output name before any work
+    _refuse_overwriting_the_photo(Path(args.photo), output_path)
     options = output_options(args)
     get_preset(args.style)
     photo = load_photo(args.photo, max_side=args.max_side)
@@ -134,6 +141,19 @@ def run_render(args: argparse.Namespace, console: Console) -> int:
     )
     console.result(payload, human)
     return 0
+
+
+def _refuse_overwriting_the_photo(photo: Path, output: Path) -> None:
+    """`-o` naming the input (or a link to it) would replace the user's original."""
+    try:
+        same = output.exists() and photo.exists() and output.samefile(photo)
+    except OSError:  # unreadable either way: intake or the writer will say why
+        same = False
+    if same:
+        raise bad_input(
+            f"-o {output} is the input photo itself; rendering would replace the original.",
+            "Write the result to a new file name.",
+        )
 
 
 def _render_interruptible(

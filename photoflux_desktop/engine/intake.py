@@ -57,6 +57,9 @@ class Photo:
     frames: int = 1
     had_alpha: bool = False
     notes: tuple[str, ...] = field(default_factory=tuple)
+    # what the decoder produced: smaller than original_size when a JPEG was decoded
+    # at 1/2, 1/4 or 1/8 scale for a small working size
+    decoded_size: tuple[int, int] | None = None
 
     @property
     def size(self) -> tuple[int, int]:
@@ -77,12 +80,16 @@ def load_photo(
     decoder = sniff_decoder(name, data)
     prepared = prepare(decoder, name, data, limits)
     notes: list[str] = []
-    im, frames, orientation = _decode(
+    im, frames, orientation, file_size = _decode(
         name, decoder, prepared, max_side=max_side, limits=limits, notes=notes
     )
     original_mode, had_alpha = im.mode, has_alpha(im)
     im = _upright(im, orientation, notes)
-    original_size = im.size
+    decoded_size = im.size
+    # the file's own size, upright: the draft decode above may have made it smaller
+    quarter_turn = orientation in (5, 6, 7, 8)
+    original_size = (file_size[1], file_size[0]) if quarter_turn else file_size
+    _check_working_size(name, original_size, max_side, limits)
     im = _to_working_colour(name, decoder, im, notes)
     if max_side and max(im.size) > max_side:
         im.thumbnail((max_side, max_side), Image.Resampling.LANCZOS, reducing_gap=2.0)
@@ -95,6 +102,7 @@ def load_photo(
         frames=frames,
         had_alpha=had_alpha,
         notes=tuple(notes),
+        decoded_size=decoded_size,
     )
 
 
@@ -106,8 +114,10 @@ def _decode(
     max_side: int | None,
     limits: IntakeLimits,
     notes: list[str],
-) -> tuple[Image.Image, int, int | None]:
-    """Open and load the first frame only; every decoder failure becomes BAD_INPUT."""
+) -> tuple[Image.Image, int, int | None, tuple[int, int]]:
+    """Open and load the first frame only; every decoder failure becomes BAD_INPUT.
+
+    Also returns the size the file declares, before any reduced-scale decode."""
     opened = False
     try:
         with warnings.catch_warnings():
@@ -117,6 +127,7 @@ def _decode(
             im = Image.open(io.BytesIO(prepared.data), formats=[decoder])
             opened = True
             check_dimensions(name, im.size, limits)
+            file_size = im.size
             frames = _frames(im, decoder, prepared)
             if frames > 1:
                 more = "at least " if prepared.more_frames else ""
@@ -134,7 +145,26 @@ def _decode(
     # decoding failure is one of two user-facing facts, unsupported or damaged.
     except Exception as exc:
         raise _decode_failure(name, decoder, prepared, opened, exc) from exc
-    return im, frames, orientation
+    return im, frames, orientation, file_size
+
+
+def _check_working_size(
+    name: str, size: tuple[int, int], max_side: int | None, limits: IntakeLimits
+) -> None:
+    """A long, narrow photo shrunk to a small `max_side` can end up thinner than any
+    renderer accepts (640×64 at 64 px is 64×6): say so in terms of the setting."""
+    long, short = max(size), min(size)
+    if not max_side or long <= max_side:
+        return
+    if short * max_side >= limits.min_side * long:  # exact: no rounding either way
+        return
+    needed = -(-limits.min_side * long // short)  # ceiling division
+    raise bad_input(
+        f"{name} is {size[0]}×{size[1]} px; at a longest side of {max_side} px its short side "
+        f"would be under {limits.min_side} px, the least PhotoFlux works with.",
+        f"Use a working size (--max-side) of at least {needed} px, or crop the photo.",
+        field="max_side",
+    )
 
 
 def _decode_failure(

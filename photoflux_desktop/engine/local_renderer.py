@@ -2,7 +2,7 @@
 
 Routing rule: an explicit model (id or path) means diffusion; "instant" means the
 OpenCV stand-in; no model means the best installed diffusion model, or the instant
-stand-in when none is installed, unless the request needs diffusion (a prompt, or a
+stand-in when none is installed, unless the request needs diffusion (a prompt, a LoRA, or a
 preset without an instant version), in which case the user is told what to download.
 
 Configuration is explicit: the models folder is a constructor argument (the desktop
@@ -45,18 +45,26 @@ def choose_backend(
     request: RenderRequest, preset: Preset, models_dir: Path | None = None
 ) -> BackendChoice:
     if request.model == INSTANT:
-        return BackendChoice(None)
+        ignored = (
+            "The instant style cannot apply LoRAs; they were not used." if request.loras else ""
+        )
+        return BackendChoice(None, ignored)
     if request.model not in (None, "", "auto"):
         return BackendChoice(locate(request.model, models_dir))
     installed = first_installed(models_dir)
     if installed is not None:
         return BackendChoice(installed)
-    if request.prompt or preset.instant is None:
-        needs = "A prompt needs" if request.prompt else f"The style '{preset.id}' needs"
+    # a LoRA, like a prompt, only means something to a diffusion model: falling back
+    # to the instant style would silently drop it
+    if request.prompt or request.loras or preset.instant is None:
+        if preset.instant is None:
+            needs, drop = f"The style '{preset.id}' needs", ""
+        elif request.prompt:
+            needs, drop = "A prompt needs", " Or drop --prompt to use the instant version."
+        else:
+            needs, drop = "A LoRA needs", " Or drop --lora to use the instant version."
         raise model_missing(
-            f"{needs} a diffusion model, and none is installed.",
-            download_hint()
-            + (" Or drop --prompt to use the instant version." if preset.instant else ""),
+            f"{needs} a diffusion model, and none is installed.", download_hint() + drop
         )
     return BackendChoice(
         None,

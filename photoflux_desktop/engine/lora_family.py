@@ -131,6 +131,12 @@ def model_cross_attention_dim(model_folder: Path) -> int | None:
 def check_lora_fits(lora_path: str, family: str, model_folder: Path, model_label: str) -> None:
     """Refuse a LoRA made for another family; say nothing when it cannot be told."""
     target = read_lora_target(Path(lora_path))
+    if target.evidence.startswith("unreadable"):  # a .safetensors file that is not one
+        raise bad_input(
+            f"The LoRA {lora_path} is damaged or not a safetensors file ({target.evidence}).",
+            "Download the LoRA again, or pass the right file.",
+            field="loras",
+        )
     why = _mismatch(target, family, model_folder)
     if why:
         raise bad_input(

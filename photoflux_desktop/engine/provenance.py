@@ -88,10 +88,7 @@ def from_xmp(packet: bytes | str | None) -> dict[str, Any] | None:
         params = element.attrib.get(f"{{{NS_PHOTOFLUX}}}Params")
         if params is None:
             continue
-        try:
-            record = json.loads(params)
-        except json.JSONDecodeError:
-            return None
+        record = _json_value(params)
         if isinstance(record, dict) and record.get("app") == APP_NAME:
             digital_source = element.attrib.get(f"{{{NS_IPTC_EXT}}}DigitalSourceType")
             if digital_source:
@@ -108,9 +105,17 @@ def read_record(path: str | Path, fmt: str | None = None) -> dict[str, Any] | No
         info = dict(image.info)
     record = from_xmp(info.get("xmp") or info.get("XML:com.adobe.xmp"))
     if record is None and isinstance(info.get("photoflux"), str):
-        try:
-            candidate = json.loads(info["photoflux"])
-        except json.JSONDecodeError:
-            return None
+        candidate = _json_value(info["photoflux"])
         record = candidate if isinstance(candidate, dict) and candidate.get("app") else None
     return record
+
+
+def _json_value(text: str) -> Any:
+    """JSON from a file someone else may have written, or None when it does not parse.
+
+    A few kilobytes of `[[[[` nest deeper than the parser's recursion limit, which
+    raises RecursionError rather than a decode error."""
+    try:
+        return json.loads(text)
+    except (ValueError, RecursionError):
+        return None

@@ -41,8 +41,8 @@ def check_number(
     if value is None and optional:
         return None
     whole = kind is int
-    if whole:
-        allowed = f"a whole number from {low:g} to {high:g}"
+    if whole:  # exact bounds: `:g` would show the seed limit as 4.29497e+09
+        allowed = f"a whole number from {int(low)} to {int(high)}"
     elif low_open:
         allowed = f"a number above {low:g} and at most {high:g}"
     else:
@@ -52,8 +52,13 @@ def check_number(
     # bool is an int subclass; True is never meant as a step count
     if isinstance(value, bool) or not isinstance(value, Integral if whole else Real):
         raise invalid(name, allowed, value)
-    number = int(value) if whole else float(value)
-    if not math.isfinite(number) or number > high or number < low or (low_open and number == low):
+    try:
+        number = int(value) if whole else float(value)
+    except (OverflowError, ValueError):  # an int beyond float's range (JSON allows them)
+        raise invalid(name, allowed, value) from None
+    # ints compare as ints (isfinite would turn a huge one into a float and overflow)
+    inside = (whole or math.isfinite(number)) and low <= number <= high
+    if not inside or (low_open and number == low):
         raise invalid(name, allowed, value)
     return number
 
@@ -104,6 +109,10 @@ def check_image(value: Any) -> Image.Image:
         raise invalid("image", allowed, f"{width}×{height} px")
     if max(width, height) / min(width, height) > limits.max_aspect:
         raise invalid("image", allowed, f"{width}×{height} px")
+    try:  # a lazily opened file decodes here, not deep inside a renderer
+        value.load()
+    except Exception as exc:  # a damaged file can make a decoder raise almost anything
+        raise invalid("image", "a complete, decodable image", value, hint) from exc
     return value
 
 
@@ -123,11 +132,12 @@ def check_style(value: Any) -> str:
 
 def check_model(value: Any) -> str | None:
     """A catalog id, a folder path or "instant"; None, "" and "auto" mean automatic."""
-    if value is None or value in ("", "auto"):
+    if value is None:
         return None
+    # type first: `in` on an arbitrary object (a numpy array) can itself raise
     if not isinstance(value, str) or len(value) > MAX_PATH_CHARS or "\x00" in value:
         raise invalid("model", "a catalog id, a model folder, 'instant' or None", value)
-    return value
+    return None if value in ("", "auto") else value
 
 
 def check_lora_path(value: Any) -> str:
@@ -146,6 +156,24 @@ def check_lora_weight(value: Any) -> float:
     return check_number("loras.weight", value, float, low, high, optional=False)
 
 
+def _exists(path: str) -> bool:
+    """Like Path.exists, but a name the OS refuses (too long, no permission) is absent
+    too, not an OSError escaping the request's checks."""
+    try:
+        return Path(path).exists()
+    except (OSError, ValueError):
+        return False
+
+
+def _file_or_folder(path: str) -> bool:
+    """A LoRA is a file or a diffusers LoRA folder; a pipe or a device is neither (and
+    diffusers would take such a path for a hub repository id)."""
+    try:
+        return Path(path).is_file() or Path(path).is_dir()
+    except (OSError, ValueError):
+        return False
+
+
 def check_loras(value: Any, spec_type: type) -> tuple[Any, ...]:
     """A sequence of LoraSpec whose files exist on this machine."""
     allowed = f"a sequence of at most {MAX_LORAS} LoraSpec"
@@ -154,10 +182,16 @@ def check_loras(value: Any, spec_type: type) -> tuple[Any, ...]:
     for lora in value:
         if not isinstance(lora, spec_type):
             raise invalid("loras", allowed, value)
-        if not Path(lora.path).exists():
+        if not _exists(lora.path):
             raise bad_input(
                 f"loras: the LoRA file {lora.path} does not exist.",
                 "Check the LoRA path.",
+                field="loras",
+            )
+        if not _file_or_folder(lora.path):
+            raise bad_input(
+                f"loras: {lora.path} is not a file or a folder.",
+                "Pass the path of a LoRA .safetensors file.",
                 field="loras",
             )
     return tuple(value)

@@ -11,7 +11,7 @@ from __future__ import annotations
 import io
 from typing import TYPE_CHECKING, Any
 
-from photoflux_desktop.engine.errors import bad_input
+from photoflux_desktop.engine.errors import PhotoFluxError, bad_input
 from photoflux_desktop.engine.intake import load_photo
 
 if TYPE_CHECKING:
@@ -81,14 +81,26 @@ def request_from_wire(cls: type[RenderRequest], data: Any, image_bytes: Any) -> 
     fields = {name: data[name] for name in _FIELDS if name in data}
     if "loras" in fields:
         fields["loras"] = _loras(fields["loras"], LoraSpec)
-    photo = load_photo(bytes(image_bytes), max_side=None)
+    try:
+        photo = load_photo(bytes(image_bytes), max_side=None)
+    except PhotoFluxError as exc:  # intake's words, and the field a sender must fix
+        error = exc.error
+        raise bad_input(error.message, error.hint, **{**error.details, "field": "image"}) from exc
     return cls(image=photo.image, **fields)
 
 
 def _loras(value: Any, spec_type: type) -> tuple[Any, ...]:
+    from photoflux_desktop.engine.request_checks import MAX_LORAS
+
     if not isinstance(value, list):
         raise bad_input(
             "loras must be a list of {path, weight} objects.", field="loras", allowed="list"
+        )
+    if len(value) > MAX_LORAS:  # before building any: a million entries took seconds
+        raise bad_input(
+            f"loras must list at most {MAX_LORAS} adapters; got {len(value)}.",
+            field="loras",
+            allowed="list",
         )
     specs = []
     for item in value:

@@ -16,10 +16,12 @@ import numpy as np
 from PIL import Image, ImageDraw, ImageFont
 
 from photoflux_desktop.engine import dwt_dct_svd
+from photoflux_desktop.engine.errors import PhotoFluxError, bad_input
 
 SIGNATURE = b"PFLX\x01\x7e"
 SIGNATURE_BITS = len(SIGNATURE) * 8
 DETECTION_THRESHOLD = 44 / 48
+MAX_LOGO_PIXELS = 4096 * 4096  # a logo is small; this refuses a decompression bomb
 MIN_PIXELS = 256 * 256  # below this too few blocks vote for each bit to be reliable
 _SIGNATURE_BITS = np.unpackbits(np.frombuffer(SIGNATURE, dtype=np.uint8))
 
@@ -134,8 +136,25 @@ def _text_stamp(text: str, width: int) -> Image.Image:
     return stamp
 
 
+def load_logo(logo: Path) -> Image.Image:
+    """The logo as RGBA, or a bad-input error saying why it cannot be a logo.
+
+    Callers check it before rendering, so a wrong file costs no render time."""
+    hint = "Pass a PNG logo (transparency is kept), at most 4096×4096 px."
+    if not logo.is_file():  # also refuses a FIFO, which would block the open
+        raise bad_input(f"Watermark logo {logo} is not a file.", hint)
+    try:
+        with Image.open(logo) as opened:
+            if opened.width * opened.height > MAX_LOGO_PIXELS:
+                raise bad_input(f"Watermark logo {logo} is too large.", hint)
+            return opened.convert("RGBA")
+    except PhotoFluxError:
+        raise
+    except Exception as exc:  # not an image, or damaged: a decoder may raise anything
+        raise bad_input(f"Watermark logo {logo} is not a readable image.", hint) from exc
+
+
 def _logo_stamp(logo: Path, width: int) -> Image.Image:
-    with Image.open(logo) as opened:
-        stamp = opened.convert("RGBA")
+    stamp = load_logo(logo)
     height = max(1, round(stamp.height * width / stamp.width))
     return stamp.resize((width, height), Image.Resampling.LANCZOS)

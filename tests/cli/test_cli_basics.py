@@ -86,6 +86,8 @@ def test_models_lists_catalog(capsys):
     [
         (["render", "{photo}", "-o", "{out}", "--prompt", "a knight"], 3, "models download"),
         (["render", "{photo}", "-o", "{out}", "--model", "sd-turbo"], 3, "not installed"),
+        # once rc 0: the automatic instant fallback dropped the LoRA without a word
+        (["render", "{photo}", "-o", "{out}", "--lora", "{txt}"], 3, "drop --lora"),
         (["render", "{photo}", "-o", "{out}", "--model", "/no/such/folder"], 3, "neither"),
         (["render", "{photo}", "-o", "{tmp}/out.gif"], 2, "unknown image type"),
         (["render", "{photo}", "-o", "{out}", "--style", "laser"], 2, "Unknown style"),
@@ -95,6 +97,14 @@ def test_models_lists_catalog(capsys):
         (["render", "{photo}", "-o", "{out}", "--lora", "{tmp}/no.safetensors"], 2, "not exist"),
         (["render", "{photo}", "-o", "{out}", "--lora", "{photo}:9"], 2, "loras.weight must"),
         (["render", "{photo}"], 2, "required"),
+        # once rc 0: the styled result silently replaced the original photo
+        (["render", "{mine}", "-o", "{mine}"], 2, "is the input photo"),
+        # found by the outside review: -1 means "random" elsewhere; bounds shown exactly
+        (["render", "{photo}", "-o", "{out}", "--seed", "-1"], 2, "and 4294967295 (leave"),
+        # once exit 1 "unexpected problem" (FileExistsError, UnidentifiedImageError)
+        (["render", "{photo}", "-o", "{out}", "--preview-dir", "{photo}"], 2, "--preview-dir"),
+        (["render", "{photo}", "-o", "{out}", "--watermark-logo", "{txt}"], 2, "not a readable"),
+        (["render", "{photo}", "-o", "{out}", "--watermark-logo", "{tmp}"], 2, "not a file"),
         (["models", "download", "nope"], 2, "Unknown model"),
         (["models", "download", "sd-turbo"], 5, "Offline mode"),
         (["verify", "{tmp}"], 2, "folder"),
@@ -102,7 +112,15 @@ def test_models_lists_catalog(capsys):
     ],
 )
 def test_expected_failures_are_one_json_error(capsys, tmp_path, astronaut_path, argv, code, words):
-    values = {"photo": str(astronaut_path), "out": str(tmp_path / "o.png"), "tmp": str(tmp_path)}
+    (tmp_path / "logo.png").write_text("not an image\n")
+    (tmp_path / "mine.png").write_bytes(astronaut_path.read_bytes())  # may be overwritten
+    values = {
+        "photo": str(astronaut_path),
+        "out": str(tmp_path / "o.png"),
+        "tmp": str(tmp_path),
+        "txt": str(tmp_path / "logo.png"),
+        "mine": str(tmp_path / "mine.png"),
+    }
     argv = [part.format(**values) for part in argv]
     got, payload = run_json(capsys, *argv)
     assert got == code
@@ -178,3 +196,18 @@ def test_a_cancelled_result_is_exit_130_and_writes_nothing(
     assert code == 130 and payload["error"]["kind"] == "cancelled"
     assert "nothing was written" in payload["error"]["message"]
     assert not out.exists()
+
+
+def test_verify_prints_no_control_characters_from_a_files_metadata(capsys, tmp_path):
+    """Found by the outside review: anyone can write the record, and `verify` printed
+    its fields raw, so a file could retitle or clear the user's terminal."""
+    from PIL import Image, PngImagePlugin
+
+    record = {"app": "PhotoFlux", "style": "\x1b]0;pwned\x07\x1b[2J", "model": "m" * 5000}
+    info = PngImagePlugin.PngInfo()
+    info.add_text("photoflux", json.dumps(record))
+    Image.new("RGB", (300, 300), "teal").save(tmp_path / "crafted.png", pnginfo=info)
+    assert main(["verify", str(tmp_path / "crafted.png")]) == 0
+    out = capsys.readouterr().out
+    assert "metadata: PhotoFlux" in out
+    assert "\x1b" not in out and "\x07" not in out and len(out) < 1000

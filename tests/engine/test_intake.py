@@ -163,7 +163,17 @@ def test_large_jpeg_is_decoded_reduced():
     big = Image.new("RGB", (4000, 3000), "orange")
     photo = load_photo(hf.encode(big, "JPEG", quality=80), max_side=1024)
     assert photo.size == (1024, 768)
-    assert photo.original_size[0] < 4000  # draft mode decoded at reduced scale
+    assert photo.decoded_size[0] < 4000  # draft mode decoded at reduced scale
+    # once the reduced decode's size: the CLI and window reported a 4000 px photo as 2000 px
+    assert photo.original_size == (4000, 3000)
+
+
+def test_original_size_is_upright_when_a_quarter_turn_was_applied():
+    exif = Image.Exif()
+    exif[0x0112] = 6  # rotate 90°: the file is stored 400×300, the photo is 300×400
+    data = hf.encode(Image.new("RGB", (400, 300), "orange"), "JPEG", exif=exif.tobytes())
+    photo = load_photo(data, max_side=100)
+    assert photo.original_size == (300, 400) and photo.size[1] == 100
 
 
 @pytest.mark.parametrize("fmt", ["JPEG", "PNG", "WEBP", "TIFF", "GIF"])
@@ -513,3 +523,14 @@ def test_a_mode_without_conversion_is_refused_as_unsupported(monkeypatch):
     monkeypatch.setattr(intake, "to_srgb_rgb", no_path)
     message = refused(hf.grey_alpha_tiff(associated=True))
     assert "is a TIFF in La mode, which PhotoFlux does not support" in message
+
+
+def test_a_narrow_photo_at_a_small_working_size_names_the_setting():
+    """Found by the outside review: a valid 640×64 photo with --max-side 64 was refused
+    as "image must be at least 32 px a side; got 64×6 px", a size the user never gave."""
+    data = hf.encode(Image.new("RGB", (640, 64), "orange"), "PNG")
+    with pytest.raises(PhotoFluxError) as caught:
+        load_photo(data, max_side=64)
+    error = caught.value.error
+    assert error.details["field"] == "max_side" and "at least 320 px" in error.hint
+    assert load_photo(data, max_side=320).size == (320, 32)

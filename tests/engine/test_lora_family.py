@@ -130,3 +130,14 @@ def test_a_fitting_or_undecidable_lora_passes(tmp_path, keys, model_family, mode
     path = lora(tmp_path / "lora", keys)
     model = unet_model(tmp_path / "model", model_dim) if model_dim else tmp_path
     check_lora_fits(str(path), model_family, model, "test-model")
+
+
+def test_a_damaged_safetensors_lora_is_refused_before_any_load(tmp_path):
+    """Found by the outside review: a text file named .safetensors reached the model
+    load (seconds to minutes) before being refused."""
+    junk = tmp_path / "junk.safetensors"
+    junk.write_text("not a LoRA\n")
+    with pytest.raises(PhotoFluxError) as caught:
+        check_lora_fits(str(junk), "sd", tmp_path, "test-model")
+    assert caught.value.error.kind is ErrorKind.BAD_INPUT
+    assert "damaged or not a safetensors file" in caught.value.error.message

@@ -9,7 +9,7 @@ from photoflux_desktop.engine.local_renderer import LocalRenderer, choose_backen
 from photoflux_desktop.engine.model_store import find_installed, installed_models
 from photoflux_desktop.engine.paths import models_dir
 from photoflux_desktop.engine.presets import get_preset
-from photoflux_desktop.engine.request import RenderRequest
+from photoflux_desktop.engine.request import LoraSpec, RenderRequest
 from tests.engine.diffusion_fixtures import install_as
 
 
@@ -32,3 +32,14 @@ def test_lookups_and_routing_use_the_passed_folder(tmp_path, tiny_models, astron
     assert choose_backend(request, preset).model is None
     assert choose_backend(request, preset, chosen).model.path == chosen / "sd-turbo"
     assert LocalRenderer(chosen).models_dir == chosen
+
+
+def test_an_explicit_instant_render_says_it_did_not_use_the_loras(astronaut):
+    request = RenderRequest(
+        image=astronaut.resize((64, 64)),
+        style_id="watercolor",
+        model="instant",
+        loras=(LoraSpec(__file__),),
+    )
+    choice = choose_backend(request, get_preset("watercolor"))
+    assert choice.model is None and "LoRA" in choice.note

@@ -4,7 +4,7 @@ import io
 
 import numpy as np
 import pytest
-from PIL import Image
+from PIL import Image, PngImagePlugin
 
 from photoflux_desktop.engine import output as output_module
 from photoflux_desktop.engine.errors import PhotoFluxError
@@ -213,3 +213,19 @@ def test_quality_is_raised_when_the_requested_one_erases_the_mark(tmp_path, monk
     report = verify_image(written.path)
     assert report.metadata["invisible_watermark"] == report.watermark.detected
     assert calls[0] == 5 and len(calls) >= 2  # quality 5 cannot carry it; a rescue was tried
+
+
+@pytest.mark.parametrize("where", ["text", "xmp"])
+def test_verify_reads_hostile_nested_metadata_as_no_record(tmp_path, where):
+    """Found by the outside review: `[` * 100000 in a PNG text chunk or the XMP
+    packet was a RecursionError, reported as an unexpected problem (exit 1)."""
+    deep = "[" * 100_000
+    info = PngImagePlugin.PngInfo()
+    if where == "text":
+        info.add_text("photoflux", deep)
+    else:
+        params = f'photoflux:Params="{deep}" xmlns:photoflux="https://photoflux.app/ns/1.0/"'
+        packet = f'<x:xmpmeta xmlns:x="adobe:ns:meta/"><d {params}/></x:xmpmeta>'
+        info.add_itxt("XML:com.adobe.xmp", packet)
+    Image.new("RGB", (300, 300), "teal").save(tmp_path / "deep.png", pnginfo=info)
+    assert verify_image(tmp_path / "deep.png").metadata is None

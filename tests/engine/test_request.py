@@ -284,6 +284,7 @@ def test_from_wire_refuses_malformed_requests(data, image_bytes, field):
 def test_from_wire_decodes_the_image_through_intake_limits(image_bytes, words):
     error = refused(lambda: RenderRequest.from_wire(wire()[0], image_bytes)).error
     assert words in error.message
+    assert error.details["field"] == "image"  # once missing: intake's error named no field
 
 
 def test_from_wire_accepts_other_image_formats_and_converts_them():
@@ -312,3 +313,59 @@ def test_render_parameters_round_trip_through_a_dict():
     data = json.loads(json.dumps(params.to_dict()))
     assert {"style", "seed", "model", "steps", "strength", "guidance"} <= set(data)
     assert RenderParameters.from_dict(data) == params
+
+
+# -- hostile values found by the outside review ----------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("field", "value"),
+    [
+        ("strength", 10**400),  # once OverflowError: JSON integers can be this long
+        ("guidance", -(10**400)),
+        ("steps", 10**400),
+        ("seed", 10**400),
+        ("model", np.array(["sd-turbo", "x"])),  # once "truth value is ambiguous"
+        ("loras", (LoraSpec("a" * 300),)),  # once OSError: file name too long
+        ("loras", (LoraSpec("/dev/null"),)),  # a device: diffusers took it for a hub id
+    ],
+    ids=[
+        *("huge-strength", "huge-guidance", "huge-steps", "huge-seed", "array-model"),
+        *("long-lora", "device-lora"),
+    ],
+)
+def test_hostile_values_are_bad_input_not_raw_exceptions(field, value):
+    assert refused(lambda: build(**{field: value})).error.details["field"] == field
+
+
+def test_an_oversized_lora_weight_is_bad_input():
+    assert refused(lambda: LoraSpec(EXISTING_FILE, 10**400)).error.details["field"] == (
+        "loras.weight"
+    )
+
+
+def test_whole_number_limits_are_shown_exactly():
+    message = refused(lambda: build(seed=-1)).error.message
+    assert "from 0 to 4294967295" in message and "e+09" not in message
+
+
+def test_a_lazily_opened_damaged_file_is_refused_when_the_request_is_built():
+    buffer = io.BytesIO()
+    photo(256, 256).save(buffer, "JPEG")
+    truncated = Image.open(io.BytesIO(buffer.getvalue()[: len(buffer.getvalue()) // 3]))
+    error = refused(lambda: build(image=truncated)).error
+    assert error.details["field"] == "image" and "decodable" in error.message
+
+
+def test_from_wire_counts_loras_before_building_them():
+    error = refused(
+        # each entry is itself invalid: building them first would report "loras.path"
+        lambda: RenderRequest.from_wire(*wire(loras=[{"path": ""}] * 100_000))
+    ).error
+    assert error.details["field"] == "loras" and "at most 8" in error.message
+
+
+def test_from_wire_refuses_an_integer_too_large_for_a_float():
+    data = json.loads(json.dumps(wire()[0]).replace('"strength": null', f'"strength": {10**400}'))
+    error = refused(lambda: RenderRequest.from_wire(data, wire()[1])).error
+    assert error.details["field"] == "strength"

@@ -173,7 +173,7 @@ def _damaged(located: LocatedModel, exc: Exception) -> PhotoFluxError:
 
 def _lora_mismatch(lora: LoraSpec, located: LocatedModel, why: str) -> PhotoFluxError:
     return bad_input(
-        f"The LoRA {lora.path} does not fit this model ({located.label}): {why}.",
+        f"The LoRA {lora.path} does not fit this model ({located.label}): {why.rstrip(' .')}.",
         f"Use a LoRA trained for this {located.family.upper()} model, or drop --lora.",
     )
 
