@@ -93,7 +93,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             "/api/events": min(events_body, settings.max_body_bytes),
         },
     )
-    app.add_middleware(BodyTimeout, seconds=settings.body_timeout_seconds)
+    app.add_middleware(
+        BodyTimeout,
+        seconds=settings.body_timeout_seconds,
+        deadline=settings.body_deadline_seconds,
+    )
     app.add_middleware(SecurityHeaders, hsts_always=settings.hsts)
     app.add_middleware(RequestContext)
     return app

@@ -456,6 +456,31 @@ def test_a_stalled_body_gets_408_and_is_closed(make_server):
     assert answer.startswith(b"HTTP/1.1 408")
 
 
+def test_a_body_trickled_in_just_inside_every_pause_gets_408(make_server):
+    # slowloris on the body: one byte just before every pause runs out would otherwise
+    # hold the request open for ever, unauthenticated (the body is read before auth)
+    live = make_server(body_timeout_seconds=2, body_deadline_seconds=2)
+    with raw_connection(live) as sock:
+        sock.sendall(
+            b"POST /api/auth/login HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+            b"Content-Length: 100000\r\n\r\n"
+        )
+        answer = b""
+        sock.settimeout(0.5)
+        for _ in range(40):  # at most ~20 s of trickling
+            try:
+                sock.sendall(b" ")
+                chunk = sock.recv(65536)
+            except TimeoutError:
+                continue
+            except OSError:
+                break
+            if not chunk:
+                break
+            answer += chunk
+    assert answer.startswith(b"HTTP/1.1 408"), answer[:80]
+
+
 def test_idle_keep_alive_connections_are_closed(make_server):
     live = make_server(keep_alive_seconds=1)
     with raw_connection(live) as sock:
