@@ -244,6 +244,59 @@ def test_damaged_and_oversized_images_are_clean_4xx(make_server):
     assert live.db.deliveries.count_documents({}) == 0
 
 
+def test_images_are_decoded_only_for_allowed_deliveries_and_a_few_at_a_time(
+    make_server, monkeypatch
+):
+    # decoding a 49 MP PNG of 48 KB holds ~100 MB: a device sending many at once, even for
+    # leads it may not mail, added up to gigabytes before the delivery was refused
+    from cloud_api.api import attachments
+
+    live = make_server()
+    api, _studio, kiosk = setup(live)
+    not_mine = api.http.post(
+        "/api/deliveries",
+        json={
+            "id": str(uuid.uuid4()),
+            "lead_id": "0" * 24,
+            "image": b64(b"not an image at all"),
+        },
+        headers=bearer(kiosk),
+    )
+    assert not_mine.status_code == 404  # refused before any decoding
+
+    lead_id = record(api, kiosk)
+    real = attachments.reencode
+    lock = threading.Lock()
+    running, most = 0, 0
+
+    def counting(raw: bytes, max_pixels: int):
+        nonlocal running, most
+        with lock:
+            running += 1
+            most = max(most, running)
+        try:
+            time.sleep(0.3)  # long enough for the other requests to pile up
+            return real(raw, max_pixels)
+        finally:
+            with lock:
+                running -= 1
+
+    monkeypatch.setattr(attachments, "reencode", counting)
+    broken = image_bytes("PNG", 64)[:-40]  # refused after decoding, so never capped
+
+    def send() -> int:
+        with live.client() as http:
+            body = {"id": str(uuid.uuid4()), "lead_id": lead_id, "image": b64(broken)}
+            return http.post("/api/deliveries", json=body, headers=bearer(kiosk)).status_code
+
+    threads = [threading.Thread(target=send) for _ in range(8)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    assert 1 <= most <= 2
+
+
 # ---- 7 and 8: header injection, retries ---------------------------------------------------
 def mail_settings(port: int, **extra):
     return {

@@ -103,11 +103,13 @@ async def create_delivery(
     if existing is not None and existing["lead_id"] == body.lead_id:
         response.status_code = 200  # a retry of a request that already got through
         return delivery_out(existing)
+    # who may mail whom first: decoding costs up to a few hundred MB and seconds of CPU,
+    # which a device must not be able to spend on deliveries it may not make
+    await _check_allowed(ctx, device, studio_id, body.lead_id)
     raw = attachments.decode_base64(body.image, ctx.settings.delivery_max_bytes)
     clean = await anyio.to_thread.run_sync(
-        attachments.reencode, raw, ctx.settings.delivery_max_pixels
+        attachments.reencode, raw, ctx.settings.delivery_max_pixels, limiter=ctx.image_work
     )
-    await _check_allowed(ctx, device, studio_id, body.lead_id)
     meta: dict[str, Any] = {
         "filename": attachments.attachment_name(body.filename, clean.extension),
         "style": body.style,
