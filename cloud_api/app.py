@@ -23,6 +23,7 @@ from cloud_api.core.middleware import (
     BodyLimit,
     BodyTimeout,
     CatchAll,
+    HeadLimit,
     RequestContext,
     SecurityHeaders,
 )
@@ -99,6 +100,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         deadline=settings.body_deadline_seconds,
     )
     app.add_middleware(SecurityHeaders, hsts_always=settings.hsts)
+    app.add_middleware(HeadLimit, limit=settings.max_header_bytes)
     app.add_middleware(RequestContext)
     return app
 

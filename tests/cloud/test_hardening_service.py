@@ -487,6 +487,18 @@ def test_oversized_request_heads_are_refused(make_server):
     assert refused.status_code in (400, 431)
 
 
+@pytest.mark.parametrize("headers", [{"X-Pad": "a" * 20_000}, {f"X-{i}": "b" for i in range(3000)}])
+def test_a_head_over_the_limit_is_refused_even_when_it_arrives_in_one_read(make_server, headers):
+    # h11 checks its limit only on a head still incomplete after a read: one of up to
+    # 64 KiB sent at once (one long header, or thousands of short ones) got through
+    live = make_server(max_header_bytes=8192)
+    with raw_connection(live) as sock:
+        head = "".join(f"{name}: {value}\r\n" for name, value in headers.items())
+        sock.sendall(f"GET /healthz HTTP/1.1\r\nHost: x\r\n{head}\r\n".encode())
+        answer = read_until_closed(sock, within=8)
+    assert answer.startswith((b"HTTP/1.1 431", b"HTTP/1.1 400")), answer[:80]
+
+
 def test_an_unfinished_request_head_is_closed(make_server):
     live = make_server(header_timeout_seconds=1)
     with raw_connection(live) as sock:
