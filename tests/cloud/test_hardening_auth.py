@@ -71,6 +71,44 @@ def test_an_address_that_keeps_failing_waits_longer_each_time(make_server):
         assert owner.status_code == 200
 
 
+def test_an_ipv6_guesser_cannot_escape_backoff_by_moving_within_its_64(make_server):
+    # one host holds a whole /64: counting single IPv6 addresses gave it 2**64 fresh ones,
+    # each allowed its free failures, so the backoff (and the per-address limit) never bit
+    live = make_server(
+        login_free_failures=2, login_backoff_seconds=30, rate_limit_anonymous="1000/minute"
+    )
+    with live.client(follow_redirects=False) as http:
+        codes = [
+            http.post(
+                "/api/auth/login", json=WRONG, headers=from_address(f"2001:db8:1:2::{i:x}")
+            ).status_code
+            for i in range(1, 4)
+        ]
+        assert codes == [401, 401, 401]
+        moved = http.post("/api/auth/login", json=WRONG, headers=from_address("2001:db8:1:2::99"))
+        assert moved.status_code == 429
+        form = dashboard_login(http, live, "2001:db8:1:2:ffff::1", password="a wrong guess")
+        assert form.status_code == 429
+        # another /64 (the owner's) is not held back
+        owner = http.post("/api/auth/login", json=RIGHT, headers=from_address("2001:db8:1:3::1"))
+        assert owner.status_code == 200, owner.text
+
+
+def test_the_per_address_limit_counts_an_ipv6_64_as_one_client(make_server):
+    live = make_server(rate_limit_anonymous="3/minute")
+    with live.client() as http:
+        codes = [
+            http.post(
+                "/api/auth/refresh",
+                json={"refresh_token": "pfr_unknown"},
+                headers=from_address(f"2001:db8:5:6::{i:x}"),
+            ).status_code
+            for i in range(1, 6)
+        ]
+    assert codes[:3] == [401, 401, 401]
+    assert codes[3:] == [429, 429]
+
+
 def test_backoff_doubles_and_is_capped():
     policy = BackoffPolicy(free_failures=3, base_seconds=2, cap_seconds=60)
     waits = [policy.wait_after(n, under_attack=False) for n in range(1, 10)]

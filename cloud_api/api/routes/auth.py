@@ -10,7 +10,7 @@ from fastapi import APIRouter, Depends, Request, Response
 
 from cloud_api.api import credentials
 from cloud_api.api.context import AppContext
-from cloud_api.api.deps import Ctx, CurrentPrincipal, client_address, limit_anonymous, too_many
+from cloud_api.api.deps import Ctx, CurrentPrincipal, limit_address, limit_anonymous, too_many
 from cloud_api.api.guarded_route import GuardedRoute
 from cloud_api.api.schemas import LoginIn, Me, RefreshIn, TokenPair
 from cloud_api.core import tokens
@@ -49,7 +49,7 @@ async def login(body: LoginIn, request: Request, ctx: Ctx, _: Throttled) -> Toke
     few); a correct password from another address is never held back by them."""
     try:
         user = await credentials.check_password(
-            ctx, body.email, body.password, client_address(request)
+            ctx, body.email, body.password, limit_address(request)
         )
     except RateLimited as exc:
         raise too_many(exc) from exc
