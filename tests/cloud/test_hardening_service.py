@@ -162,6 +162,31 @@ def test_delivery_caps_refuse_audit_and_warn_on_the_dashboard(make_server):
     assert "per device per hour" in page
 
 
+def test_caps_hold_against_deliveries_sent_all_at_once(make_server):
+    # every request passed the cap check before any of them was queued: ten at once to
+    # one lead were all accepted against a cap of two
+    live = make_server(delivery_per_lead=2)
+    api, _studio, kiosk = setup(live)
+    lead_id = record(api, kiosk)
+    codes: list[int] = []
+
+    def send() -> None:
+        with live.client(timeout=60) as http:
+            body = {"id": str(uuid.uuid4()), "lead_id": lead_id, "image": b64(image_bytes())}
+            codes.append(http.post("/api/deliveries", json=body, headers=bearer(kiosk)).status_code)
+
+    threads = [threading.Thread(target=send) for _ in range(10)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    assert sorted(codes) == [202, 202] + [429] * 8
+    queued = list(live.db.deliveries.find({"lead_id": lead_id}))
+    assert len(queued) == 2
+    assert live.db.uploads.count_documents({}) == 2
+    assert all(d["next_attempt_at"] <= d["created_at"] + timedelta(seconds=60) for d in queued)
+
+
 # ---- 5 and 9: attachments ---------------------------------------------------------------
 def stored_attachment(live: LiveServer, studio: str, delivery_id: str) -> tuple[dict, bytes]:
     doc = live.db.deliveries.find_one({"_id": f"{studio}:{delivery_id}"})

@@ -70,8 +70,13 @@ async def _check_allowed(ctx: AppContext, device: Principal, studio_id: str, lea
         )
     caps = _caps(ctx, studio_id, device.id, lead_id)
     reached = await ctx.storage.run(deliveries.first_cap_reached, caps)
-    if reached is None:
-        return
+    if reached is not None:
+        await _refuse_capped(ctx, device, studio_id, reached)
+
+
+async def _refuse_capped(
+    ctx: AppContext, device: Principal, studio_id: str, reached: tuple[deliveries.Cap, float]
+) -> None:
     cap, wait = reached
     await ctx.storage.run(deliveries.record_cap_reached, studio_id, device.id, cap.name)
     ctx.metrics.deliveries.labels(outcome="capped").inc()
@@ -118,9 +123,20 @@ async def create_delivery(
     }
     if not ctx.settings.smtp_host:
         meta["last_error"] = NOT_CONFIGURED
-    doc, created = await ctx.storage.run(
-        deliveries.enqueue, studio_id, str(body.id), body.lead_id, image=clean.data, meta=meta
+    # the check above refuses early, before decoding; this one holds against requests
+    # racing for the last room (they all passed the early check together)
+    doc, created, reached = await ctx.storage.run(
+        deliveries.enqueue_capped,
+        _caps(ctx, studio_id, device.id, body.lead_id),
+        studio_id,
+        str(body.id),
+        body.lead_id,
+        image=clean.data,
+        meta=meta,
     )
+    if reached is not None:
+        await _refuse_capped(ctx, device, studio_id, reached)
+    assert doc is not None  # refused above otherwise
     if created:
         ctx.metrics.deliveries.labels(outcome="queued").inc()
         if ctx.sender is not None:
