@@ -13,6 +13,7 @@ import jwt
 import pytest
 
 from cloud_api.core.login_guard import BackoffPolicy
+from cloud_api.core.tokens import digest
 from tests.cloud.live import ADMIN_EMAIL, ADMIN_PASSWORD, Api, LiveServer, bearer
 
 WRONG = {"email": ADMIN_EMAIL, "password": "a wrong guess"}
@@ -134,6 +135,29 @@ def test_a_replayed_refresh_token_revokes_the_access_tokens_of_its_family(api: A
     assert replay.status_code == 401
     for access in (first["access_token"], second.json()["access_token"]):
         assert api.http.get("/api/auth/me", headers=bearer(access)).status_code == 401
+
+
+def test_a_sign_out_during_a_refresh_leaves_no_working_refresh_token(api: Api, monkeypatch):
+    # a logout landing between spending the old token and storing the next one revoked
+    # the family before the new token existed: that token went on working, and once the
+    # revocation marker expired (a day) it issued working access tokens again
+    from cloud_api.store import refresh_tokens
+
+    first = api.login()
+    store = refresh_tokens.store
+
+    def store_after_a_sign_out(db, token_hash, user_id, lifetime, family=None):
+        refresh_tokens.revoke_family(db, family)  # the sign-out, just in between
+        return store(db, token_hash, user_id, lifetime, family)
+
+    monkeypatch.setattr(refresh_tokens, "store", store_after_a_sign_out)
+    raced = api.http.post("/api/auth/refresh", json={"refresh_token": first["refresh_token"]})
+    monkeypatch.undo()
+    assert raced.status_code == 401
+    db = api.server.db
+    family = db.refresh_tokens.find_one({"_id": digest(first["refresh_token"])})["family"]
+    assert db.refresh_tokens.count_documents({"family": family}) == 2  # the new one was stored
+    assert db.refresh_tokens.count_documents({"family": family, "revoked": False}) == 0
 
 
 @contextmanager

@@ -33,13 +33,15 @@ async def issue_pair(ctx: AppContext, user: dict, family: str | None = None) -> 
         ctx.settings, user["_id"], user["role"], user["studio_id"], family
     )
     refresh = tokens.new_opaque_token(tokens.REFRESH_PREFIX)
-    await ctx.storage.run(
-        refresh_tokens.store,
+    stored = await ctx.storage.run(
+        refresh_tokens.store_unless_revoked,
         tokens.digest(refresh),
         user["_id"],
         timedelta(days=ctx.settings.refresh_token_days),
         family,
     )
+    if not stored:  # signed out (or replayed) while this refresh was under way
+        raise ApiError(401, "refresh token invalid, expired or revoked; sign in again")
     return TokenPair(access_token=access, refresh_token=refresh, expires_in=lifetime)
 
 
