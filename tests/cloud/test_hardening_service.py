@@ -377,6 +377,20 @@ def test_a_stored_name_cannot_add_headers_or_recipients(make_server, name: str):
     assert "\n" not in str(message["Subject"]).replace("\n ", "")  # folded, never broken
 
 
+@pytest.mark.parametrize(
+    "address",
+    [
+        "=?utf-8?q?x=0D=0ABcc=3A_evil=40evil=2Eexample?=@example.org",  # a line break
+        "=?utf-8?q?evil=40evil=2Eexample?=@example.org",  # another mailbox
+    ],
+)
+def test_lead_addresses_with_encoded_words_are_refused(api: Api, device_token: str, address):
+    # valid local parts, but the email package decodes them when it builds the To header
+    response = api.http.post("/api/leads", json=lead(address), headers=bearer(device_token))
+    assert response.status_code == 422
+    assert "encoded word" in response.text
+
+
 def test_an_unexpected_error_is_an_attempt_and_the_cap_holds(make_server, monkeypatch):
     def broken(*_args, **_kwargs):
         raise RuntimeError("something nobody expected")
