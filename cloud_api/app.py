@@ -23,6 +23,7 @@ from cloud_api.core.middleware import (
     BodyLimit,
     BodyTimeout,
     CatchAll,
+    HeadLimit,
     RequestContext,
     SecurityHeaders,
 )
@@ -93,8 +94,13 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             "/api/events": min(events_body, settings.max_body_bytes),
         },
     )
-    app.add_middleware(BodyTimeout, seconds=settings.body_timeout_seconds)
+    app.add_middleware(
+        BodyTimeout,
+        seconds=settings.body_timeout_seconds,
+        deadline=settings.body_deadline_seconds,
+    )
     app.add_middleware(SecurityHeaders, hsts_always=settings.hsts)
+    app.add_middleware(HeadLimit, limit=settings.max_header_bytes)
     app.add_middleware(RequestContext)
     return app
 

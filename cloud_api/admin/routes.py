@@ -17,7 +17,7 @@ from fastapi.templating import Jinja2Templates
 from cloud_api.admin import charts, session
 from cloud_api.api import credentials
 from cloud_api.api.context import AppContext
-from cloud_api.api.deps import Ctx, client_address
+from cloud_api.api.deps import Ctx, limit_address
 from cloud_api.api.principal import Principal
 from cloud_api.core import tokens
 from cloud_api.core.ratelimit import RateLimited
@@ -120,8 +120,8 @@ async def login(
     if not session.same_origin(request):
         return refuse("This form must be sent from this site.", 403)
     try:
-        await ctx.limiter.check(ctx.limiter.anonymous, "anon", client_address(request))
-        user = await credentials.check_password(ctx, email, password, client_address(request))
+        await ctx.limiter.check(ctx.limiter.anonymous, "anon", limit_address(request))
+        user = await credentials.check_password(ctx, email, password, limit_address(request))
     except RateLimited as exc:
         return refuse(f"Too many attempts. Try again in {exc.retry_after} s.", 429)
     if user is None:

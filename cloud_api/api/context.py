@@ -18,6 +18,7 @@ from cloud_api.core.ratelimit import RateLimiter
 from cloud_api.core.storage import Storage
 
 DEVICE_TOUCH_INTERVAL_S = 60.0
+IMAGE_DECODES = 2  # delivery images decoded at once (see AppContext.image_work)
 DEVICE_CACHE_SIZE = 10_000
 
 
@@ -67,6 +68,11 @@ class AppContext:
     # one at a time: every such thread competes with the event loop for the interpreter
     # lock, and with several the loop waits for it long enough to delay every request
     cpu_work: anyio.CapacityLimiter = field(default_factory=lambda: anyio.CapacityLimiter(1))
+    # decoding a delivery's image can hold several hundred MB (60 MP, decoded and copied):
+    # a few at a time, so concurrent uploads cannot add up to gigabytes
+    image_work: anyio.CapacityLimiter = field(
+        default_factory=lambda: anyio.CapacityLimiter(IMAGE_DECODES)
+    )
     sender: Wakeable | None = None  # the delivery sender, set once the app has started
     _device_touched: dict[str, float] = field(default_factory=dict)
 

@@ -92,6 +92,8 @@ class DeliverySender:
             to = leads.reveal(self.ctx.cipher, lead)["email"]
         except FieldDecryptError as exc:
             raise _Undeliverable("the lead's address cannot be decrypted") from exc
+        if "=?" in to:  # the email package would decode it into another address or a break
+            raise _Undeliverable("the lead's address holds an RFC 2047 encoded word")
         return mailer.Outgoing(
             to=to,
             studio_name=studio["name"],

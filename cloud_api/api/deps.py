@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ipaddress
 from collections.abc import Awaitable, Callable
 from typing import Annotated
 
@@ -34,9 +35,30 @@ def client_address(request: Request) -> str:
     return request.client.host if request.client else "unknown"
 
 
+IPV6_SITE_PREFIX = 64  # what one host or subscriber is normally given
+
+
+def limit_address(request: Request) -> str:
+    """The client as rate limits and login backoff count it: an IPv4 address, or the /64
+    an IPv6 address lies in. One machine commonly holds a whole /64 and can pick any of
+    its 2**64 addresses, so counting single IPv6 addresses gave a guesser a fresh,
+    never-failed address for every try."""
+    address = client_address(request)
+    try:
+        ip = ipaddress.ip_address(address)
+    except ValueError:
+        return address
+    if isinstance(ip, ipaddress.IPv6Address):
+        if ip.ipv4_mapped is not None:
+            return str(ip.ipv4_mapped)
+        host_bits = 128 - IPV6_SITE_PREFIX
+        return str(ipaddress.IPv6Network((int(ip) >> host_bits << host_bits, IPV6_SITE_PREFIX)))
+    return address
+
+
 async def limit_anonymous(request: Request, ctx: Ctx) -> None:
     """Per-address limit for routes anyone may call (login, refresh)."""
-    await _enforce(ctx, ctx.limiter.anonymous, "anon", client_address(request))
+    await _enforce(ctx, ctx.limiter.anonymous, "anon", limit_address(request))
 
 
 def too_many(exc: RateLimited) -> ApiError:
@@ -111,7 +133,7 @@ async def authenticate(
     principal = await resolve_token(ctx, credentials.credentials)
     if principal is None:
         # guessing tokens costs from the same budget as guessing passwords
-        await _enforce(ctx, ctx.limiter.anonymous, "anon", client_address(request))
+        await _enforce(ctx, ctx.limiter.anonymous, "anon", limit_address(request))
         raise ApiError(401, "token invalid, expired or revoked; sign in again", UNAUTHORIZED)
     await _enforce(ctx, ctx.limiter.per_token, "token", f"{principal.kind}:{principal.id}")
     return principal

@@ -104,6 +104,7 @@ class Settings(BaseSettings):
     max_header_bytes: int = Field(16 * 1024, ge=1024, le=1024 * 1024)
     header_timeout_seconds: float = Field(10.0, gt=0)  # to send the whole request head
     body_timeout_seconds: float = Field(30.0, gt=0)  # longest pause while sending a body
+    body_deadline_seconds: float = Field(120.0, gt=0)  # to send the whole body, however steady
     keep_alive_seconds: float = Field(5.0, gt=0)
     max_concurrency: int = Field(1000, ge=1)  # open connections + tasks; 503 beyond
 

@@ -25,6 +25,7 @@ KIND_BY_STATUS = {
     415: "unsupported_media_type",
     422: "validation",
     429: "rate_limited",
+    431: "too_large",
 }
 
 

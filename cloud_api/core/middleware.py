@@ -169,6 +169,29 @@ async def _send_error(
     await send({"type": "http.response.body", "body": raw})
 
 
+class HeadLimit:
+    """Refuses a request whose head (request line and headers) is over `limit` bytes with
+    431. h11's limit applies only to a head still incomplete after a read, so a head that
+    arrives in one read (up to 64 KiB) passed it; this makes the limit what it says."""
+
+    def __init__(self, app: ASGIApp, limit: int) -> None:
+        self.app = app
+        self.limit = limit
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http" and _head_size(scope) > self.limit:
+            detail = f"request head larger than {self.limit} bytes; send fewer or shorter headers"
+            await _send_error(send, scope, 431, detail, close=True)
+            return
+        await self.app(scope, receive, send)
+
+
+def _head_size(scope: Scope) -> int:
+    line = len(scope["method"]) + len(scope.get("raw_path") or b"") + 16  # " HTTP/1.1\r\n" etc.
+    line += len(scope.get("query_string") or b"")
+    return line + sum(len(name) + len(value) + 4 for name, value in scope["headers"])
+
+
 class BodyLimit:
     """Refuses bodies over `limit` bytes with 413, whether or not Content-Length is sent,
     without reading more than `limit` bytes of them."""
@@ -213,12 +236,15 @@ class BodyLimit:
 
 class BodyTimeout:
     """Answers 408 and closes the connection when a client pauses longer than `seconds`
-    while sending a request body: a slow sender must not hold a request open for ever.
-    Only body reads are timed; waiting for a disconnect afterwards is not."""
+    while sending a request body, or has not sent all of it within `deadline` seconds: a
+    slow sender must not hold a request open for ever, and one that trickles a byte just
+    inside every pause (slowloris on the body) would otherwise never be cut off. Only body
+    reads are timed; waiting for a disconnect afterwards is not."""
 
-    def __init__(self, app: ASGIApp, seconds: float) -> None:
+    def __init__(self, app: ASGIApp, seconds: float, deadline: float | None = None) -> None:
         self.app = app
         self.seconds = seconds
+        self.deadline = deadline if deadline is not None else seconds
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -226,13 +252,18 @@ class BodyTimeout:
             return
         body_done = False
         tracked = _StartTracker(send)
+        loop = asyncio.get_running_loop()
+        ends = loop.time() + self.deadline
 
         async def timed_receive() -> Message:
             nonlocal body_done
             if body_done:
                 return await receive()
+            wait = min(self.seconds, ends - loop.time())
             try:
-                message = await asyncio.wait_for(receive(), self.seconds)
+                if wait <= 0:
+                    raise TimeoutError
+                message = await asyncio.wait_for(receive(), wait)
             except TimeoutError:
                 raise BodyTooSlow from None
             if message["type"] != "http.request" or not message.get("more_body", False):
@@ -243,7 +274,10 @@ class BodyTimeout:
             await self.app(scope, timed_receive, tracked)
         except BodyTooSlow:
             if not tracked.started:
-                detail = f"request body not received within {self.seconds:g} s; send it faster"
+                detail = (
+                    f"request body not received in time (pauses up to {self.seconds:g} s, "
+                    f"all of it within {self.deadline:g} s); send it faster"
+                )
                 await _send_error(send, scope, 408, detail, close=True)
 
 

@@ -30,8 +30,10 @@ def enqueue(
     *,
     image: bytes,
     meta: dict[str, Any],
+    hold: bool = False,
 ) -> tuple[dict[str, Any], bool]:
-    """Returns (delivery, created). A repeated id returns the first delivery unchanged."""
+    """Returns (delivery, created). A repeated id returns the first delivery unchanged.
+    With `hold`, the delivery is not due until made so (enqueue_capped)."""
     delivery_id = f"{studio_id}:{client_id}"
     now = utcnow()
     doc = {
@@ -40,7 +42,7 @@ def enqueue(
         "lead_id": lead_id,
         "status": QUEUED,
         "attempts": 0,
-        "next_attempt_at": now,
+        "next_attempt_at": now + HOLD if hold else now,
         "lease_until": None,
         "created_at": now,
         "sent_at": None,
@@ -55,6 +57,39 @@ def enqueue(
         {"_id": f"delivery:{delivery_id}", "data": image, "expires_at": now + IMAGE_LIFETIME}
     )
     return doc, True
+
+
+HOLD = timedelta(days=1)  # a delivery not yet within its caps is not due (see enqueue_capped)
+
+
+def enqueue_capped(
+    db: Database,
+    caps: list[Cap],
+    studio_id: str,
+    client_id: str,
+    lead_id: str,
+    *,
+    image: bytes,
+    meta: dict[str, Any],
+) -> tuple[dict[str, Any] | None, bool, tuple[Cap, float] | None]:
+    """Queues a delivery only if it fits every cap, atomically against concurrent
+    requests (in any worker): it is inserted not yet due, the caps are counted with it,
+    and it is withdrawn if it made one overflow, else made due. Of requests racing for
+    the last room, at most the room's worth stay. Returns (delivery, created, None), or
+    (None, False, (cap, seconds until it has room)) when refused."""
+    doc, created = enqueue(db, studio_id, client_id, lead_id, image=image, meta=meta, hold=True)
+    if not created:
+        return doc, False, None
+    now = utcnow()
+    for cap in caps:
+        query = cap.query | {"created_at": {"$gt": now - cap.window}}
+        if db.deliveries.count_documents(query, limit=cap.limit + 1) > cap.limit:
+            db.deliveries.delete_one({"_id": doc["_id"]})
+            db.uploads.delete_one({"_id": f"delivery:{doc['_id']}"})
+            wait = first_cap_reached(db, [cap], now) or (cap, cap.window.total_seconds())
+            return None, False, wait
+    db.deliveries.update_one({"_id": doc["_id"]}, {"$set": {"next_attempt_at": now}})
+    return doc | {"next_attempt_at": now}, True, None
 
 
 def claim_due(db: Database, now: datetime | None = None) -> dict[str, Any] | None:

@@ -43,6 +43,21 @@ def store(
     return family
 
 
+def store_unless_revoked(
+    db: Database, token_hash: str, user_id: str, lifetime: timedelta, family: str
+) -> bool:
+    """Stores the next token of a family unless the family was revoked meanwhile (a
+    sign-out that lands between spending the old token and storing this one would miss
+    it, and leave a working refresh token of a revoked session). `revoke_family` writes
+    its marker before revoking tokens, so checking the marker after storing sees every
+    revocation that the revoking itself did not catch."""
+    store(db, token_hash, user_id, lifetime, family)
+    if not is_revoked(db, family):
+        return True
+    db.refresh_tokens.update_one({"_id": token_hash}, {"$set": {"revoked": True}})
+    return False
+
+
 def spend(db: Database, token_hash: str) -> tuple[RefreshOutcome, dict[str, Any] | None]:
     """Marks the token used, atomically: of two concurrent refreshes only one wins."""
     now = utcnow()

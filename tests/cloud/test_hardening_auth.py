@@ -13,6 +13,7 @@ import jwt
 import pytest
 
 from cloud_api.core.login_guard import BackoffPolicy
+from cloud_api.core.tokens import digest
 from tests.cloud.live import ADMIN_EMAIL, ADMIN_PASSWORD, Api, LiveServer, bearer
 
 WRONG = {"email": ADMIN_EMAIL, "password": "a wrong guess"}
@@ -71,6 +72,44 @@ def test_an_address_that_keeps_failing_waits_longer_each_time(make_server):
         assert owner.status_code == 200
 
 
+def test_an_ipv6_guesser_cannot_escape_backoff_by_moving_within_its_64(make_server):
+    # one host holds a whole /64: counting single IPv6 addresses gave it 2**64 fresh ones,
+    # each allowed its free failures, so the backoff (and the per-address limit) never bit
+    live = make_server(
+        login_free_failures=2, login_backoff_seconds=30, rate_limit_anonymous="1000/minute"
+    )
+    with live.client(follow_redirects=False) as http:
+        codes = [
+            http.post(
+                "/api/auth/login", json=WRONG, headers=from_address(f"2001:db8:1:2::{i:x}")
+            ).status_code
+            for i in range(1, 4)
+        ]
+        assert codes == [401, 401, 401]
+        moved = http.post("/api/auth/login", json=WRONG, headers=from_address("2001:db8:1:2::99"))
+        assert moved.status_code == 429
+        form = dashboard_login(http, live, "2001:db8:1:2:ffff::1", password="a wrong guess")
+        assert form.status_code == 429
+        # another /64 (the owner's) is not held back
+        owner = http.post("/api/auth/login", json=RIGHT, headers=from_address("2001:db8:1:3::1"))
+        assert owner.status_code == 200, owner.text
+
+
+def test_the_per_address_limit_counts_an_ipv6_64_as_one_client(make_server):
+    live = make_server(rate_limit_anonymous="3/minute")
+    with live.client() as http:
+        codes = [
+            http.post(
+                "/api/auth/refresh",
+                json={"refresh_token": "pfr_unknown"},
+                headers=from_address(f"2001:db8:5:6::{i:x}"),
+            ).status_code
+            for i in range(1, 6)
+        ]
+    assert codes[:3] == [401, 401, 401]
+    assert codes[3:] == [429, 429]
+
+
 def test_backoff_doubles_and_is_capped():
     policy = BackoffPolicy(free_failures=3, base_seconds=2, cap_seconds=60)
     waits = [policy.wait_after(n, under_attack=False) for n in range(1, 10)]
@@ -96,6 +135,29 @@ def test_a_replayed_refresh_token_revokes_the_access_tokens_of_its_family(api: A
     assert replay.status_code == 401
     for access in (first["access_token"], second.json()["access_token"]):
         assert api.http.get("/api/auth/me", headers=bearer(access)).status_code == 401
+
+
+def test_a_sign_out_during_a_refresh_leaves_no_working_refresh_token(api: Api, monkeypatch):
+    # a logout landing between spending the old token and storing the next one revoked
+    # the family before the new token existed: that token went on working, and once the
+    # revocation marker expired (a day) it issued working access tokens again
+    from cloud_api.store import refresh_tokens
+
+    first = api.login()
+    store = refresh_tokens.store
+
+    def store_after_a_sign_out(db, token_hash, user_id, lifetime, family=None):
+        refresh_tokens.revoke_family(db, family)  # the sign-out, just in between
+        return store(db, token_hash, user_id, lifetime, family)
+
+    monkeypatch.setattr(refresh_tokens, "store", store_after_a_sign_out)
+    raced = api.http.post("/api/auth/refresh", json={"refresh_token": first["refresh_token"]})
+    monkeypatch.undo()
+    assert raced.status_code == 401
+    db = api.server.db
+    family = db.refresh_tokens.find_one({"_id": digest(first["refresh_token"])})["family"]
+    assert db.refresh_tokens.count_documents({"family": family}) == 2  # the new one was stored
+    assert db.refresh_tokens.count_documents({"family": family, "revoked": False}) == 0
 
 
 @contextmanager

@@ -162,6 +162,31 @@ def test_delivery_caps_refuse_audit_and_warn_on_the_dashboard(make_server):
     assert "per device per hour" in page
 
 
+def test_caps_hold_against_deliveries_sent_all_at_once(make_server):
+    # every request passed the cap check before any of them was queued: ten at once to
+    # one lead were all accepted against a cap of two
+    live = make_server(delivery_per_lead=2)
+    api, _studio, kiosk = setup(live)
+    lead_id = record(api, kiosk)
+    codes: list[int] = []
+
+    def send() -> None:
+        with live.client(timeout=60) as http:
+            body = {"id": str(uuid.uuid4()), "lead_id": lead_id, "image": b64(image_bytes())}
+            codes.append(http.post("/api/deliveries", json=body, headers=bearer(kiosk)).status_code)
+
+    threads = [threading.Thread(target=send) for _ in range(10)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    assert sorted(codes) == [202, 202] + [429] * 8
+    queued = list(live.db.deliveries.find({"lead_id": lead_id}))
+    assert len(queued) == 2
+    assert live.db.uploads.count_documents({}) == 2
+    assert all(d["next_attempt_at"] <= d["created_at"] + timedelta(seconds=60) for d in queued)
+
+
 # ---- 5 and 9: attachments ---------------------------------------------------------------
 def stored_attachment(live: LiveServer, studio: str, delivery_id: str) -> tuple[dict, bytes]:
     doc = live.db.deliveries.find_one({"_id": f"{studio}:{delivery_id}"})
@@ -244,6 +269,59 @@ def test_damaged_and_oversized_images_are_clean_4xx(make_server):
     assert live.db.deliveries.count_documents({}) == 0
 
 
+def test_images_are_decoded_only_for_allowed_deliveries_and_a_few_at_a_time(
+    make_server, monkeypatch
+):
+    # decoding a 49 MP PNG of 48 KB holds ~100 MB: a device sending many at once, even for
+    # leads it may not mail, added up to gigabytes before the delivery was refused
+    from cloud_api.api import attachments
+
+    live = make_server()
+    api, _studio, kiosk = setup(live)
+    not_mine = api.http.post(
+        "/api/deliveries",
+        json={
+            "id": str(uuid.uuid4()),
+            "lead_id": "0" * 24,
+            "image": b64(b"not an image at all"),
+        },
+        headers=bearer(kiosk),
+    )
+    assert not_mine.status_code == 404  # refused before any decoding
+
+    lead_id = record(api, kiosk)
+    real = attachments.reencode
+    lock = threading.Lock()
+    running, most = 0, 0
+
+    def counting(raw: bytes, max_pixels: int):
+        nonlocal running, most
+        with lock:
+            running += 1
+            most = max(most, running)
+        try:
+            time.sleep(0.3)  # long enough for the other requests to pile up
+            return real(raw, max_pixels)
+        finally:
+            with lock:
+                running -= 1
+
+    monkeypatch.setattr(attachments, "reencode", counting)
+    broken = image_bytes("PNG", 64)[:-40]  # refused after decoding, so never capped
+
+    def send() -> int:
+        with live.client() as http:
+            body = {"id": str(uuid.uuid4()), "lead_id": lead_id, "image": b64(broken)}
+            return http.post("/api/deliveries", json=body, headers=bearer(kiosk)).status_code
+
+    threads = [threading.Thread(target=send) for _ in range(8)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    assert 1 <= most <= 2
+
+
 # ---- 7 and 8: header injection, retries ---------------------------------------------------
 def mail_settings(port: int, **extra):
     return {
@@ -297,6 +375,20 @@ def test_a_stored_name_cannot_add_headers_or_recipients(make_server, name: str):
     assert [key.lower() for key in message].count("bcc") == 0
     assert message["Subject"].startswith("Your photo from ")
     assert "\n" not in str(message["Subject"]).replace("\n ", "")  # folded, never broken
+
+
+@pytest.mark.parametrize(
+    "address",
+    [
+        "=?utf-8?q?x=0D=0ABcc=3A_evil=40evil=2Eexample?=@example.org",  # a line break
+        "=?utf-8?q?evil=40evil=2Eexample?=@example.org",  # another mailbox
+    ],
+)
+def test_lead_addresses_with_encoded_words_are_refused(api: Api, device_token: str, address):
+    # valid local parts, but the email package decodes them when it builds the To header
+    response = api.http.post("/api/leads", json=lead(address), headers=bearer(device_token))
+    assert response.status_code == 422
+    assert "encoded word" in response.text
 
 
 def test_an_unexpected_error_is_an_attempt_and_the_cap_holds(make_server, monkeypatch):
@@ -434,6 +526,18 @@ def test_oversized_request_heads_are_refused(make_server):
     assert refused.status_code in (400, 431)
 
 
+@pytest.mark.parametrize("headers", [{"X-Pad": "a" * 20_000}, {f"X-{i}": "b" for i in range(3000)}])
+def test_a_head_over_the_limit_is_refused_even_when_it_arrives_in_one_read(make_server, headers):
+    # h11 checks its limit only on a head still incomplete after a read: one of up to
+    # 64 KiB sent at once (one long header, or thousands of short ones) got through
+    live = make_server(max_header_bytes=8192)
+    with raw_connection(live) as sock:
+        head = "".join(f"{name}: {value}\r\n" for name, value in headers.items())
+        sock.sendall(f"GET /healthz HTTP/1.1\r\nHost: x\r\n{head}\r\n".encode())
+        answer = read_until_closed(sock, within=8)
+    assert answer.startswith((b"HTTP/1.1 431", b"HTTP/1.1 400")), answer[:80]
+
+
 def test_an_unfinished_request_head_is_closed(make_server):
     live = make_server(header_timeout_seconds=1)
     with raw_connection(live) as sock:
@@ -454,6 +558,31 @@ def test_a_stalled_body_gets_408_and_is_closed(make_server):
         )
         answer = read_until_closed(sock, within=8)
     assert answer.startswith(b"HTTP/1.1 408")
+
+
+def test_a_body_trickled_in_just_inside_every_pause_gets_408(make_server):
+    # slowloris on the body: one byte just before every pause runs out would otherwise
+    # hold the request open for ever, unauthenticated (the body is read before auth)
+    live = make_server(body_timeout_seconds=2, body_deadline_seconds=2)
+    with raw_connection(live) as sock:
+        sock.sendall(
+            b"POST /api/auth/login HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+            b"Content-Length: 100000\r\n\r\n"
+        )
+        answer = b""
+        sock.settimeout(0.5)
+        for _ in range(40):  # at most ~20 s of trickling
+            try:
+                sock.sendall(b" ")
+                chunk = sock.recv(65536)
+            except TimeoutError:
+                continue
+            except OSError:
+                break
+            if not chunk:
+                break
+            answer += chunk
+    assert answer.startswith(b"HTTP/1.1 408"), answer[:80]
 
 
 def test_idle_keep_alive_connections_are_closed(make_server):

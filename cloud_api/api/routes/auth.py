@@ -10,7 +10,7 @@ from fastapi import APIRouter, Depends, Request, Response
 
 from cloud_api.api import credentials
 from cloud_api.api.context import AppContext
-from cloud_api.api.deps import Ctx, CurrentPrincipal, client_address, limit_anonymous, too_many
+from cloud_api.api.deps import Ctx, CurrentPrincipal, limit_address, limit_anonymous, too_many
 from cloud_api.api.guarded_route import GuardedRoute
 from cloud_api.api.schemas import LoginIn, Me, RefreshIn, TokenPair
 from cloud_api.core import tokens
@@ -33,13 +33,15 @@ async def issue_pair(ctx: AppContext, user: dict, family: str | None = None) -> 
         ctx.settings, user["_id"], user["role"], user["studio_id"], family
     )
     refresh = tokens.new_opaque_token(tokens.REFRESH_PREFIX)
-    await ctx.storage.run(
-        refresh_tokens.store,
+    stored = await ctx.storage.run(
+        refresh_tokens.store_unless_revoked,
         tokens.digest(refresh),
         user["_id"],
         timedelta(days=ctx.settings.refresh_token_days),
         family,
     )
+    if not stored:  # signed out (or replayed) while this refresh was under way
+        raise ApiError(401, "refresh token invalid, expired or revoked; sign in again")
     return TokenPair(access_token=access, refresh_token=refresh, expires_in=lifetime)
 
 
@@ -49,7 +51,7 @@ async def login(body: LoginIn, request: Request, ctx: Ctx, _: Throttled) -> Toke
     few); a correct password from another address is never held back by them."""
     try:
         user = await credentials.check_password(
-            ctx, body.email, body.password, client_address(request)
+            ctx, body.email, body.password, limit_address(request)
         )
     except RateLimited as exc:
         raise too_many(exc) from exc

@@ -70,8 +70,13 @@ async def _check_allowed(ctx: AppContext, device: Principal, studio_id: str, lea
         )
     caps = _caps(ctx, studio_id, device.id, lead_id)
     reached = await ctx.storage.run(deliveries.first_cap_reached, caps)
-    if reached is None:
-        return
+    if reached is not None:
+        await _refuse_capped(ctx, device, studio_id, reached)
+
+
+async def _refuse_capped(
+    ctx: AppContext, device: Principal, studio_id: str, reached: tuple[deliveries.Cap, float]
+) -> None:
     cap, wait = reached
     await ctx.storage.run(deliveries.record_cap_reached, studio_id, device.id, cap.name)
     ctx.metrics.deliveries.labels(outcome="capped").inc()
@@ -103,11 +108,13 @@ async def create_delivery(
     if existing is not None and existing["lead_id"] == body.lead_id:
         response.status_code = 200  # a retry of a request that already got through
         return delivery_out(existing)
+    # who may mail whom first: decoding costs up to a few hundred MB and seconds of CPU,
+    # which a device must not be able to spend on deliveries it may not make
+    await _check_allowed(ctx, device, studio_id, body.lead_id)
     raw = attachments.decode_base64(body.image, ctx.settings.delivery_max_bytes)
     clean = await anyio.to_thread.run_sync(
-        attachments.reencode, raw, ctx.settings.delivery_max_pixels
+        attachments.reencode, raw, ctx.settings.delivery_max_pixels, limiter=ctx.image_work
     )
-    await _check_allowed(ctx, device, studio_id, body.lead_id)
     meta: dict[str, Any] = {
         "filename": attachments.attachment_name(body.filename, clean.extension),
         "style": body.style,
@@ -116,9 +123,20 @@ async def create_delivery(
     }
     if not ctx.settings.smtp_host:
         meta["last_error"] = NOT_CONFIGURED
-    doc, created = await ctx.storage.run(
-        deliveries.enqueue, studio_id, str(body.id), body.lead_id, image=clean.data, meta=meta
+    # the check above refuses early, before decoding; this one holds against requests
+    # racing for the last room (they all passed the early check together)
+    doc, created, reached = await ctx.storage.run(
+        deliveries.enqueue_capped,
+        _caps(ctx, studio_id, device.id, body.lead_id),
+        studio_id,
+        str(body.id),
+        body.lead_id,
+        image=clean.data,
+        meta=meta,
     )
+    if reached is not None:
+        await _refuse_capped(ctx, device, studio_id, reached)
+    assert doc is not None  # refused above otherwise
     if created:
         ctx.metrics.deliveries.labels(outcome="queued").inc()
         if ctx.sender is not None:
