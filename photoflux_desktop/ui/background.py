@@ -11,10 +11,12 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import QThreadPool
-from superqt.utils import FunctionWorker, create_worker
+
+if TYPE_CHECKING:
+    from superqt.utils import FunctionWorker
 
 
 class BackgroundJob:
@@ -44,6 +46,10 @@ def start_job(
     errored: Callable[[BaseException], None],
 ) -> BackgroundJob:
     """Run `fn()` off the GUI thread; `returned` or `errored` gets the outcome."""
+    # superqt's package import costs ~0.3 s (it loads every widget it has): paid at the
+    # first job, after the window is up, not at start-up (bench/ui_startup.py)
+    from superqt.utils import create_worker
+
     ended = threading.Event()
 
     def run() -> Any:
