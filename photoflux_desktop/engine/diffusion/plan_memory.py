@@ -86,7 +86,10 @@ class PlanMemory:
     def remember(self, key: PlanKey, plan: MemoryPlan, device: DeviceInfo) -> None:
         with self._lock:
             entries = self._read()
-            entries[key.text()] = {"plan": plan.value, "free_gb": device.free_gb}
+            entry = {"plan": plan.value, "free_gb": device.free_gb}
+            if entries.get(key.text()) == entry:
+                return  # nothing new: no disk write on every render
+            entries[key.text()] = entry
             try:
                 self._write(entries)
             except OSError as exc:  # a read-only cache folder costs speed, not the render

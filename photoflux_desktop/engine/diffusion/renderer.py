@@ -81,13 +81,25 @@ class _Attempt:
     """Mutable bookkeeping for one render across plans and retries."""
 
     timings: dict[str, float] = field(default_factory=dict)
-    failures: list[str] = field(default_factory=list)  # "plan: what happened" (compat)
     log: list[dict[str, Any]] = field(default_factory=list)  # report["attempts"]
     denoise_started: float | None = None
     steps_run: int = 0
 
     def record(self, plan: MemoryPlan, outcome: str, error: str | None = None) -> None:
         self.log.append({"plan": plan.value, "outcome": outcome, "error": error})
+
+    @property
+    def failures(self) -> list[str]:
+        """The log as the older one-line form ("plan: what happened"), kept for
+        `failed_attempts` in reports and errors."""
+        lines = []
+        for entry in self.log:
+            if entry["outcome"] == "out_of_memory":
+                lines.append(f"{entry['plan']}: out of memory")
+            elif entry["outcome"] == "retry":
+                kind = str(entry["error"]).split(":", 1)[0]
+                lines.append(f"{entry['plan']}: {kind}, retrying")
+        return lines
 
 
 class DiffusionRenderer:
@@ -177,12 +189,10 @@ class DiffusionRenderer:
         re-raise when it is not worth another try. Keeps nothing that refers to `exc`."""
         error = f"{type(exc).__name__}: {str(exc)[:200]}"
         if is_oom(exc):
-            attempt.failures.append(f"{plan.value}: out of memory")
             attempt.record(plan, "out_of_memory", error)
             log.warning("render_oom", plan=plan.value, error=error)
             return "out_of_memory"
         if is_transient(exc) and retry < TRANSIENT_RETRIES:
-            attempt.failures.append(f"{plan.value}: {type(exc).__name__}, retrying")
             attempt.record(plan, "retry", error)
             log.warning("render_transient_error", plan=plan.value, error=error)
             return "retry"
