@@ -99,10 +99,21 @@ _ADDED_COLUMNS = {
 }
 
 
+def stored_source(image: Image.Image) -> Image.Image:
+    """The copy of a source photo the library keeps: RGB, long side at most SOURCE_SIDE."""
+    copy = image.convert("RGB")
+    if max(copy.size) > SOURCE_SIDE:
+        copy.thumbnail((SOURCE_SIDE, SOURCE_SIDE), Image.Resampling.LANCZOS)
+    return copy
+
+
 def source_key(image: Image.Image) -> str:
-    """A content hash of a photo's pixels: the same photo opened twice shares one copy."""
-    digest = hashlib.sha256(f"{image.mode}{image.size}".encode())
-    digest.update(image.tobytes())
+    """A hash of the kept copy's pixels: the same photo opened twice shares one copy, and
+    a copy restored from the library (stored losslessly) hashes to its own key again, so
+    renders of a restored photo join its group."""
+    copy = stored_source(image)
+    digest = hashlib.sha256(f"{copy.size}".encode())
+    digest.update(copy.tobytes())
     return digest.hexdigest()[:24]
 
 
@@ -187,13 +198,14 @@ class Library:
 
     def _keep_source(self, source: Image.Image, name: str) -> str:
         key = source_key(source)
-        path = self.sources / f"{key}.jpg"
+        path = self.sources / f"{key}.png"
         if not path.is_file():
-            copy = source.convert("RGB")
-            copy.thumbnail((SOURCE_SIDE, SOURCE_SIDE), Image.Resampling.LANCZOS)
             tmp = path.with_suffix(".part")
-            copy.save(tmp, "JPEG", quality=92)
+            copy = stored_source(source)
+            copy.save(tmp, "PNG", compress_level=1)  # lossless: see source_key
             tmp.replace(path)  # a half-written copy never appears under its real name
+            copy.thumbnail((THUMB_SIDE, THUMB_SIDE), Image.Resampling.LANCZOS)
+            copy.save(self.source_thumb(key), quality=85)
             _open_to_umask(path)
         with self._connect() as db:
             db.execute(
@@ -201,6 +213,10 @@ class Library:
                 (key, name, str(path), *source.size),
             )
         return key
+
+    def source_thumb(self, key: str) -> Path:
+        """Where the thumbnail of a kept source photo is (it may not exist)."""
+        return self.thumbs / f"source-{key}.jpg"
 
     def source_image(self, entry: LibraryEntry) -> Image.Image | None:
         """The photo this entry was made from, or None (older entry, or file gone)."""
@@ -289,7 +305,7 @@ class Library:
             ).fetchall()
             db.executemany("DELETE FROM sources WHERE key = ?", [(o["key"],) for o in orphans])
         for path in [p for row in rows for p in (row["image_path"], row["thumb_path"])] + [
-            o["path"] for o in orphans
+            p for o in orphans for p in (o["path"], self.source_thumb(o["key"]))
         ]:
             Path(path).unlink(missing_ok=True)
         return len(rows)

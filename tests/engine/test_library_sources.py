@@ -109,3 +109,12 @@ def test_an_old_schema_library_opens_and_gains_the_new_columns(tmp_path):
     assert [e.id for e in library.entries()] == [new.id, "old1"]
     with sqlite3.connect(root / "library.sqlite3") as db:
         assert db.execute("PRAGMA user_version").fetchone()[0] == 2
+
+
+def test_a_restored_source_keeps_its_group(tmp_path):
+    library = Library(tmp_path / "lib")
+    big = Image.effect_noise((2000, 1000), 40).convert("RGB")
+    first = library.add(result(1), "noise.jpg", source=big)
+    restored = library.source_image(first)
+    again = library.add(result(2), "noise.jpg", source=restored)
+    assert again.source_key == first.source_key

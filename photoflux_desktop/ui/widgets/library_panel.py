@@ -1,0 +1,59 @@
+"""The library under the compare view: a tool row, the grouped results, the batch queue."""
+
+from __future__ import annotations
+
+from PySide6.QtCore import Signal
+from PySide6.QtWidgets import QHBoxLayout, QLabel, QPushButton, QVBoxLayout, QWidget
+
+from photoflux_desktop.ui.widgets.history_strip import HistoryStrip
+
+
+class LibraryPanel(QWidget):
+    allStylesRequested = Signal()
+    folderRequested = Signal()
+
+    def __init__(self, strip: HistoryStrip, queue: QWidget, parent: QWidget | None = None):
+        super().__init__(parent)
+        self.strip = strip
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.setSpacing(2)
+        row = QHBoxLayout()
+        title = QLabel("Library")
+        title.setObjectName("muted")
+        self.favourites = QPushButton("★ Favourites")
+        self.favourites.setCheckable(True)
+        self.favourites.setToolTip("Show only favourite results")
+        self.export_selected = QPushButton("Export selected")
+        self.export_selected.setToolTip("Save every selected result to the export folder")
+        self.delete_selected = QPushButton("Delete")
+        self.delete_selected.setToolTip("Delete the selected results (Delete; undo with Ctrl+Z)")
+        self.all_styles = QPushButton("All styles")
+        self.all_styles.setToolTip("Every style on this photo, as a contact sheet")
+        self.folder = QPushButton("Style a folder…")
+        self.folder.setToolTip("Apply the chosen style to every photo in a folder")
+        row.addWidget(title)
+        row.addWidget(self.favourites)
+        row.addStretch(1)
+        for button in (self.export_selected, self.delete_selected, self.all_styles, self.folder):
+            row.addWidget(button)
+        layout.addLayout(row)
+        layout.addWidget(strip)
+        layout.addWidget(queue)
+        self.favourites.toggled.connect(strip.set_favourites_only)
+        self.export_selected.clicked.connect(
+            lambda: strip.exportRequested.emit(strip.selected_ids())
+        )
+        self.delete_selected.clicked.connect(
+            lambda: strip.deleteRequested.emit(strip.selected_ids())
+        )
+        self.all_styles.clicked.connect(self.allStylesRequested)
+        self.folder.clicked.connect(self.folderRequested)
+        strip.itemSelectionChanged.connect(self._selection_changed)
+        self._selection_changed()
+
+    def _selection_changed(self) -> None:
+        count = len(self.strip.selected_ids())
+        self.export_selected.setEnabled(count > 0)
+        self.delete_selected.setEnabled(count > 0)
+        self.export_selected.setText(f"Export {count}" if count > 1 else "Export selected")
