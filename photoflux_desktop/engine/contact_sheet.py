@@ -17,6 +17,7 @@ def compose(
     if not tiles:
         raise ValueError("a contact sheet needs at least one image")
     columns = max(1, min(columns, len(tiles)))
+    tile_side = min(tile_side, max(max(image.size) for _, image in tiles))  # never enlarge
     rows = math.ceil(len(tiles) / columns)
     cell_w, cell_h = tile_side, tile_side + CAPTION
     sheet = Image.new("RGB", (GAP + columns * (cell_w + GAP), GAP + rows * (cell_h + GAP)), "white")

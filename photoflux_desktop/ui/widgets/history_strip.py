@@ -37,7 +37,9 @@ def caption(entry: LibraryEntry, now: float | None = None) -> str:
     """'★ Watercolor\n14:32' (older than today: '3 Nov 14:32')."""
     made = time.localtime(entry.created)
     today = time.localtime(now or time.time())[:3] == made[:3]
-    when = time.strftime("%H:%M" if today else "%d %b %H:%M", made).lstrip("0")
+    when = time.strftime("%H:%M", made)
+    if not today:
+        when = time.strftime("%d %b ", made).lstrip("0") + when
     star = "★ " if entry.favourite else ""
     return f"{star}{style_name(entry.style)}\n{when}"
 

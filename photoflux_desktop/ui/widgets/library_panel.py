@@ -14,7 +14,7 @@ class LibraryPanel(QWidget):
 
     def __init__(self, strip: HistoryStrip, queue: QWidget, parent: QWidget | None = None):
         super().__init__(parent)
-        self.strip = strip
+        self.strip, self.queue = strip, queue
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.setSpacing(2)
