@@ -247,7 +247,7 @@ class LibraryController:
         else:
             folder = self.export_folder()
         self.w.progress.set_status(text)
-        self.last_saved_folder = folder
+        self.w.export_bar.set_folder(self.export_folder())  # the folder may have changed
         self.w.toast.show_message(text, (("Open folder", lambda: self.open_folder(folder)),))
 
     @staticmethod

@@ -215,7 +215,7 @@ def test_a_folder_batch_reports_a_broken_file_and_cancels(
         lambda *args, **kwargs: str(folder),
     )
     window.gallery.select("pop-art")
-    window.library_panel.folder.click()
+    window.library_panel.folder_action.trigger()
     queue_view = window.library_panel.queue
     qtbot.waitUntil(lambda: not window.batch.busy, timeout=60000)
     states = [(item.source_name, item.state) for item in window.batch.items]
@@ -228,7 +228,7 @@ def test_a_folder_batch_reports_a_broken_file_and_cancels(
     assert "2 of 3" not in queue_view.summary.text() and "1 failed" in queue_view.summary.text()
     assert len(window.library.entries()) == 2 and not window.banner.isVisible()
 
-    window.library_panel.folder.click()
+    window.library_panel.folder_action.trigger()
     queue_view.cancel_all.click()
     qtbot.waitUntil(lambda: not window.batch.busy, timeout=60000)
     later = [item.state for item in window.batch.items[3:]]

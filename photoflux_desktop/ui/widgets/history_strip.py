@@ -10,14 +10,17 @@ from __future__ import annotations
 import time
 from pathlib import Path
 
-from PySide6.QtCore import QPoint, QSize, Qt, Signal
-from PySide6.QtGui import QIcon, QKeyEvent, QPixmap
+from PySide6.QtCore import QModelIndex, QPersistentModelIndex, QPoint, QRect, QSize, Qt, Signal
+from PySide6.QtGui import QIcon, QKeyEvent, QPainter, QPixmap
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QListView,
     QListWidget,
     QListWidgetItem,
     QMenu,
+    QStyle,
+    QStyledItemDelegate,
+    QStyleOptionViewItem,
     QWidget,
 )
 
@@ -26,6 +29,7 @@ from photoflux_desktop.engine.presets import bundled_presets
 
 ID_ROLE = Qt.ItemDataRole.UserRole
 GROUP_ROLE = Qt.ItemDataRole.UserRole + 1  # set on a group's header tile
+TILE = QSize(96, 104)
 
 
 def style_name(style_id: str) -> str:
@@ -44,6 +48,42 @@ def caption(entry: LibraryEntry, now: float | None = None) -> str:
     return f"{star}{style_name(entry.style)}\n{when}"
 
 
+class TileDelegate(QStyledItemDelegate):
+    """Icon on top, a caption of up to two lines under it (Qt's icon mode sizes a
+    two-line caption as one line and paints it over the icon)."""
+
+    def sizeHint(self, option: QStyleOptionViewItem, index: QModelIndex) -> QSize:
+        return TILE
+
+    def paint(
+        self,
+        painter: QPainter,
+        option: QStyleOptionViewItem,
+        index: QModelIndex | QPersistentModelIndex,
+    ) -> None:
+        rect, palette = option.rect, option.palette
+        selected = bool(option.state & QStyle.StateFlag.State_Selected)
+        painter.save()
+        if selected:
+            painter.fillRect(rect.adjusted(2, 2, -2, -2), palette.highlight())
+        icon = index.data(Qt.ItemDataRole.DecorationRole)
+        side = TILE.height() - 42
+        if isinstance(icon, QIcon) and not icon.isNull():
+            icon_rect = QRect(rect.center().x() - side // 2, rect.top() + 4, side, side)
+            icon.paint(painter, icon_rect)
+        font = index.data(Qt.ItemDataRole.FontRole)
+        if font is not None:
+            painter.setFont(font)
+        painter.setPen(palette.highlightedText().color() if selected else palette.text().color())
+        text_rect = QRect(rect.left() + 2, rect.top() + side + 6, rect.width() - 4, 36)
+        lines = [
+            painter.fontMetrics().elidedText(line, Qt.TextElideMode.ElideRight, text_rect.width())
+            for line in str(index.data(Qt.ItemDataRole.DisplayRole) or "").split("\n")
+        ]
+        painter.drawText(text_rect, Qt.AlignmentFlag.AlignHCenter, "\n".join(lines))
+        painter.restore()
+
+
 class HistoryStrip(QListWidget):
     opened = Signal(str)  # entry id: show it
     reopenSettings = Signal(str)
@@ -59,11 +99,15 @@ class HistoryStrip(QListWidget):
         self.setViewMode(QListView.ViewMode.IconMode)
         self.setFlow(QListView.Flow.LeftToRight)
         self.setWrapping(False)
-        self.setIconSize(QSize(72, 72))
-        self.setGridSize(QSize(104, 118))
+        self.setItemDelegate(TileDelegate(self))
+        self.setIconSize(QSize(64, 64))
+        self.setGridSize(QSize(100, 108))
         self.setWordWrap(True)
-        self.setMinimumHeight(132)
-        self.setMaximumHeight(140)
+        self.setVerticalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        self.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOn)
+        # one row of tiles plus the scroll bar, whatever the theme makes it
+        bar = self.horizontalScrollBar().sizeHint().height()
+        self.setFixedHeight(108 + bar + 2 * self.frameWidth() + 4)
         self.setMovement(QListView.Movement.Static)
         self.setSelectionMode(QAbstractItemView.SelectionMode.ExtendedSelection)
         self.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)

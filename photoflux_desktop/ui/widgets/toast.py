@@ -60,7 +60,8 @@ class Toast(QFrame):
         parent = self.parentWidget()
         width = min(max(self.sizeHint().width(), 260), parent.width() - 40)
         self.resize(width, self.sizeHint().height())
-        self.move((parent.width() - width) // 2, parent.height() - self.height() - 150)
+        # above the library strip and its tool row, over the bottom of the picture
+        self.move((parent.width() - width) // 2, parent.height() - self.height() - 210)
 
     def eventFilter(self, watched: QObject, event: QEvent) -> bool:
         if event.type() == QEvent.Type.Resize and self.isVisible():
