@@ -239,3 +239,42 @@ def _umask() -> int:
     from photoflux_desktop.engine.library import current_umask
 
     return current_umask()
+
+
+class FakeDiffusion:
+    """A renderer that answers like a diffusion model (the seed matters) in no time."""
+
+    def render(self, request, on_progress=None, cancel=None):
+        from photoflux_desktop.engine.request import RenderParameters, RenderResult, Status
+
+        shade = (request.seed or 0) % 200
+        image = Image.new("RGB", request.image.size, (shade, 80, 160))
+        params = RenderParameters(
+            style=request.style_id, backend="diffusion", model="fake-sd", seed=request.seed
+        )
+        return RenderResult(Status.COMPLETED, image, params)
+
+
+def test_more_like_this_renders_the_same_photo_with_a_new_seed(
+    qtbot, astronaut_path, rocket_path
+):
+    from photoflux_desktop.ui.main_window import MainWindow
+
+    window = MainWindow(renderer=FakeDiffusion())
+    qtbot.addWidget(window)
+    window.show()
+    window.open_photo(str(astronaut_path))
+    window.params.seed_lock.setChecked(True)
+    window.params.seed.setValue(42)
+    render(qtbot, window, "oil-painting")
+    [first] = window.history.entry_ids()
+    window.open_photo(str(rocket_path))  # another photo is open now
+    more = menu_action(window, first, "More like this")
+    assert more.isEnabled()
+    with qtbot.waitSignal(window.resultShown, timeout=60000) as blocker:
+        more.trigger()
+    again = blocker.args[0]
+    assert again.parameters.style == "oil-painting" and again.seed != 42
+    assert window.source_name == "astronaut.png"  # rendered from the entry's own photo
+    assert window.history.group_headers() == ["astronaut.png"]
+    assert len(window.history.entry_ids()) == 2
