@@ -255,9 +255,7 @@ class FakeDiffusion:
         return RenderResult(Status.COMPLETED, image, params)
 
 
-def test_more_like_this_renders_the_same_photo_with_a_new_seed(
-    qtbot, astronaut_path, rocket_path
-):
+def test_more_like_this_renders_the_same_photo_with_a_new_seed(qtbot, astronaut_path, rocket_path):
     from photoflux_desktop.ui.main_window import MainWindow
 
     window = MainWindow(renderer=FakeDiffusion())
