@@ -20,8 +20,10 @@ import hashlib
 import json
 import os
 import sqlite3
+import threading
 import time
 import uuid
+from collections import OrderedDict
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -108,12 +110,9 @@ def stored_source(image: Image.Image) -> Image.Image:
 
 
 def source_key(image: Image.Image) -> str:
-    """A hash of the kept copy's pixels: the same photo opened twice shares one copy, and
-    a copy restored from the library (stored losslessly) hashes to its own key again, so
-    renders of a restored photo join its group."""
-    copy = stored_source(image)
-    digest = hashlib.sha256(f"{copy.size}".encode())
-    digest.update(copy.tobytes())
+    """A hash of a photo's pixels: the same photo opened twice shares one kept copy."""
+    digest = hashlib.sha256(f"{image.mode}{image.size}".encode())
+    digest.update(image.tobytes())
     return digest.hexdigest()[:24]
 
 
@@ -126,6 +125,10 @@ class Library:
         for folder in (self.images, self.thumbs, self.sources):
             folder.mkdir(parents=True, exist_ok=True)
         self.db_path = self.root / "library.sqlite3"
+        # copies handed out by source_image(), by object: a render of a restored photo
+        # joins its group although the copy is smaller than the photo it was made from
+        self._handed_out: OrderedDict[int, tuple[Image.Image, str]] = OrderedDict()
+        self._lock = threading.Lock()
         with self._connect() as db:
             db.execute("PRAGMA journal_mode=WAL")
             db.executescript(_SCHEMA)
@@ -196,13 +199,21 @@ class Library:
             )
         return entry
 
+    def key_of(self, image: Image.Image) -> str:
+        """The source key of `image`: its group's key when it came from `source_image`."""
+        with self._lock:
+            known = self._handed_out.get(id(image))
+        if known is not None and known[0] is image:
+            return known[1]
+        return source_key(image)
+
     def _keep_source(self, source: Image.Image, name: str) -> str:
-        key = source_key(source)
-        path = self.sources / f"{key}.png"
+        key = self.key_of(source)
+        path = self.sources / f"{key}.jpg"
         if not path.is_file():
             tmp = path.with_suffix(".part")
             copy = stored_source(source)
-            copy.save(tmp, "PNG", compress_level=1)  # lossless: see source_key
+            copy.save(tmp, "JPEG", quality=92)
             tmp.replace(path)  # a half-written copy never appears under its real name
             copy.thumbnail((THUMB_SIDE, THUMB_SIDE), Image.Resampling.LANCZOS)
             copy.save(self.source_thumb(key), quality=85)
@@ -230,9 +241,14 @@ class Library:
             return None
         try:
             with Image.open(row["path"]) as image:
-                return image.convert("RGB")
+                copy = image.convert("RGB")
         except OSError:
             return None
+        with self._lock:  # a few recent ones: each holds its image, so ids stay unique
+            self._handed_out[id(copy)] = (copy, entry.source_key)
+            while len(self._handed_out) > 8:
+                self._handed_out.popitem(last=False)
+        return copy
 
     def entries(self, limit: int = 500) -> list[LibraryEntry]:
         """Newest first; entries waiting in the trash (undo window) are left out."""

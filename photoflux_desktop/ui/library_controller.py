@@ -25,7 +25,7 @@ from photoflux_desktop.engine.export_presets import (
     free_path,
 )
 from photoflux_desktop.engine.intake import Photo
-from photoflux_desktop.engine.library import LibraryEntry, source_key
+from photoflux_desktop.engine.library import LibraryEntry
 from photoflux_desktop.engine.output import OutputOptions, WrittenImage
 from photoflux_desktop.engine.presets import bundled_presets
 from photoflux_desktop.engine.provenance import build_record
@@ -90,7 +90,7 @@ class LibraryController:
         if photo is None:
             return ""
         if self._photo_key is None or self._photo_key[0] != id(photo):
-            self._photo_key = (id(photo), source_key(photo.image))
+            self._photo_key = (id(photo), self.w.library.key_of(photo.image))
         return self._photo_key[1]
 
     def use_as_photo(self, entry_id: str) -> None:
