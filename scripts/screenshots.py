@@ -150,7 +150,7 @@ def library_states(app: QApplication, out: Path) -> None:
             window.resize(width, height)
             window.toast.show_message(window.toast.text.text(), _toast_actions(window))
             expected.append(shoot(window, out, f"{theme}-export-toast-{width}x{height}"))
-        sheet = window.lib.all_styles()
+        sheet = window.batches.all_styles()
         while window.batch.busy:
             settle(100)
         for width, height in LIBRARY_SIZES:
@@ -165,8 +165,8 @@ def library_states(app: QApplication, out: Path) -> None:
 
 
 def _toast_actions(window: MainWindow) -> tuple:
-    folder = window.lib.export_folder()
-    return (("Open folder", lambda: window.lib.open_folder(folder)),)
+    folder = window.exports.export_folder()
+    return (("Open folder", lambda: window.exports.open_folder(folder)),)
 
 
 if __name__ == "__main__":

@@ -38,10 +38,12 @@ from photoflux_desktop.engine.request import (
 )
 from photoflux_desktop.engine.settings import load_settings, save_settings
 from photoflux_desktop.ui.actions import build_menus
+from photoflux_desktop.ui.batch_actions import BatchActions
 from photoflux_desktop.ui.batch_queue import BatchQueue
 from photoflux_desktop.ui.delete_undo import DeleteUndo
 from photoflux_desktop.ui.dialogs.model_manager import ModelManager
 from photoflux_desktop.ui.dialogs.settings_dialog import SettingsDialog
+from photoflux_desktop.ui.export_actions import ExportActions
 from photoflux_desktop.ui.images import pil_to_qimage, qimage_to_pil
 from photoflux_desktop.ui.library_controller import LibraryController
 from photoflux_desktop.ui.preload import EnginePreloader
@@ -99,13 +101,15 @@ class MainWindow(QMainWindow):
         self.params = ParameterPanel()
         self.progress = ProgressPanel()
         self.lib = LibraryController(self)
+        self.exports = ExportActions(self)
+        self.batches = BatchActions(self)
         self.deletes = DeleteUndo(self.library, self)
         self.batch = BatchQueue(self.renderer, self.library, self.controller)
         self.history.source_thumb = self.library.source_thumb
         self.library_panel = LibraryPanel(self.history, QueueView(self.batch))
         self.export_bar = ExportBar()
         self.export_bar.set_size(self.settings.export_size)
-        self.export_bar.set_folder(self.lib.export_folder())
+        self.export_bar.set_folder(self.exports.export_folder())
         center = QWidget()
         column = QVBoxLayout(center)
         column.setContentsMargins(0, 0, 0, 0)
@@ -177,14 +181,14 @@ class MainWindow(QMainWindow):
         h.reopenSettings.connect(self.reopen_settings)
         h.deleteRequested.connect(self.delete_entry)
         h.revealRequested.connect(self.reveal_entry)
-        h.exportRequested.connect(self.lib.export_entries)
+        h.exportRequested.connect(self.exports.export_entries)
         h.favouriteRequested.connect(self.lib.set_favourite)
         h.useAsPhotoRequested.connect(self.lib.use_as_photo)
         h.moreLikeThisRequested.connect(self.lib.more_like_this)
-        self.library_panel.allStylesRequested.connect(self.lib.all_styles)
-        self.library_panel.folderRequested.connect(self.lib.style_folder)
+        self.library_panel.allStylesRequested.connect(self.batches.all_styles)
+        self.library_panel.folderRequested.connect(self.batches.style_folder)
         self.batch.entryAdded.connect(self.history.add_entry)
-        self.export_bar.saveRequested.connect(self.lib.quick_export)
+        self.export_bar.saveRequested.connect(self.exports.quick_export)
         self.export_bar.saveAsRequested.connect(self.export_result)
         self.export_bar.sizeChanged.connect(
             lambda size: setattr(self.settings, "export_size", size)
@@ -375,10 +379,10 @@ class MainWindow(QMainWindow):
             QDesktopServices.openUrl(QUrl.fromLocalFile(str(entry.image_path.parent)))
 
     def export_result(self, target: Path | None = None) -> Path | None:
-        return self.lib.export_result(target)
+        return self.exports.export_result(target)
 
     def quick_export(self) -> Path | None:
-        return self.lib.quick_export()
+        return self.exports.quick_export()
 
     def _current_record(self) -> dict:
         """The record of the result on screen: a gallery item's own, else the last render's."""

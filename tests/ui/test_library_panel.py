@@ -135,7 +135,7 @@ def test_one_click_save_with_a_size_preset_and_the_toast(
 ):
     opened = []
     monkeypatch.setattr(
-        "photoflux_desktop.ui.library_controller.QDesktopServices.openUrl",
+        "photoflux_desktop.ui.export_actions.QDesktopServices.openUrl",
         lambda url: opened.append(url.toLocalFile()),
     )
     window.settings.export_dir = str(tmp_path / "out")
@@ -187,7 +187,7 @@ def test_all_styles_fills_a_contact_sheet(qtbot, window, astronaut, tmp_path):
     astronaut.resize((96, 96)).save(tmp_path / "astronaut.png")  # small: 13 renders
     window.open_photo(str(tmp_path / "astronaut.png"))
     window.library_panel.all_styles.click()
-    sheet = window.lib.sheet
+    sheet = window.batches.sheet
     assert sheet is not None and sheet.isVisible()
     qtbot.waitUntil(lambda: not window.batch.busy, timeout=60000)
     states = {item.state for item in window.batch.items}
@@ -211,7 +211,7 @@ def test_a_folder_batch_reports_a_broken_file_and_cancels(
     shutil.copy(rocket_path, folder / "c.jpg")
     (folder / "b.jpg").write_bytes(b"not a photo at all")
     monkeypatch.setattr(
-        "photoflux_desktop.ui.library_controller.QFileDialog.getExistingDirectory",
+        "photoflux_desktop.ui.batch_actions.QFileDialog.getExistingDirectory",
         lambda *args, **kwargs: str(folder),
     )
     window.gallery.select("pop-art")
