@@ -128,6 +128,7 @@ def library_states(app: QApplication, out: Path) -> None:
         apply_theme(app, theme)
         window = MainWindow()
         window.settings.export_dir = str(_TMP / "exports")
+        window.export_bar.set_folder(window.exports.export_folder())
         window.resize(*LIBRARY_SIZES[0])
         window.show()
         settle(300)
