@@ -164,6 +164,12 @@ def build_parser() -> CliParser:
 
     gui = sub.add_parser("gui", help="open the desktop app")
     gui.add_argument("photo", nargs="?", help="photo to load")
+    gui.add_argument(
+        "--kiosk",
+        action="store_true",
+        help="event mode: full screen, camera, guests' e-mail/QR; leaving it needs the "
+        "operator PIN (set on first start)",
+    )
 
     _add_render(sub)
 

@@ -51,6 +51,7 @@ def build_menus(window: Any) -> dict[str, QAction]:
         "zoom_in": _action(window, "Zoom &in", lambda: window.compare.zoom_by(1.25), "Ctrl+="),
         "zoom_out": _action(window, "Zoom &out", lambda: window.compare.zoom_by(0.8), "Ctrl+-"),
         "theme": _action(window, "Toggle &dark/light", window.toggle_theme, "Ctrl+Shift+T"),
+        "kiosk": _action(window, "&Kiosk mode…", lambda: _open_kiosk(window)),
     }
     bar = window.menuBar()
     file_menu = bar.addMenu("&File")
@@ -62,5 +63,14 @@ def build_menus(window: Any) -> dict[str, QAction]:
     view = bar.addMenu("&View")
     for key in ("split", "side", "after", "fit", "zoom_in", "zoom_out", "theme"):
         view.addAction(a[key])
-    bar.addMenu("&Tools").addAction(a["settings"])
+    tools = bar.addMenu("&Tools")
+    tools.addAction(a["settings"])
+    tools.addAction(a["kiosk"])
     return a
+
+
+def _open_kiosk(window: Any) -> None:
+    # imported on use: the kiosk's pages are not part of the window's start-up
+    from photoflux_desktop.ui.kiosk.launch import open_kiosk_from
+
+    open_kiosk_from(window)

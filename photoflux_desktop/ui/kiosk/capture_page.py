@@ -177,4 +177,3 @@ class CapturePage(QWidget):
         self.stop()
         if self._opening is not None:
             self._opening.wait(timeout_ms)
-

@@ -52,7 +52,7 @@ class ImageView(QWidget):
             painter.setPen(self.palette().placeholderText().color())
             painter.drawText(self.rect(), Qt.AlignmentFlag.AlignCenter, self.placeholder)
         else:
-            image = self.image.mirrored(True, False) if self.mirrored else self.image
+            image = self.image.flipped(Qt.Orientation.Horizontal) if self.mirrored else self.image
             painter.drawImage(target, image)
         if self.caption and not target.isEmpty():
             self._paint_caption(painter, target)
