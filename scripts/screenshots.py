@@ -84,6 +84,7 @@ def main() -> None:
             shoot(window, out, "dark-8-error-banner")
         window.close()
         QApplication.processEvents()
+    kiosk_states(out)
 
 
 def rendering_with_preview(window: MainWindow, out: Path) -> None:
@@ -107,6 +108,57 @@ def rendering_with_preview(window: MainWindow, out: Path) -> None:
     wait_for(window.controller.idle)
     window.controller.progress.disconnect(on_progress)
     window.params.set_model("instant")
+
+
+def kiosk_states(out: Path) -> None:
+    """Kiosk mode at 1280×800: attract screen, camera countdown, styles, reveal, take-home.
+    The "camera" is a video file made from the bundled sample portrait."""
+    import cv2
+    import numpy as np
+
+    from photoflux_desktop.engine.kiosk_pin import hash_pin
+    from photoflux_desktop.engine.local_renderer import LocalRenderer
+    from photoflux_desktop.engine.settings import Settings
+    from photoflux_desktop.sync.outbox import Outbox
+    from photoflux_desktop.ui.kiosk.config import KioskConfig
+    from photoflux_desktop.ui.kiosk.window import KioskWindow
+
+    apply_theme(QApplication.instance(), "dark")
+    video = str(_TMP / "kiosk-camera.avi")
+    portrait = cv2.imread(str(sample_photo()))
+    writer = cv2.VideoWriter(video, cv2.VideoWriter_fourcc(*"MJPG"), 10, portrait.shape[1::-1])
+    for _ in range(5):
+        writer.write(np.ascontiguousarray(portrait))
+    writer.release()
+    config = KioskConfig(
+        camera=video,
+        campaign="Summer fair",
+        model="instant",
+        countdown_tick_ms=60_000,  # the countdown holds at "3" for the screenshot
+        reveal_ms=200,
+        cloud_url="https://studio.example.com",
+    )
+    settings = Settings(kiosk_pin_hash=hash_pin("2468"))
+    kiosk = KioskWindow(config, settings, LocalRenderer(), outbox=Outbox(), library=None)
+    kiosk.resize(1280, 800)
+    kiosk.show()
+    shoot(kiosk, out, "kiosk-1-attract")
+    kiosk.start_session()
+    wait_for(kiosk.capture.cameraReady, 10000)
+    settle(300)
+    kiosk.capture.start_countdown()
+    shoot(kiosk, out, "kiosk-2-countdown")
+    kiosk.capture.use_file(str(sample_photo()))
+    shoot(kiosk, out, "kiosk-3-styles")
+    kiosk.render_style("comic")
+    wait_for(kiosk.revealed)
+    shoot(kiosk, out, "kiosk-4-reveal")
+    kiosk.pages.setCurrentWidget(kiosk.deliver)
+    kiosk.deliver.form.email.setText("guest@example.com")
+    kiosk.show_qr()
+    shoot(kiosk, out, "kiosk-5-take-home")
+    kiosk.leave()
+    QApplication.processEvents()
 
 
 if __name__ == "__main__":
