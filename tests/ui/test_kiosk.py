@@ -125,6 +125,8 @@ def test_a_guest_goes_from_attract_screen_to_qr_and_is_forgotten_when_idle(qtbot
     qtbot.mouseClick(kiosk.deliver.qr_button, Qt.MouseButton.LeftButton)
     qr = kiosk.deliver.qr
     assert qr.image is not None and qr.url.startswith(f"{CLOUD}/r/")
+    (share,) = _rows(outbox, "share")
+    assert share["token"] == qr.url.rsplit("/", 1)[1] and share["campaign"] == CAMPAIGN
 
     # the guest walks away: the idle timeout takes the kiosk back to the attract screen
     kiosk.set_idle_timeout(100)
@@ -176,3 +178,36 @@ def test_repeated_wrong_pins_lock_the_pad(qtbot, kiosk):
     assert not dialog.ok_button.isEnabled() and not dialog.field.isEnabled()
     assert not kiosk.guard.check(PIN)  # even the right PIN waits
     assert kiosk.isVisible()
+
+
+def test_the_menu_action_asks_for_a_pin_first_and_the_window_returns_after(
+    qtbot, window, monkeypatch
+):
+    from PySide6.QtCore import QTimer
+    from PySide6.QtWidgets import QApplication
+
+    from photoflux_desktop.engine.settings import load_settings
+    from photoflux_desktop.ui.kiosk.setup_dialog import KioskSetupDialog
+
+    monkeypatch.setattr(KioskWindow, "showFullScreen", KioskWindow.show)  # offscreen: same
+    assert window.settings.kiosk_pin_hash is None
+
+    def fill_setup() -> None:
+        dialog = QApplication.activeModalWidget()
+        assert isinstance(dialog, KioskSetupDialog)
+        qtbot.keyClicks(dialog.pin, PIN)
+        qtbot.keyClicks(dialog.pin_again, PIN)
+        qtbot.keyClicks(dialog.campaign, CAMPAIGN)
+        dialog.accept()
+
+    QTimer.singleShot(0, fill_setup)
+    window.actions_by_name["kiosk"].trigger()
+    kiosk = window.kiosk
+    assert kiosk.isVisible() and not window.isVisible()
+    saved = load_settings()[0]
+    assert saved.kiosk_pin_hash and PIN not in saved.kiosk_pin_hash
+    assert kiosk.config.campaign == CAMPAIGN
+    kiosk.request_exit()
+    with qtbot.waitSignal(kiosk.exited, timeout=5000):
+        _type_pin(qtbot, kiosk.pin_dialog, PIN)
+    assert window.isVisible() and not kiosk.isVisible()

@@ -29,8 +29,7 @@ class KioskConfig:
     reveal_ms: int = 1400
     max_side: int = 1024
     analytics: bool = True
-    consent_text_version: str = "2026-01"
-    cloud_url: str | None = None
+    cloud_url: str | None = None  # set only when linked to a studio: QR codes need it
     device: str = "auto"
     memory: str = "auto"
     quantize: str = "none"
@@ -43,8 +42,10 @@ def chosen_styles(ids: list[str] | tuple[str, ...]) -> tuple[str, ...]:
     return picked or tuple(i for i in DEFAULT_STYLES if i in known)
 
 
-def config_from_settings(settings: Settings) -> KioskConfig:
+def config_from_settings(settings: Settings, cloud_url: str | None = None) -> KioskConfig:
+    """`cloud_url`: the linked studio's address (sync.link), None when not linked."""
     return KioskConfig(
+        cloud_url=cloud_url,
         styles=chosen_styles(settings.kiosk_styles),
         camera=settings.kiosk_camera,
         campaign=settings.kiosk_campaign or None,
@@ -52,8 +53,6 @@ def config_from_settings(settings: Settings) -> KioskConfig:
         idle_timeout_ms=settings.kiosk_idle_timeout_s * 1000,
         countdown_s=settings.kiosk_countdown_s,
         analytics=not settings.analytics_opt_out,
-        consent_text_version=settings.consent_text_version,
-        cloud_url=settings.cloud_url,
         device=settings.device,
         memory=settings.memory,
         quantize=settings.quantize,

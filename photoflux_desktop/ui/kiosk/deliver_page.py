@@ -12,8 +12,8 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from photoflux_desktop.sync.consent import ConsentTexts
 from photoflux_desktop.ui.studio.consent_form import ConsentForm
-from photoflux_desktop.ui.studio.consent_texts import ConsentTexts
 from photoflux_desktop.ui.studio.qr_view import QrView
 
 

@@ -50,8 +50,11 @@ def open_kiosk(
     outbox: Outbox | None = None,
     full_screen: bool = True,
 ) -> KioskWindow:
+    from photoflux_desktop.sync.link import current_link
+
+    link = current_link()
     kiosk = KioskWindow(
-        config_from_settings(settings),
+        config_from_settings(settings, link.url if link is not None else None),
         settings,
         renderer or LocalRenderer(_models_dir(settings)),
         outbox=outbox or Outbox(),

@@ -38,10 +38,7 @@ class KioskRecorder:
         if not self.analytics:
             return
         try:
-            body = event_body(name, session, **properties)
-            if self.campaign:
-                body["campaign"] = self.campaign
-            self.outbox.add_event(body)
+            self.outbox.add_event(event_body(name, session, campaign=self.campaign, **properties))
         except Exception as exc:  # analytics must never break a guest's session
             log.warning("kiosk_event_not_recorded", event=name, error=str(exc))
 

@@ -26,6 +26,7 @@ from photoflux_desktop.engine.library import Library
 from photoflux_desktop.engine.presets import bundled_presets
 from photoflux_desktop.engine.request import ProgressEvent, Renderer, RenderRequest, RenderResult
 from photoflux_desktop.engine.settings import Settings, save_settings
+from photoflux_desktop.sync.consent import current_texts
 from photoflux_desktop.sync.outbox import Outbox
 from photoflux_desktop.ui.images import pil_to_qimage
 from photoflux_desktop.ui.kiosk.attract_page import AttractPage, sample_images
@@ -38,7 +39,6 @@ from photoflux_desktop.ui.kiosk.result_page import ResultPage
 from photoflux_desktop.ui.kiosk.style_page import StylePage
 from photoflux_desktop.ui.kiosk.theme import KIOSK_STYLE
 from photoflux_desktop.ui.render_controller import RenderController
-from photoflux_desktop.ui.studio.consent_texts import ConsentTexts
 
 ACTIVITY_EVENTS = frozenset(
     {
@@ -113,7 +113,7 @@ class KioskWindow(QWidget):
         self.styles = StylePage(self.config.styles)
         self.result_page = ResultPage(self.config.reveal_ms)
         self.deliver = DeliverPage(
-            ConsentTexts(processing_version=self.config.consent_text_version),
+            current_texts(self.config.cloud_url),
             self.config.campaign,
             qr_possible=bool(self.config.cloud_url),
         )
