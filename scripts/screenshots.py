@@ -155,6 +155,7 @@ def kiosk_states(out: Path) -> None:
     shoot(kiosk, out, "kiosk-4-reveal")
     kiosk.pages.setCurrentWidget(kiosk.deliver)
     kiosk.deliver.form.email.setText("guest@example.com")
+    kiosk.deliver.form.processing.setChecked(True)
     kiosk.show_qr()
     shoot(kiosk, out, "kiosk-5-take-home")
     kiosk.leave()
