@@ -61,6 +61,7 @@ class AnalyticsRecorder(QObject):
         self.session = uuid.uuid4().hex  # one app run; not tied to a person
         self.campaign: str | None = None
         self._render_started: float | None = None
+        self._opened = False
         self.written = 0  # events written in this run (tests and the bench read it)
 
     @property
@@ -80,7 +81,7 @@ class AnalyticsRecorder(QObject):
     # -- the window's signals -----------------------------------------------------
     def watch_window(self, window: Any) -> None:
         """Connects to the signals the main window already has."""
-        window.gallery.styleChosen.connect(lambda style: self.record(STYLE_SELECTED, style=style))
+        window.gallery.styleChosen.connect(self.style_selected)
         controller = window.controller
         controller.started.connect(lambda: self.render_started(window))
         controller.finished.connect(lambda result, _entry: self.render_finished(result))
@@ -88,6 +89,15 @@ class AnalyticsRecorder(QObject):
         controller.failed.connect(self.render_failed)
         window.photoLoaded.connect(lambda: self.record(PHOTO_LOADED))
         window.exported.connect(lambda fmt: self.record(EXPORTED, format=fmt))
+
+    def app_opened(self) -> None:
+        self._opened = True
+        self.record(APP_OPENED)
+
+    def style_selected(self, style: str) -> None:
+        # the window selects its default style while it starts: that is nobody's choice
+        if self._opened:
+            self.record(STYLE_SELECTED, style=style)
 
     def render_started(self, window: Any) -> None:
         self._render_started = time.monotonic()

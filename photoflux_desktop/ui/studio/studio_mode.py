@@ -12,7 +12,7 @@ from PySide6.QtWidgets import QDialog
 
 from photoflux_desktop.engine.errors import Error, ErrorKind, PhotoFluxError
 from photoflux_desktop.ui.images import pil_to_qimage
-from photoflux_desktop.ui.studio.analytics import APP_OPENED, AnalyticsRecorder
+from photoflux_desktop.ui.studio.analytics import AnalyticsRecorder
 from photoflux_desktop.ui.studio.connect_dialog import ConnectDialog
 from photoflux_desktop.ui.studio.consent_texts import ConsentTexts
 from photoflux_desktop.ui.studio.delivery import (
@@ -47,7 +47,7 @@ class StudioMode(QObject):
 
     def _first_shown(self) -> None:
         """After the window is up: the app-opened event and the background sync."""
-        self._safely(lambda: self.recorder.record(APP_OPENED))
+        self._safely(self.recorder.app_opened)
         self.sync.start()
 
     def shutdown(self) -> None:
