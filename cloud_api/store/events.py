@@ -47,6 +47,7 @@ def insert_batch(
                 "ts": ts,
                 "day": ts.strftime("%Y-%m-%d"),
                 "session": event["session"],
+                "campaign": event.get("campaign"),
                 "properties": event["properties"],
                 "received_at": received,
             }

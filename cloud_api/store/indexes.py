@@ -36,6 +36,11 @@ INDEXES: dict[str, list[IndexModel]] = {
             partialFilterExpression={"consent": True},
             name="studio_consenting_by_time",
         ),
+        # the dashboard's campaign filter
+        IndexModel(
+            [("studio_id", ASCENDING), ("campaign", ASCENDING), ("created_at", DESCENDING)],
+            name="studio_campaign_time",
+        ),
     ],
     "lead_receipts": [
         IndexModel([("lead_id", ASCENDING)], name="lead"),
@@ -51,6 +56,11 @@ INDEXES: dict[str, list[IndexModel]] = {
         IndexModel(
             [("studio_id", ASCENDING), ("name", ASCENDING), ("day", ASCENDING)],
             name="studio_name_day",
+        ),
+        # the per-campaign funnel
+        IndexModel(
+            [("studio_id", ASCENDING), ("campaign", ASCENDING), ("name", ASCENDING)],
+            name="studio_campaign_name",
         ),
     ],
     "uploads": [IndexModel([("expires_at", ASCENDING)], expireAfterSeconds=0, name="expires_ttl")],

@@ -34,6 +34,14 @@ class Settings(BaseModel):
     consent_text_version: str = Field(
         default="2026-01", max_length=40, pattern=r"^[a-z0-9][a-z0-9_.-]*$"
     )
+    # the studio's own wording (None: the built-in text, sync/consent.py); a connected
+    # studio's texts, fetched from its cloud, take precedence over these
+    consent_processing_text: str | None = Field(default=None, max_length=4000)
+    consent_marketing_text: str | None = Field(default=None, max_length=4000)
+    marketing_text_version: str = Field(
+        default="2026-01", max_length=40, pattern=r"^[a-z0-9][a-z0-9_.-]*$"
+    )
+    privacy_url: str | None = Field(default=None, max_length=500)
     last_open_dir: str | None = None
     export_format: Literal["png", "jpg", "webp"] = "png"
     watermark_on_export: bool = True
