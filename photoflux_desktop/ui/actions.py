@@ -51,6 +51,10 @@ def build_menus(window: Any) -> dict[str, QAction]:
         "zoom_in": _action(window, "Zoom &in", lambda: window.compare.zoom_by(1.25), "Ctrl+="),
         "zoom_out": _action(window, "Zoom &out", lambda: window.compare.zoom_by(0.8), "Ctrl+-"),
         "theme": _action(window, "Toggle &dark/light", window.toggle_theme, "Ctrl+Shift+T"),
+        "send_email": _action(window, "Send to my &e-mail…", window.studio.send_email),
+        "show_qr": _action(window, "Show &QR code", window.studio.show_qr),
+        "print": _action(window, "&Print…", window.studio.print_result, "Ctrl+P"),
+        "connect": _action(window, "&Connect to studio…", window.studio.connect_dialog),
         "kiosk": _action(window, "&Kiosk mode…", lambda: _open_kiosk(window)),
     }
     bar = window.menuBar()
@@ -63,9 +67,10 @@ def build_menus(window: Any) -> dict[str, QAction]:
     view = bar.addMenu("&View")
     for key in ("split", "side", "after", "fit", "zoom_in", "zoom_out", "theme"):
         view.addAction(a[key])
-    tools = bar.addMenu("&Tools")
-    tools.addAction(a["settings"])
-    tools.addAction(a["kiosk"])
+    studio = bar.addMenu("&Studio")
+    for key in ("send_email", "show_qr", "print", "connect", "kiosk"):
+        studio.addAction(a[key])
+    bar.addMenu("&Tools").addAction(a["settings"])
     return a
 
 
