@@ -15,9 +15,9 @@ from photoflux_desktop.engine.library import Library
 from photoflux_desktop.engine.local_renderer import LocalRenderer
 from photoflux_desktop.engine.request import Renderer
 from photoflux_desktop.engine.settings import Settings, load_settings, save_settings
-from photoflux_desktop.sync.outbox import Outbox
 from photoflux_desktop.ui.kiosk.config import config_from_settings
 from photoflux_desktop.ui.kiosk.window import KioskWindow
+from photoflux_desktop.ui.studio.studio_sync import StudioSync
 
 
 def ensure_pin(settings: Settings, parent: QWidget | None = None) -> Settings | None:
@@ -44,21 +44,22 @@ def _models_dir(settings: Settings) -> Path | None:
 
 def open_kiosk(
     settings: Settings,
+    sync: StudioSync,
     *,
     renderer: Renderer | None = None,
     library: Library | None = None,
-    outbox: Outbox | None = None,
     full_screen: bool = True,
 ) -> KioskWindow:
-    from photoflux_desktop.sync.link import current_link
-
-    link = current_link()
+    """The kiosk, writing to `sync`'s outbox and waking its sender after each lead or
+    share; QR codes are offered only while this install is linked to a studio."""
+    link = sync.link()
     kiosk = KioskWindow(
         config_from_settings(settings, link.url if link is not None else None),
         settings,
         renderer or LocalRenderer(_models_dir(settings)),
-        outbox=outbox or Outbox(),
+        outbox=sync.outbox,
         library=library or Library(),
+        wake_sync=sync.wake,
     )
     if full_screen:
         kiosk.showFullScreen()
@@ -73,7 +74,9 @@ def open_kiosk_from(window: Any) -> KioskWindow | None:
     if settings is None:
         return None
     window.settings = settings
-    kiosk = open_kiosk(settings, renderer=window.renderer, library=window.library)
+    kiosk = open_kiosk(
+        settings, window.studio.sync, renderer=window.renderer, library=window.library
+    )
     window.kiosk = kiosk  # kept alive by the window
     kiosk.settingsChanged.connect(lambda s: setattr(window, "settings", s))
     kiosk.exited.connect(window.show)
@@ -83,9 +86,7 @@ def open_kiosk_from(window: Any) -> KioskWindow | None:
 
 def run_kiosk() -> int:
     """`photoflux gui --kiosk`: the kiosk alone, with the outbox synced in the background
-    when this install is connected to a studio. 2 when no PIN was set."""
-    from photoflux_desktop.sync.link import current_link
-    from photoflux_desktop.sync.worker import SyncWorker
+    when this install is linked to a studio. 2 when no PIN was set."""
     from photoflux_desktop.ui.app import create_app
     from photoflux_desktop.ui.theme import apply_theme
 
@@ -95,13 +96,12 @@ def run_kiosk() -> int:
     settings = ensure_pin(settings)
     if settings is None:
         return 2
-    outbox = Outbox()
-    link = current_link()
-    worker = SyncWorker(outbox, link).start() if link is not None else None
-    kiosk = open_kiosk(settings, outbox=outbox)  # noqa: F841 - alive until exec ends
+    holder = {"settings": settings}
+    sync = StudioSync(lambda: holder["settings"])
+    sync.start()
+    kiosk = open_kiosk(settings, sync)
+    kiosk.settingsChanged.connect(lambda s: holder.update(settings=s))
     try:
         return app.exec()
     finally:
-        if worker is not None:
-            worker.stop()
-        outbox.close()
+        sync.shutdown()

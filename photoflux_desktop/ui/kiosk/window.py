@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import time
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass, replace
 from typing import Any
 
@@ -78,6 +79,7 @@ class KioskWindow(QWidget):
         *,
         outbox: Outbox,
         library: Library | None = None,
+        wake_sync: Callable[[], None] | None = None,
         parent: QWidget | None = None,
     ) -> None:
         super().__init__(parent)
@@ -88,6 +90,7 @@ class KioskWindow(QWidget):
         self.settings = settings
         self.guard = PinGuard(settings.kiosk_pin_hash)
         self.recorder = KioskRecorder(outbox, config.campaign, config.analytics)
+        self._wake_sync = wake_sync or (lambda: None)  # send a lead or share now, not later
         # guests' results never go to the library: the next guest must not see them
         self.controller = RenderController(renderer, library=None)
         self.guest: Guest | None = None
@@ -292,6 +295,7 @@ class KioskWindow(QWidget):
         marketing = bool(body.get("marketing"))
         self.recorder.event("lead_submitted", guest.id, marketing=marketing)
         self.recorder.event("email_requested", guest.id, style=guest.style)
+        self._wake_sync()
         self.deliver.show_sent("Done! Your picture is on its way to your inbox.")
 
     def show_qr(self) -> None:
@@ -306,6 +310,7 @@ class KioskWindow(QWidget):
             return
         self.deliver.show_qr(url)
         self.recorder.event("qr_shown", guest.id, style=guest.style)
+        self._wake_sync()
 
     def print_result(self) -> None:
         guest = self.guest
