@@ -8,6 +8,7 @@ import gc
 import json
 import sqlite3
 import weakref
+from dataclasses import replace
 
 import pytest
 from PySide6.QtCore import QPoint, Qt
@@ -211,3 +212,26 @@ def test_the_menu_action_asks_for_a_pin_first_and_the_window_returns_after(
     with qtbot.waitSignal(kiosk.exited, timeout=5000):
         _type_pin(qtbot, kiosk.pin_dialog, PIN)
     assert window.isVisible() and not kiosk.isVisible()
+
+
+def test_without_a_camera_a_guest_can_use_a_photo_file(qtbot, kiosk, tmp_path, astronaut_path):
+    kiosk.config = replace(kiosk.config, camera=str(tmp_path / "none.avi"))
+    qtbot.mouseClick(kiosk.attract.start_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: "does not exist" in kiosk.capture.message.text(), timeout=10000)
+    assert "photo file" in kiosk.capture.message.text()
+    assert not kiosk.capture.shoot_button.isEnabled()
+    assert kiosk.capture.use_file(str(astronaut_path))
+    assert kiosk.pages.currentWidget() is kiosk.styles
+    assert kiosk.guest.photo is not None
+
+
+def test_the_operator_menu_needs_the_pin_and_times_out_like_a_guest(qtbot, kiosk):
+    qtbot.mouseClick(kiosk.attract.operator_button, Qt.MouseButton.LeftButton)
+    _type_pin(qtbot, kiosk.pin_dialog, "9999")
+    assert kiosk.operator_box is None  # a wrong PIN opens nothing
+    _type_pin(qtbot, kiosk.pin_dialog, PIN)
+    assert kiosk.operator_box is not None and kiosk.operator_box.isVisible()
+    kiosk.set_idle_timeout(100)
+    qtbot.mouseMove(kiosk.attract, QPoint(5, 5))
+    qtbot.waitUntil(lambda: kiosk.operator_box is None, timeout=10000)
+    assert kiosk.pages.currentWidget() is kiosk.attract and kiosk.isVisible()

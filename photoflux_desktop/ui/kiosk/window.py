@@ -19,7 +19,14 @@ from typing import Any
 from PIL import Image
 from PySide6.QtCore import QEvent, QObject, Qt, QTimer, Signal
 from PySide6.QtGui import QCloseEvent, QKeySequence, QShortcut
-from PySide6.QtWidgets import QApplication, QMessageBox, QStackedWidget, QVBoxLayout, QWidget
+from PySide6.QtWidgets import (
+    QApplication,
+    QDialog,
+    QMessageBox,
+    QStackedWidget,
+    QVBoxLayout,
+    QWidget,
+)
 
 from photoflux_desktop.engine.errors import Error, PhotoFluxError
 from photoflux_desktop.engine.kiosk_pin import PinGuard
@@ -96,6 +103,7 @@ class KioskWindow(QWidget):
         self.guest: Guest | None = None
         self.pin_dialog: PinDialog | None = None
         self.operator_box: QMessageBox | None = None
+        self.setup_dialog: QDialog | None = None
         self._render_session: str | None = None
         self._may_close = False
         self._build(library)
@@ -327,7 +335,9 @@ class KioskWindow(QWidget):
         self.idle_timer.setInterval(ms)
 
     def _activity(self) -> None:
-        if self.guest is not None or self.pin_dialog is not None:
+        """Restarts the idle countdown while a guest or an operator dialog is on screen:
+        an operator who walks away from an unlocked menu is timed out like a guest."""
+        if self.guest is not None or self._operator_open():
             self.idle_timer.start()
 
     def eventFilter(self, watched: QObject, event: QEvent) -> bool:
@@ -348,13 +358,16 @@ class KioskWindow(QWidget):
         self._close_operator_dialogs()
         self.pin_dialog = PinDialog(self.guard, purpose, self)
         self.pin_dialog.unlocked.connect(then)
-        self.pin_dialog.finished.connect(self._pin_closed)
+        self.pin_dialog.finished.connect(lambda _code: self._dialog_closed("pin_dialog"))
         self.pin_dialog.open()
         self._activity()
 
-    def _pin_closed(self) -> None:
-        self.pin_dialog = None
-        if self.guest is None:
+    def _operator_open(self) -> bool:
+        return any(d is not None for d in (self.pin_dialog, self.operator_box, self.setup_dialog))
+
+    def _dialog_closed(self, attribute: str) -> None:
+        setattr(self, attribute, None)
+        if self.guest is None and not self._operator_open():
             self.idle_timer.stop()
 
     def request_exit(self) -> None:
@@ -371,19 +384,26 @@ class KioskWindow(QWidget):
         setup = box.addButton("Kiosk setup…", QMessageBox.ButtonRole.ActionRole)
         leave = box.addButton("Leave kiosk mode", QMessageBox.ButtonRole.DestructiveRole)
         box.addButton(QMessageBox.StandardButton.Cancel)
+        # after the box has closed: the setup dialog runs its own event loop
         box.buttonClicked.connect(
-            lambda button: (
-                self.open_setup() if button is setup else self.leave() if button is leave else None
+            lambda button: QTimer.singleShot(
+                0, self.open_setup if button is setup else self.leave if button is leave else id
             )
         )
+        box.finished.connect(lambda _code: self._dialog_closed("operator_box"))
         self.operator_box = box
         box.open()
+        self._activity()
 
     def open_setup(self) -> None:
         from photoflux_desktop.ui.kiosk.setup_dialog import KioskSetupDialog
 
         dialog = KioskSetupDialog(self.settings, self)
-        if not dialog.exec():
+        self.setup_dialog = dialog  # closed by the idle timeout like the other dialogs
+        self._activity()
+        accepted = dialog.exec()
+        self._dialog_closed("setup_dialog")
+        if not accepted:
             return
         settings = dialog.result_settings()
         try:
@@ -417,10 +437,10 @@ class KioskWindow(QWidget):
         self.settingsChanged.emit(settings)
 
     def _close_operator_dialogs(self) -> None:
-        for dialog in (self.pin_dialog, self.operator_box):
+        for dialog in (self.pin_dialog, self.operator_box, self.setup_dialog):
             if dialog is not None:
                 dialog.close()
-        self.pin_dialog, self.operator_box = None, None
+        self.pin_dialog, self.operator_box, self.setup_dialog = None, None, None
 
     def leave(self) -> None:
         """Ends kiosk mode (after the PIN): the guest is dropped, the camera closed."""
