@@ -23,7 +23,8 @@ from PySide6.QtWidgets import (
 )
 
 from photoflux_desktop.engine.errors import PhotoFluxError
-from photoflux_desktop.ui.studio.consent_texts import ConsentTexts, build_lead_body
+from photoflux_desktop.sync import leads
+from photoflux_desktop.sync.consent import ConsentTexts
 
 LARGE_POINT_SIZE = 20
 
@@ -151,12 +152,12 @@ class ConsentForm(QWidget):
 
     def lead_body(self) -> dict[str, Any]:
         """The lead body as sync.leads builds it; raises PhotoFluxError when refused."""
-        return build_lead_body(
-            self.texts,
-            email=self.email.text(),
+        return leads.lead_body(
+            self.email.text(),
+            consent=self.processing.isChecked(),
             name=self.name.text(),
-            processing=self.processing.isChecked(),
             marketing=self.marketing.isChecked(),
+            texts=self.texts,
             campaign=self.campaign,
             source=self.source,
         )

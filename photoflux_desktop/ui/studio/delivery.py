@@ -24,6 +24,7 @@ from PySide6.QtWidgets import (
 
 from photoflux_desktop.engine.errors import Error, ErrorKind, PhotoFluxError, bad_input
 from photoflux_desktop.engine.output import OutputOptions, encode_checked, prepare_image
+from photoflux_desktop.sync.consent import ConsentTexts
 from photoflux_desktop.sync.leads import record_lead
 from photoflux_desktop.ui.studio.analytics import (
     EMAIL_REQUESTED,
@@ -33,7 +34,6 @@ from photoflux_desktop.ui.studio.analytics import (
     AnalyticsRecorder,
 )
 from photoflux_desktop.ui.studio.consent_form import ConsentForm
-from photoflux_desktop.ui.studio.consent_texts import ConsentTexts
 from photoflux_desktop.ui.studio.qr_view import QrView
 from photoflux_desktop.ui.studio.studio_sync import StudioSync
 

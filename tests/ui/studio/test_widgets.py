@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 from PySide6.QtCore import Qt
 
+from photoflux_desktop.sync.consent import ConsentTexts
 from photoflux_desktop.ui.studio.consent_form import ConsentForm
-from photoflux_desktop.ui.studio.consent_texts import ConsentTexts
 from photoflux_desktop.ui.studio.qr_view import QrView
 
 
