@@ -9,17 +9,19 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import QObject, QTimer, Signal
 
 from photoflux_desktop.engine.errors import PhotoFluxError, bad_input
 from photoflux_desktop.engine.settings import Settings
 from photoflux_desktop.sync import link as sync_link
-from photoflux_desktop.sync.drain import DrainReport
 from photoflux_desktop.sync.link import CloudLink
-from photoflux_desktop.sync.outbox import KINDS, Outbox
-from photoflux_desktop.sync.worker import SyncWorker
+from photoflux_desktop.sync.outbox import KINDS, Outbox, outbox_path
+
+if TYPE_CHECKING:
+    from photoflux_desktop.sync.drain import DrainReport
+    from photoflux_desktop.sync.worker import SyncWorker
 
 STOP_TIMEOUT_S = 2.0  # quitting never waits on a slow network; the outbox keeps the rest
 REFRESH_MS = 5000
@@ -120,6 +122,9 @@ class StudioSync(QObject):
         if link is None or self.revoked or (self.worker and self.worker.running):
             self.refresh()
             return False
+        # httpx and stamina load here, after the window is up, not at start-up
+        from photoflux_desktop.sync.worker import SyncWorker
+
         self.worker = SyncWorker(
             self.outbox, link, interval_s=self.interval_s, on_report=self._reported.emit
         ).start()
@@ -194,8 +199,6 @@ class StudioSync(QObject):
 
 
 def _outbox_exists() -> bool:
-    from photoflux_desktop.sync.outbox import outbox_path
-
     return outbox_path().exists()
 
 
