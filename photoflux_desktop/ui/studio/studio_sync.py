@@ -83,6 +83,33 @@ class StudioSync(QObject):
     def session_only(self) -> bool:
         return self._session_link is not None and self.link() is self._session_link
 
+    @staticmethod
+    def check_token(url: str, token: str) -> str | None:
+        """Asks the studio who this token is (one request, no retries; run it off the GUI
+        thread). Raises PhotoFluxError when the studio refuses it; answers a note when
+        the studio cannot be asked now (the token is then stored unchecked)."""
+        from photoflux_desktop.engine.errors import cloud_error
+        from photoflux_desktop.sync.client import (
+            CloudClient,
+            CloudUnreachable,
+            Refused,
+            TokenRefused,
+        )
+
+        try:
+            with CloudClient(sync_link.check_url(url), token.strip()) as client:
+                me = client.get("/api/auth/me").json()
+        except TokenRefused:
+            raise cloud_error(
+                "The studio refused this device token.",
+                "Copy a current token from the studio dashboard (it may have been revoked).",
+            ) from None
+        except (CloudUnreachable, Refused) as exc:
+            return f"The token could not be checked now ({exc}); it was stored anyway."
+        if me.get("kind") != "device":
+            raise bad_input("That token is not a device token.", "Create one for this device.")
+        return None
+
     def connect_to(self, url: str, token: str) -> str:
         """Links this install; answers where the token went. Raises PhotoFluxError for a
         bad URL or an empty token. Without a keyring backend the token is kept in memory

@@ -110,3 +110,11 @@ def test_a_revoked_token_is_shown_stops_sending_and_keeps_the_outbox(
     qtbot.waitUntil(lambda: not worker.running, timeout=5000)
     names = [item.body["name"] for item in outbox_items(window, "event")]
     assert "style_selected" in names  # kept, waiting for a new token
+
+
+def test_a_token_the_studio_refuses_is_not_stored(qtbot, window, memory_keyring, make_server):
+    live = make_server()
+    outcome = connect_through_dialog(qtbot, window, live.url, "not-a-real-device-token")
+    assert "refused this device token" in outcome["message"]
+    assert memory_keyring.store == {}
+    assert not window.studio.sync.snapshot()["linked"]

@@ -119,6 +119,9 @@ def connect_through_dialog(qtbot, window, url: str, token: str):
         qtbot.keyClicks(dialog.url, url)
         qtbot.keyClicks(dialog.token, token)
         click(qtbot, dialog.connect_button)
+        if dialog.job is not None:  # the token is checked with the studio in the background
+            qtbot.waitUntil(lambda: not dialog.job.running, timeout=20000)
+            qtbot.waitUntil(lambda: dialog.connect_button.isEnabled() or not dialog.isVisible())
         outcome["message"] = dialog.message.text() if dialog.isVisible() else None
         if dialog.isVisible():
             dialog.reject()
@@ -134,6 +137,7 @@ def test_connect_stores_the_token_in_the_keyring_and_disconnect_removes_it(
 ):
     outcome = connect_through_dialog(qtbot, window, "http://127.0.0.1:9", "device-secret-1")
     assert "OS keyring" in outcome["note"] and outcome["dialog"].outcome == "keyring"
+    assert "could not be checked" in outcome["dialog"].note  # nothing listens there
     assert memory_keyring.store[(KEYRING_SERVICE, KEYRING_USER)] == "device-secret-1"
     window.close()  # the window saves its settings: the URL, never the token
     saved = load_settings()[0]
