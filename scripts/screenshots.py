@@ -84,6 +84,7 @@ def main() -> None:
             shoot(window, out, "dark-8-error-banner")
         window.close()
         QApplication.processEvents()
+    studio_delivery(out)
     kiosk_states(out)
 
 
@@ -108,6 +109,53 @@ def rendering_with_preview(window: MainWindow, out: Path) -> None:
     wait_for(window.controller.idle)
     window.controller.progress.disconnect(on_progress)
     window.params.set_model("instant")
+
+
+def studio_delivery(out: Path) -> None:
+    """E-mail / QR delivery: the consent form being filled in, then the QR code, with the
+    sync status in the status bar (the studio here is unreachable: offline, pending)."""
+    from PySide6.QtCore import Qt
+
+    os.environ["PHOTOFLUX_CLOUD_URL"] = "https://studio.example"
+    os.environ["PHOTOFLUX_DEVICE_TOKEN"] = "screenshot-device-token"
+    app = QApplication.instance()
+    apply_theme(app, "dark")
+    window = MainWindow()
+    window.resize(1280, 820)
+    window.show()
+    settle(400)
+    window.open_photo(str(sample_photo()))
+    window.gallery.select("watercolor")
+    window.render()
+    wait_for(window.resultShown)
+    dialog = window.studio.send_email()
+    form = dialog.form
+    form.email.setText("guest@example")  # the inline message while typing
+    form.name.setText("Alex")
+    settle()
+    dialog.grab().save(str(out / "dark-9-email-typing.png"))
+    form.email.setText("alex.guest@example.org")
+    form.processing.setCheckState(Qt.CheckState.Checked)
+    settle()
+    dialog.grab().save(str(out / "dark-10-email-ready.png"))
+    form.submit()
+    settle()
+    dialog.grab().save(str(out / "dark-11-email-done.png"))
+    dialog.accept()
+    qr = window.studio.show_qr()
+    settle(600)
+    qr.grab().save(str(out / "dark-12-qr-code.png"))
+    qr.accept()
+    shoot(window, out, "dark-13-studio-status")
+    for name in (
+        "dark-9-email-typing",
+        "dark-10-email-ready",
+        "dark-11-email-done",
+        "dark-12-qr-code",
+    ):
+        print(out / f"{name}.png")
+    window.close()
+    QApplication.processEvents()
 
 
 def kiosk_states(out: Path) -> None:

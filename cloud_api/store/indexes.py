@@ -63,6 +63,17 @@ INDEXES: dict[str, list[IndexModel]] = {
             name="studio_campaign_name",
         ),
     ],
+    "shares": [
+        # the public page finds a share by its token's hash, nothing else
+        IndexModel([("token_hash", ASCENDING)], unique=True, name="token_hash_unique"),
+        IndexModel([("studio_id", ASCENDING), ("created_at", DESCENDING)], name="studio_time"),
+        IndexModel([("expires_at", ASCENDING)], expireAfterSeconds=0, name="expires_ttl"),
+    ],
+    "webhook_deliveries": [
+        IndexModel([("status", ASCENDING), ("next_attempt_at", ASCENDING)], name="due"),
+        IndexModel([("studio_id", ASCENDING), ("created_at", DESCENDING)], name="studio_time"),
+        IndexModel([("expires_at", ASCENDING)], expireAfterSeconds=0, name="expires_ttl"),
+    ],
     "uploads": [IndexModel([("expires_at", ASCENDING)], expireAfterSeconds=0, name="expires_ttl")],
     "renders": [
         IndexModel([("studio_id", ASCENDING), ("created_at", DESCENDING)], name="studio_created"),

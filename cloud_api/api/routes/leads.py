@@ -12,10 +12,11 @@ from cloud_api.api.deps import Ctx, LeadEraser, LeadReader, LeadWriter, own_stud
 from cloud_api.api.guarded_route import GuardedRoute
 from cloud_api.api.principal import Principal
 from cloud_api.api.routes.deliveries import delivery_out
+from cloud_api.api.routes.studio_settings import fire_lead
 from cloud_api.api.schemas import ConsentOut, LeadExport, LeadIn, LeadOut, LeadPage, LeadReceipt
 from cloud_api.core.errors import ERROR_RESPONSES, ApiError, documented
 from cloud_api.core.fieldcrypt import normalise_email
-from cloud_api.store import deliveries, leads
+from cloud_api.store import deliveries, leads, webhooks
 
 router = APIRouter(
     prefix="/api/leads", tags=["leads"], route_class=GuardedRoute, responses=ERROR_RESPONSES
@@ -65,7 +66,10 @@ async def record_lead(
     outcome = "updated" if write.status == "created" and not write.new else write.status
     ctx.metrics.leads.labels(status=outcome).inc()
     log.info("lead", lead_id=write.lead_id, status=outcome, studio_id=studio_id)
-    if write.status != "created":
+    if write.status == "created":  # the studio's CRM hears of it (when it set a webhook)
+        event = "lead.created" if write.new else "lead.consent_added"
+        await fire_lead(ctx, studio_id, write.lead_id, event)
+    else:
         response.status_code = 200
     return LeadReceipt(id=write.lead_id, status=write.status)  # type: ignore[arg-type]
 
@@ -124,6 +128,7 @@ async def erase_lead(lead_id: str, ctx: Ctx, principal: LeadEraser) -> Response:
     records that it happened and who asked."""
     doc = await _lead_for(ctx, principal, lead_id)
     await ctx.storage.run(deliveries.erase_for_lead, lead_id)
+    await ctx.storage.run(webhooks.erase_for_lead, lead_id)
     await ctx.storage.run(leads.erase, doc, principal.audit_name)
     ctx.metrics.erasures.labels(action="erase").inc()
     log.info("lead_erased", lead_id=lead_id, by=principal.audit_name)

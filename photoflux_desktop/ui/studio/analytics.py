@@ -15,25 +15,27 @@ from typing import Any
 
 from PySide6.QtCore import QObject
 
-from photoflux_desktop.engine.errors import Error
+from photoflux_desktop.engine.errors import Error, PhotoFluxError
+from photoflux_desktop.engine.logging_setup import get_logger
 from photoflux_desktop.engine.settings import Settings
 from photoflux_desktop.sync.events import event_body
 from photoflux_desktop.sync.outbox import Outbox
 
-# the names the cloud accepts (cloud_api/api/schemas.py EVENT_NAMES)
-APP_OPENED = "app_started"
+# names from sync.events.EVENT_NAMES (the allow-list the cloud shares)
+APP_OPENED = "app_opened"
 PHOTO_LOADED = "photo_loaded"
 STYLE_SELECTED = "style_selected"
 RENDER_STARTED = "render_started"
 RENDER_FINISHED = "render_finished"
 RENDER_CANCELLED = "render_cancelled"
 RENDER_FAILED = "render_failed"
-EXPORTED = "result_exported"
-LEAD_SUBMITTED = "lead_captured"
-EMAIL_REQUESTED = "result_emailed"
+EXPORTED = "export"
+LEAD_SUBMITTED = "lead_submitted"
+EMAIL_REQUESTED = "email_requested"
 QR_SHOWN = "qr_shown"
-PRINTED = "result_printed"
+PRINTED = "print"
 
+log = get_logger("photoflux.ui.analytics")
 Value = str | int | float | bool | None
 _KEY = re.compile(r"^[a-z][a-z0-9_]{0,39}$")  # the cloud's property key rule
 
@@ -72,9 +74,13 @@ class AnalyticsRecorder(QObject):
         """Writes one event (committed before it returns); None when opted out."""
         if not self.enabled:
             return None
-        if self.campaign:
-            properties.setdefault("campaign", self.campaign)
-        event_id = self._outbox().add_event(event_body(name, self.session, **properties))
+        try:
+            body = event_body(name, self.session, campaign=self.campaign, **properties)
+        except PhotoFluxError as exc:
+            # a usage event is never worth interrupting anyone: dropped, and logged
+            log.warning("usage event dropped", event=name, reason=exc.error.message)
+            return None
+        event_id = self._outbox().add_event(body)
         self.written += 1
         return event_id
 

@@ -15,8 +15,9 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from photoflux_desktop.engine.errors import PhotoFluxError
-from photoflux_desktop.sync.link import keyring_backend
+from photoflux_desktop.engine.errors import Error, ErrorKind, PhotoFluxError, bad_input
+from photoflux_desktop.sync.link import check_url, keyring_backend
+from photoflux_desktop.ui.background import BackgroundJob, start_job
 from photoflux_desktop.ui.studio.studio_sync import StudioSync
 
 NO_KEYRING = (
@@ -68,17 +69,56 @@ class ConnectDialog(QDialog):
         layout.addWidget(self.message)
         layout.addWidget(buttons)
         self.outcome: str | None = None  # "keyring", "session" or "disconnected"
+        self.note: str | None = None  # why the token could not be checked, if it could not
+        self.job: BackgroundJob | None = None
 
     def do_connect(self) -> None:
+        """Checks the token with the studio in the background, then stores it."""
+        url, token = self.url.text(), self.token.text()
         try:
-            self.outcome = self.studio.connect_to(self.url.text(), self.token.text())
+            check_url(url)
+            if not token.strip():
+                raise bad_input("The device token is empty.", "Copy it from the studio dashboard.")
         except PhotoFluxError as exc:
-            hint = f" {exc.error.hint}" if exc.error.hint else ""
-            self.message.setText(exc.error.message + hint)
-            self.message.show()
+            self._say(exc.error)
             return
+        self._busy(True)
+        self.message.setStyleSheet("")
+        self.message.setText("Checking the token with the studio…")
+        self.message.show()
+        self.job = start_job(
+            lambda: self.studio.check_token(url, token),
+            returned=lambda note: self._checked(url, token, note),
+            errored=self._refused,
+        )
+
+    def _checked(self, url: str, token: str, note: str | None) -> None:
+        self._busy(False)
+        try:
+            self.outcome = self.studio.connect_to(url, token)
+        except PhotoFluxError as exc:
+            self._say(exc.error)
+            return
+        self.note = note
         self.token.clear()  # not kept in a widget longer than needed
         self.accept()
+
+    def _refused(self, exc: BaseException) -> None:
+        self._busy(False)
+        if isinstance(exc, PhotoFluxError):
+            self._say(exc.error)
+        else:
+            self._say(Error(ErrorKind.INTERNAL, f"The token could not be checked: {exc}"))
+
+    def _say(self, error: Error) -> None:
+        hint = f" {error.hint}" if error.hint else ""
+        self.message.setStyleSheet("color: #c0392b;")
+        self.message.setText(error.message + hint)
+        self.message.show()
+
+    def _busy(self, busy: bool) -> None:
+        for widget in (self.connect_button, self.url, self.token):
+            widget.setEnabled(not busy)
 
     def do_disconnect(self) -> None:
         self.studio.disconnect()

@@ -12,9 +12,10 @@ import html
 from typing import Any
 
 from PySide6.QtCore import Qt, Signal
+from PySide6.QtGui import QMouseEvent
 from PySide6.QtWidgets import (
     QCheckBox,
-    QFormLayout,
+    QGridLayout,
     QLabel,
     QLineEdit,
     QPushButton,
@@ -23,7 +24,8 @@ from PySide6.QtWidgets import (
 )
 
 from photoflux_desktop.engine.errors import PhotoFluxError
-from photoflux_desktop.ui.studio.consent_texts import ConsentTexts, build_lead_body
+from photoflux_desktop.sync import leads
+from photoflux_desktop.sync.consent import ConsentTexts
 
 LARGE_POINT_SIZE = 20
 
@@ -75,6 +77,7 @@ class ConsentForm(QWidget):
                 "QCheckBox::indicator { width: 36px; height: 36px; }"
                 " QLineEdit { padding: 10px; } QPushButton { padding: 14px 28px; }"
             )
+        self.setMinimumWidth(640 if large else 440)
         self._refresh()
 
     def _build(self) -> None:
@@ -91,8 +94,8 @@ class ConsentForm(QWidget):
         self.processing.setAccessibleName("Processing and delivery consent (required)")
         self.marketing = QCheckBox()
         self.marketing.setAccessibleName("Marketing contact (optional)")
-        self.processing_text = _wrapped(self.texts.processing_text + " (required)")
-        self.marketing_text = _wrapped(self.texts.marketing_text + " (optional)")
+        self.processing_text = _wrapped(self.texts.processing_text + " (required)", _ConsentLabel)
+        self.marketing_text = _wrapped(self.texts.marketing_text + " (optional)", _ConsentLabel)
         self.privacy = _wrapped(self._privacy_html())
         self.privacy.setObjectName("muted")
         # a kiosk guest must not be able to leave the kiosk for a browser
@@ -103,18 +106,21 @@ class ConsentForm(QWidget):
         self.form_message.hide()
         self.send_button = QPushButton("Send")
         self.send_button.setObjectName("primary")
-        fields = QFormLayout()
-        fields.addRow("E-mail", self.email)
-        fields.addRow("", self.email_message)
-        fields.addRow("Name", self.name)
-        layout = QVBoxLayout(self)
-        layout.addLayout(fields)
+        grid = QGridLayout()
+        grid.setColumnStretch(1, 1)
+        top = Qt.AlignmentFlag.AlignTop
+        grid.addWidget(QLabel("E-mail"), 0, 0)
+        grid.addWidget(self.email, 0, 1)
+        grid.addWidget(self.email_message, 1, 1)
+        grid.addWidget(QLabel("Name"), 2, 0)
+        grid.addWidget(self.name, 2, 1)
         consents = ((self.processing, self.processing_text), (self.marketing, self.marketing_text))
-        for box, label in consents:
+        for row, (box, label) in enumerate(consents, start=3):
             label.setBuddy(box)
-            row = QFormLayout()
-            row.addRow(box, label)
-            layout.addLayout(row)
+            grid.addWidget(box, row, 0, top | Qt.AlignmentFlag.AlignRight)
+            grid.addWidget(label, row, 1, top)
+        layout = QVBoxLayout(self)
+        layout.addLayout(grid)
         layout.addWidget(self.privacy)
         layout.addWidget(self.form_message)
         layout.addWidget(self.send_button, 0, Qt.AlignmentFlag.AlignRight)
@@ -151,12 +157,12 @@ class ConsentForm(QWidget):
 
     def lead_body(self) -> dict[str, Any]:
         """The lead body as sync.leads builds it; raises PhotoFluxError when refused."""
-        return build_lead_body(
-            self.texts,
-            email=self.email.text(),
+        return leads.lead_body(
+            self.email.text(),
+            consent=self.processing.isChecked(),
             name=self.name.text(),
-            processing=self.processing.isChecked(),
             marketing=self.marketing.isChecked(),
+            texts=self.texts,
             campaign=self.campaign,
             source=self.source,
         )
@@ -184,8 +190,18 @@ class ConsentForm(QWidget):
         self._refresh()
 
 
-def _wrapped(text: str) -> QLabel:
-    label = QLabel(text)
+class _ConsentLabel(QLabel):
+    """A consent's text: a click (or a tap at the kiosk) on it ticks its box."""
+
+    def mouseReleaseEvent(self, event: QMouseEvent) -> None:
+        buddy = self.buddy()
+        if isinstance(buddy, QCheckBox) and event.button() == Qt.MouseButton.LeftButton:
+            buddy.toggle()
+        super().mouseReleaseEvent(event)
+
+
+def _wrapped(text: str, cls: type[QLabel] = QLabel) -> QLabel:
+    label = cls(text)
     label.setWordWrap(True)
     label.setTextFormat(Qt.TextFormat.RichText if "<a " in text else Qt.TextFormat.PlainText)
     return label

@@ -11,7 +11,7 @@ from collections.abc import Callable
 from typing import Any
 
 from PIL import Image
-from PySide6.QtCore import QObject, QRect, Qt, Signal
+from PySide6.QtCore import QObject, QRect, Qt, QTimer, Signal
 from PySide6.QtGui import QImage, QPainter
 from PySide6.QtWidgets import (
     QDialog,
@@ -24,6 +24,7 @@ from PySide6.QtWidgets import (
 
 from photoflux_desktop.engine.errors import Error, ErrorKind, PhotoFluxError, bad_input
 from photoflux_desktop.engine.output import OutputOptions, encode_checked, prepare_image
+from photoflux_desktop.sync.consent import ConsentTexts
 from photoflux_desktop.sync.leads import record_lead
 from photoflux_desktop.ui.studio.analytics import (
     EMAIL_REQUESTED,
@@ -33,7 +34,6 @@ from photoflux_desktop.ui.studio.analytics import (
     AnalyticsRecorder,
 )
 from photoflux_desktop.ui.studio.consent_form import ConsentForm
-from photoflux_desktop.ui.studio.consent_texts import ConsentTexts
 from photoflux_desktop.ui.studio.qr_view import QrView
 from photoflux_desktop.ui.studio.studio_sync import StudioSync
 
@@ -76,7 +76,13 @@ class EmailDialog(QDialog):
         layout.addWidget(self.pages)
         layout.addWidget(self.buttons)
         self.form.submitted.connect(self._submitted)
+        # the inline message under the address comes and goes: let the dialog grow with it
+        self.form.email.textChanged.connect(lambda _text: QTimer.singleShot(0, self._fit))
         self.delivery_id: str | None = None
+
+    def _fit(self) -> None:
+        if self.height() < self.sizeHint().height():
+            self.resize(self.width(), self.sizeHint().height())
 
     def _submitted(self, body: dict[str, Any]) -> None:
         try:

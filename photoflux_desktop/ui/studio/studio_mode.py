@@ -11,10 +11,10 @@ from PySide6.QtCore import QObject
 from PySide6.QtWidgets import QDialog
 
 from photoflux_desktop.engine.errors import Error, ErrorKind, PhotoFluxError
+from photoflux_desktop.sync.consent import ConsentTexts, current_texts
 from photoflux_desktop.ui.images import pil_to_qimage
 from photoflux_desktop.ui.studio.analytics import AnalyticsRecorder
 from photoflux_desktop.ui.studio.connect_dialog import ConnectDialog
-from photoflux_desktop.ui.studio.consent_texts import ConsentTexts
 from photoflux_desktop.ui.studio.delivery import (
     DeliveryController,
     EmailDialog,
@@ -43,7 +43,9 @@ class StudioMode(QObject):
         self.last_dialog: QDialog | None = None  # tests look at what opened
 
     def consent_texts(self) -> ConsentTexts:
-        return ConsentTexts(processing_version=self.window.settings.consent_text_version)
+        """The connected studio's texts (cached), else the settings' or the defaults."""
+        link = self.sync.link()
+        return current_texts(link.url if link else None)
 
     def _first_shown(self) -> None:
         """After the window is up: the app-opened event and the background sync."""

@@ -9,17 +9,19 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import QObject, QTimer, Signal
 
 from photoflux_desktop.engine.errors import PhotoFluxError, bad_input
 from photoflux_desktop.engine.settings import Settings
 from photoflux_desktop.sync import link as sync_link
-from photoflux_desktop.sync.drain import DrainReport
 from photoflux_desktop.sync.link import CloudLink
-from photoflux_desktop.sync.outbox import KINDS, Outbox
-from photoflux_desktop.sync.worker import SyncWorker
+from photoflux_desktop.sync.outbox import KINDS, Outbox, outbox_path
+
+if TYPE_CHECKING:
+    from photoflux_desktop.sync.drain import DrainReport
+    from photoflux_desktop.sync.worker import SyncWorker
 
 STOP_TIMEOUT_S = 2.0  # quitting never waits on a slow network; the outbox keeps the rest
 REFRESH_MS = 5000
@@ -81,6 +83,33 @@ class StudioSync(QObject):
     def session_only(self) -> bool:
         return self._session_link is not None and self.link() is self._session_link
 
+    @staticmethod
+    def check_token(url: str, token: str) -> str | None:
+        """Asks the studio who this token is (one request, no retries; run it off the GUI
+        thread). Raises PhotoFluxError when the studio refuses it; answers a note when
+        the studio cannot be asked now (the token is then stored unchecked)."""
+        from photoflux_desktop.engine.errors import cloud_error
+        from photoflux_desktop.sync.client import (
+            CloudClient,
+            CloudUnreachable,
+            Refused,
+            TokenRefused,
+        )
+
+        try:
+            with CloudClient(sync_link.check_url(url), token.strip()) as client:
+                me = client.get("/api/auth/me").json()
+        except TokenRefused:
+            raise cloud_error(
+                "The studio refused this device token.",
+                "Copy a current token from the studio dashboard (it may have been revoked).",
+            ) from None
+        except (CloudUnreachable, Refused) as exc:
+            return f"The token could not be checked now ({exc}); it was stored anyway."
+        if me.get("kind") != "device":
+            raise bad_input("That token is not a device token.", "Create one for this device.")
+        return None
+
     def connect_to(self, url: str, token: str) -> str:
         """Links this install; answers where the token went. Raises PhotoFluxError for a
         bad URL or an empty token. Without a keyring backend the token is kept in memory
@@ -120,6 +149,9 @@ class StudioSync(QObject):
         if link is None or self.revoked or (self.worker and self.worker.running):
             self.refresh()
             return False
+        # httpx and stamina load here, after the window is up, not at start-up
+        from photoflux_desktop.sync.worker import SyncWorker
+
         self.worker = SyncWorker(
             self.outbox, link, interval_s=self.interval_s, on_report=self._reported.emit
         ).start()
@@ -194,8 +226,6 @@ class StudioSync(QObject):
 
 
 def _outbox_exists() -> bool:
-    from photoflux_desktop.sync.outbox import outbox_path
-
     return outbox_path().exists()
 
 

@@ -91,14 +91,15 @@ def test_a_revoked_token_is_shown_stops_sending_and_keeps_the_outbox(
     window = quick_sync
     server = make_server()
     api = Api(server)
-    studio = api.studio("Desk Studio")
+    admin = api.admin()  # one sign-in (argon2 is slow on purpose)
+    studio = api.http.post("/api/studios", json={"name": "Desk"}, headers=admin).json()["id"]
     created = api.http.post(
-        f"/api/studios/{studio}/devices", json={"name": "desk"}, headers=api.admin()
+        f"/api/studios/{studio}/devices", json={"name": "desk"}, headers=admin
     ).json()
     connect_through_dialog(qtbot, window, server.url, created["device_token"])
     qtbot.waitUntil(lambda: indicator_state(window) == "online", timeout=10000)
 
-    gone = api.http.delete(f"/api/studios/{studio}/devices/{created['id']}", headers=api.admin())
+    gone = api.http.delete(f"/api/studios/{studio}/devices/{created['id']}", headers=admin)
     assert gone.status_code == 204
     window.gallery.select("pencil-sketch")  # an event to send
     window.studio.sync.wake()
@@ -109,3 +110,11 @@ def test_a_revoked_token_is_shown_stops_sending_and_keeps_the_outbox(
     qtbot.waitUntil(lambda: not worker.running, timeout=5000)
     names = [item.body["name"] for item in outbox_items(window, "event")]
     assert "style_selected" in names  # kept, waiting for a new token
+
+
+def test_a_token_the_studio_refuses_is_not_stored(qtbot, window, memory_keyring, make_server):
+    live = make_server()
+    outcome = connect_through_dialog(qtbot, window, live.url, "not-a-real-device-token")
+    assert "refused this device token" in outcome["message"]
+    assert memory_keyring.store == {}
+    assert not window.studio.sync.snapshot()["linked"]

@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 from PySide6.QtCore import Qt
 
+from photoflux_desktop.sync.consent import ConsentTexts
 from photoflux_desktop.ui.studio.consent_form import ConsentForm
-from photoflux_desktop.ui.studio.consent_texts import ConsentTexts
 from photoflux_desktop.ui.studio.qr_view import QrView
 
 
@@ -38,8 +38,8 @@ def test_send_needs_a_valid_address_and_the_required_consent(qtbot, form):
     assert not form.send_button.isEnabled()  # the required box is not ticked
     tick(qtbot, form.marketing)
     assert not form.send_button.isEnabled()  # marketing alone is not enough
-    tick(qtbot, form.processing)
-    assert form.send_button.isEnabled()
+    tick(qtbot, form.processing_text)  # a click on the consent's words ticks its box
+    assert form.processing.isChecked() and form.send_button.isEnabled()
     form.email.setText("jane.doe@@example.org")
     assert not form.send_button.isEnabled()
 
@@ -55,6 +55,7 @@ def test_sending_emits_the_lead_with_its_consents(qtbot, form):
     assert body["consent"] is True and body["consent_text_version"] == "studio-7"
     assert body["consented_at"]
     assert body["marketing"] is False and body["marketing_consented_at"] is None
+    assert body.get("marketing_text_version") is None
     assert body["campaign"] == "Summer Fair"
 
 

@@ -4,6 +4,7 @@ to a PDF, the connect dialog with a fake keyring, usage events and the opt-out."
 from __future__ import annotations
 
 import json
+import math
 
 import keyring
 import pytest
@@ -29,7 +30,8 @@ def rendered(qtbot, window, astronaut_path):
 
 
 def outbox_items(window, kind: str):
-    return window.studio.sync.outbox.due(kind, 1000)
+    # every pending item, also those the background sync has scheduled for later
+    return window.studio.sync.outbox.due(kind, 1000, math.inf)
 
 
 def event_names(window) -> list[str]:
@@ -59,10 +61,10 @@ def test_send_to_my_email_queues_the_lead_and_the_image_on_disk(qtbot, rendered)
     image_file = window.studio.sync.outbox.files / f"{delivery.id}.img"
     assert image_file.read_bytes()[:3] == b"\xff\xd8\xff"  # the JPEG is next to the outbox
     names = event_names(window)
-    assert names[:1] == ["app_started"]
+    assert names[:1] == ["app_opened"]
     for expected in ("photo_loaded", "style_selected", "render_started", "render_finished"):
         assert expected in names
-    assert names[-2:] == ["lead_captured", "result_emailed"]
+    assert names[-2:] == ["lead_submitted", "email_requested"]
     raw = json.dumps([item.body for item in outbox_items(window, "event")])
     assert "guest@example.org" not in raw and "astronaut" not in raw  # no personal data
     finished = next(i for i in outbox_items(window, "event") if i.body["name"] == "render_finished")
@@ -96,7 +98,7 @@ def test_print_draws_the_result_into_a_pdf(qtbot, rendered, tmp_path):
     assert rendered.studio.print_result(printer)
     data = target.read_bytes()
     assert data.startswith(b"%PDF") and b"/Subtype /Image" in data
-    assert "result_printed" in event_names(rendered)
+    assert "print" in event_names(rendered)
 
 
 def test_nothing_to_deliver_before_a_render(qtbot, window):
@@ -117,6 +119,9 @@ def connect_through_dialog(qtbot, window, url: str, token: str):
         qtbot.keyClicks(dialog.url, url)
         qtbot.keyClicks(dialog.token, token)
         click(qtbot, dialog.connect_button)
+        if dialog.job is not None:  # the token is checked with the studio in the background
+            qtbot.waitUntil(lambda: not dialog.job.running, timeout=20000)
+            qtbot.waitUntil(lambda: dialog.connect_button.isEnabled() or not dialog.isVisible())
         outcome["message"] = dialog.message.text() if dialog.isVisible() else None
         if dialog.isVisible():
             dialog.reject()
@@ -132,6 +137,7 @@ def test_connect_stores_the_token_in_the_keyring_and_disconnect_removes_it(
 ):
     outcome = connect_through_dialog(qtbot, window, "http://127.0.0.1:9", "device-secret-1")
     assert "OS keyring" in outcome["note"] and outcome["dialog"].outcome == "keyring"
+    assert "could not be checked" in outcome["dialog"].note  # nothing listens there
     assert memory_keyring.store[(KEYRING_SERVICE, KEYRING_USER)] == "device-secret-1"
     window.close()  # the window saves its settings: the URL, never the token
     saved = load_settings()[0]
@@ -163,3 +169,27 @@ def test_without_a_keyring_the_token_is_kept_for_this_session_only(qtbot, window
     assert "session only" in window.studio.indicator.toolTip()
     window.close()
     assert load_settings()[0].cloud_url is None
+
+
+def test_the_qr_code_shows_at_once_and_the_share_waits_in_the_outbox(
+    qtbot, rendered, memory_keyring
+):
+    window = rendered
+    connect_through_dialog(qtbot, window, "http://127.0.0.1:9", "device-secret")  # offline
+    window.actions_by_name["show_qr"].trigger()
+    dialog = window.studio.last_dialog
+    assert dialog.isVisible() and dialog.view.image is not None
+    url = dialog.view.url
+    prefix = "http://127.0.0.1:9/r/"
+    assert url.startswith(prefix) and len(url) - len(prefix) >= 22  # ≥128 bits, base64
+    [share] = outbox_items(window, "share")
+    assert share.body["token"] == url[len(prefix) :]
+    stored = window.studio.sync.outbox.image_of(share.id)
+    assert stored.startswith(b"\x89PNG")
+    assert "qr_shown" in event_names(window)
+
+
+def test_a_qr_code_needs_a_studio(qtbot, rendered):
+    rendered.actions_by_name["show_qr"].trigger()
+    assert rendered.banner.isVisible() and "studio" in rendered.banner.text.text()
+    assert outbox_items(rendered, "share") == []
