@@ -148,8 +148,17 @@ def test_a_guest_goes_from_attract_screen_to_qr_and_is_forgotten_when_idle(qtbot
 
     events = _rows(outbox, "event")
     names = [e["name"] for e in events]
-    assert names[0] == "kiosk_session_started" and names[-1] == "kiosk_session_ended"
-    assert {"render_finished", "lead_submitted", "qr_shown"} <= set(names)
+    assert names == [
+        "kiosk_session_started",
+        "photo_loaded",
+        "style_selected",
+        "render_started",
+        "render_finished",
+        "lead_submitted",
+        "email_requested",
+        "qr_shown",
+        "kiosk_session_ended",
+    ]
     assert all(e["campaign"] == CAMPAIGN for e in events)
     assert len({e["session"] for e in events}) == 1
     assert events[-1]["properties"]["reason"] == "idle"
