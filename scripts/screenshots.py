@@ -188,7 +188,7 @@ def kiosk_states(out: Path) -> None:
     )
     settings = Settings(kiosk_pin_hash=hash_pin("2468"))
     kiosk = KioskWindow(config, settings, LocalRenderer(), outbox=Outbox(), library=None)
-    kiosk.resize(1280, 800)
+    kiosk.resize(1024, 768)
     kiosk.show()
     shoot(kiosk, out, "kiosk-1-attract")
     kiosk.start_session()

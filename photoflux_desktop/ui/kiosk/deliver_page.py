@@ -27,6 +27,7 @@ class DeliverPage(QWidget):
     ) -> None:
         super().__init__(parent)
         self.form = ConsentForm(texts, large=True, campaign=campaign, source="kiosk")
+        self.form.setMinimumWidth(420)  # leaves room for the QR column on a 1024-px screen
         self.thanks = QLabel("")
         self.thanks.setObjectName("kioskTitle")
         self.thanks.setWordWrap(True)
@@ -35,7 +36,7 @@ class DeliverPage(QWidget):
         self.email_side.addWidget(self.form)
         self.email_side.addWidget(self.thanks)
         self.qr = QrView(large=True)
-        self.qr_button = QPushButton("Show a QR code for my phone")
+        self.qr_button = QPushButton("Show a QR code")
         self.qr_button.setObjectName("kioskPrimary")
         self.qr_button.clicked.connect(self.qrRequested.emit)
         self.qr_note = QLabel(

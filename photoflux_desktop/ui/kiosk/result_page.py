@@ -23,6 +23,7 @@ class ResultPage(QWidget):
     takeHome = Signal()
     printRequested = Signal()
     startOver = Signal()
+    otherStyle = Signal()
     cancelRequested = Signal()
     revealed = Signal()
 
@@ -46,9 +47,12 @@ class ResultPage(QWidget):
         self.print_button.clicked.connect(self.printRequested.emit)
         self.again_button = QPushButton("Start over")
         self.again_button.clicked.connect(self.startOver.emit)
+        self.style_button = QPushButton("Try another style")
+        self.style_button.clicked.connect(self.otherStyle.emit)
         self.actions_row = QWidget()
         row = QHBoxLayout(self.actions_row)
         row.addWidget(self.again_button)
+        row.addWidget(self.style_button)
         row.addStretch(1)
         row.addWidget(self.print_button)
         row.addWidget(self.home_button)
@@ -76,6 +80,8 @@ class ResultPage(QWidget):
         self.bar.setVisible(True)
         self.cancel_button.setVisible(True)
         self.actions_row.setVisible(False)
+        self.home_button.setVisible(True)
+        self.print_button.setVisible(True)
         self.status.setText(f"Painting you in {style_name}…")
 
     def show_progress(self, event: ProgressEvent, preview: QImage | None) -> None:
@@ -99,6 +105,8 @@ class ResultPage(QWidget):
         self.animation.start()
 
     def show_failure(self, text: str) -> None:
+        self.animation.stop()
+        self.compare.set_after(None)
         self.bar.setVisible(False)
         self.cancel_button.setVisible(False)
         self.status.setText(text)

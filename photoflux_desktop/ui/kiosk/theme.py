@@ -11,14 +11,14 @@ KIOSK_STYLE = """
 #kiosk QLineEdit { padding: 10px; }
 #kiosk QLabel#kioskTitle { font-size: 40px; font-weight: 700; padding: 8px; }
 #kiosk QLabel#kioskMessage { font-size: 24px; }
-#kiosk QPushButton { font-size: 22px; min-height: 56px; padding: 8px 28px;
+#kiosk QPushButton { font-size: 22px; min-height: 56px; padding: 8px 18px;
                      border-radius: 10px; border: 2px solid palette(mid);
                      background: palette(button); }
 #kiosk QPushButton:pressed { border-color: #7c5cff; }
 #kiosk QPushButton:disabled { color: palette(mid); }
 #kiosk QPushButton#kioskPrimary, #kiosk QPushButton#primary {
     background: #7c5cff; color: white; border: none; font-size: 28px; font-weight: 700;
-    min-height: 80px; padding: 10px 48px; border-radius: 14px; }
+    min-height: 80px; padding: 10px 32px; border-radius: 14px; }
 #kiosk QPushButton#kioskPrimary:disabled, #kiosk QPushButton#primary:disabled {
     background: #5a5a66; color: #b8b8c2; }
 #kiosk QPushButton#kioskOperator { min-height: 0; padding: 0; font-size: 18px;

@@ -111,7 +111,7 @@ class KioskWindow(QWidget):
         self.idle_timer = QTimer(self)
         self.idle_timer.setSingleShot(True)
         self.idle_timer.setInterval(config.idle_timeout_ms)
-        self.idle_timer.timeout.connect(lambda: self.end_session("idle"))
+        self.idle_timer.timeout.connect(self._on_idle)
         QShortcut(QKeySequence(Qt.Key.Key_Escape), self, self.request_exit)
         self.attract.begin()
 
@@ -147,6 +147,7 @@ class KioskWindow(QWidget):
         r.takeHome.connect(lambda: self.pages.setCurrentWidget(self.deliver))
         r.printRequested.connect(self.print_result)
         r.startOver.connect(lambda: self.end_session("done"))
+        r.otherStyle.connect(lambda: self.pages.setCurrentWidget(self.styles))
         r.revealed.connect(self.revealed.emit)
         self._connect_deliver()
         c = self.controller
@@ -237,6 +238,7 @@ class KioskWindow(QWidget):
                 previews=True,
             )
         except PhotoFluxError as exc:
+            self.pages.setCurrentWidget(self.result_page)
             self.result_page.show_failure(exc.error.message)
             return
         guest.style, guest.result = style_id, None
@@ -333,6 +335,12 @@ class KioskWindow(QWidget):
     def set_idle_timeout(self, ms: int) -> None:
         self.config = replace(self.config, idle_timeout_ms=ms)
         self.idle_timer.setInterval(ms)
+
+    def _on_idle(self) -> None:
+        if self.controller.busy and self._current() is not None:
+            self.idle_timer.start()  # a model may load for a minute: wait for the result
+            return
+        self.end_session("idle")
 
     def _activity(self) -> None:
         """Restarts the idle countdown while a guest or an operator dialog is on screen:
