@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any
 from PySide6.QtCore import QObject, QTimer, Signal
 
 from photoflux_desktop.engine.errors import PhotoFluxError, bad_input
+from photoflux_desktop.engine.logging_setup import get_logger
 from photoflux_desktop.engine.settings import Settings
 from photoflux_desktop.sync import link as sync_link
 from photoflux_desktop.sync.link import CloudLink
@@ -23,6 +24,7 @@ if TYPE_CHECKING:
     from photoflux_desktop.sync.drain import DrainReport
     from photoflux_desktop.sync.worker import SyncWorker
 
+log = get_logger("photoflux.ui.studio")
 STOP_TIMEOUT_S = 2.0  # quitting never waits on a slow network; the outbox keeps the rest
 REFRESH_MS = 5000
 
@@ -119,13 +121,18 @@ class StudioSync(QObject):
         if not token:
             raise bad_input("The device token is empty.", "Copy it from the studio dashboard.")
         self.stop()
-        if sync_link.keyring_backend() is None:
-            self._session_link = CloudLink(url, token, "session")  # type: ignore[arg-type]
-            where = "session"
-        else:
-            sync_link.connect(url, token)
-            self._session_link = None
-            where = "keyring"
+        where = "session"
+        if sync_link.keyring_backend() is not None:
+            from keyring.errors import KeyringError
+
+            try:
+                sync_link.connect(url, token)
+                where = "keyring"
+            except KeyringError as exc:  # locked or broken keyring: this session only
+                log.warning("keyring refused the token; kept for this session", error=str(exc))
+        self._session_link = (
+            None if where == "keyring" else CloudLink(url, token, "session")  # type: ignore[arg-type]
+        )
         self._settings().cloud_url = url if where == "keyring" else None
         self.revoked, self.last_report = False, None
         self.reload_link()

@@ -60,8 +60,13 @@ def test_an_email_requested_offline_arrives_with_its_image_once_the_cloud_is_bac
             click(qtbot, form.send_button)
             [delivery] = outbox_items(window, "delivery")
             queued_image = window.studio.sync.outbox.image_of(delivery.id)
+            window.actions_by_name["show_qr"].trigger()
+            qr_url = window.studio.last_dialog.view.url
+            assert qr_url.startswith(f"{proxy.url}/r/")
+            page = qr_url.replace(proxy.url, live.url)  # as the guest's phone would see it
             qtbot.waitUntil(lambda: "pending" in window.studio.indicator.text(), timeout=10000)
             assert inbox.messages == []
+            assert live.client().get(page).status_code == 404  # not registered yet
 
             proxy.up()  # the venue's internet is back; the app's own sync loop does the rest
             qtbot.waitUntil(lambda: len(inbox.messages) == 1, timeout=30000)
@@ -74,6 +79,9 @@ def test_an_email_requested_offline_arrives_with_its_image_once_the_cloud_is_bac
             )
         finally:
             proxy.down()
+    photo = live.client().get(f"{page}/image")
+    assert photo.status_code == 200 and photo.headers["content-type"].startswith("image/")
+    assert "download" in live.client().get(page).text.lower()
     message = inbox.messages[0]
     assert message["To"] == "guest.offline@example.org"
     [attachment] = [part for part in message.walk() if part.get_filename()]

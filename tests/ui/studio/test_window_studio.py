@@ -193,3 +193,22 @@ def test_a_qr_code_needs_a_studio(qtbot, rendered):
     rendered.actions_by_name["show_qr"].trigger()
     assert rendered.banner.isVisible() and "studio" in rendered.banner.text.text()
     assert outbox_items(rendered, "share") == []
+
+
+def test_a_keyring_that_refuses_the_token_leaves_it_for_this_session(qtbot, window):
+    from keyring.errors import KeyringError
+
+    from tests.sync.conftest import MemoryKeyring
+
+    class LockedKeyring(MemoryKeyring):
+        def set_password(self, service: str, username: str, password: str) -> None:
+            raise KeyringError("the keyring is locked")
+
+    previous = keyring.get_keyring()
+    keyring.set_keyring(LockedKeyring())
+    try:
+        outcome = connect_through_dialog(qtbot, window, "http://127.0.0.1:9", "locked-secret")
+    finally:
+        keyring.set_keyring(previous)
+    assert outcome["dialog"].outcome == "session"
+    assert window.studio.sync.snapshot()["session_only"]
