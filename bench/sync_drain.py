@@ -8,8 +8,9 @@ loopback. Figures:
   transaction (what a click in the app costs);
 - `write_batched_per_s`: `--events` events in one call (one transaction);
 - `lead_write_ms`: median time of `add_lead` (the user waits for this before "done");
-- `share_write_per_s` / `share_write_ms`: QR shares queued with a 512 px noise PNG each (~0.8 MB, the
-  image file written and fsync'd, then its row committed): what showing a QR code costs;
+- `share_write_per_s` / `share_write_ms`: QR shares queued with a 512 px noise PNG each
+  (~0.8 MB; the image file written and fsync'd, then its row committed): what showing a
+  QR code costs;
 - `drain_s`: `--events` queued events sent in batches of 500 until the outbox is empty
   (target: under 10 s on this 2-core machine).
 """

@@ -227,9 +227,7 @@ async def lead_list(
     principal = await signed_in(request, ctx)
     scope = _scope(principal, studio)
     campaign = campaign or None
-    docs = await ctx.storage.run(
-        leads.page, scope, LEADS_PER_PAGE, before, campaign=campaign
-    )
+    docs = await ctx.storage.run(leads.page, scope, LEADS_PER_PAGE, before, campaign=campaign)
     rows = [leads.reveal(ctx.cipher, doc) for doc in docs]
     older = None
     if len(docs) == LEADS_PER_PAGE:
