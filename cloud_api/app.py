@@ -15,7 +15,17 @@ from prometheus_fastapi_instrumentator import Instrumentator
 from cloud_api.admin import routes as admin_routes
 from cloud_api.api.context import AppContext, build_context
 from cloud_api.api.delivery_sender import DeliverySender
-from cloud_api.api.routes import auth, deliveries, events, leads, ops, studios
+from cloud_api.api.routes import (
+    auth,
+    deliveries,
+    events,
+    leads,
+    ops,
+    shares,
+    studio_settings,
+    studios,
+)
+from cloud_api.api.webhook_sender import WebhookSender
 from cloud_api.core import passwords
 from cloud_api.core.config import Settings
 from cloud_api.core.errors import install_error_handlers
@@ -29,6 +39,7 @@ from cloud_api.core.middleware import (
 )
 from cloud_api.core.observability import configure_logging, init_sentry
 from cloud_api.core.server import GuardedH11Protocol
+from cloud_api.share_page import routes as share_page
 from cloud_api.store import accounts
 from cloud_api.store.indexes import ensure_indexes
 
@@ -55,7 +66,21 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     )
     app.state.ctx = ctx
     install_error_handlers(app)
-    routers = [m.router for m in (auth, studios, leads, events, deliveries, ops, admin_routes)]
+    routers = [
+        m.router
+        for m in (
+            auth,
+            studios,
+            studio_settings,
+            leads,
+            events,
+            deliveries,
+            shares,
+            ops,
+            admin_routes,
+            share_page,
+        )
+    ]
     for router in routers:
         app.include_router(router)
     # which methods each path serves, for the Allow header of a 405 (errors.py)
@@ -66,6 +91,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         if isinstance(route, APIRoute)
     ]
     admin_routes.install(app)
+    share_page.install(app)
 
     Instrumentator(
         registry=ctx.registry,
@@ -83,6 +109,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     )
     # a delivery carries a base64 image (4/3 of its size) plus a little JSON
     delivery_body = settings.delivery_max_bytes * 4 // 3 + 64 * 1024
+    share_body = settings.share_max_bytes * 4 // 3 + 64 * 1024
     # an event batch: its property text plus at most 500 small envelopes (id, name, time);
     # refusing more while it streams in costs no parsing at all
     events_body = settings.event_property_bytes + 500 * EVENT_ENVELOPE_BYTES
@@ -91,6 +118,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         limit=settings.max_body_bytes,
         overrides={
             "/api/deliveries": max(delivery_body, settings.max_body_bytes),
+            "/api/shares": max(share_body, settings.max_body_bytes),
             "/api/events": min(events_body, settings.max_body_bytes),
         },
     )
@@ -115,6 +143,9 @@ async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
     sender = DeliverySender(ctx)
     sender.start()
     ctx.sender = sender
+    hooks = WebhookSender(ctx)
+    hooks.start()
+    ctx.webhooks = hooks
     if not ctx.settings.smtp_host:
         log.warning(
             "deliveries_waiting",
@@ -122,6 +153,7 @@ async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
             "are accepted and wait in the queue until it is",
         )
     yield
+    await hooks.stop()
     await sender.stop()
     ctx.storage.close()
 

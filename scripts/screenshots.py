@@ -86,6 +86,8 @@ def main() -> None:
         window.close()
         QApplication.processEvents()
     library_states(app, out)
+    studio_delivery(out)
+    kiosk_states(out)
 
 
 def rendering_with_preview(window: MainWindow, out: Path) -> None:
@@ -168,6 +170,105 @@ def library_states(app: QApplication, out: Path) -> None:
 def _toast_actions(window: MainWindow) -> tuple:
     folder = window.exports.export_folder()
     return (("Open folder", lambda: window.exports.open_folder(folder)),)
+
+
+def studio_delivery(out: Path) -> None:
+    """E-mail / QR delivery: the consent form being filled in, then the QR code, with the
+    sync status in the status bar (the studio here is unreachable: offline, pending)."""
+    from PySide6.QtCore import Qt
+
+    os.environ["PHOTOFLUX_CLOUD_URL"] = "https://studio.example"
+    os.environ["PHOTOFLUX_DEVICE_TOKEN"] = "screenshot-device-token"
+    app = QApplication.instance()
+    apply_theme(app, "dark")
+    window = MainWindow()
+    window.resize(1280, 820)
+    window.show()
+    settle(400)
+    window.open_photo(str(sample_photo()))
+    window.gallery.select("watercolor")
+    window.render()
+    wait_for(window.resultShown)
+    dialog = window.studio.send_email()
+    form = dialog.form
+    form.email.setText("guest@example")  # the inline message while typing
+    form.name.setText("Alex")
+    settle()
+    dialog.grab().save(str(out / "dark-9-email-typing.png"))
+    form.email.setText("alex.guest@example.org")
+    form.processing.setCheckState(Qt.CheckState.Checked)
+    settle()
+    dialog.grab().save(str(out / "dark-10-email-ready.png"))
+    form.submit()
+    settle()
+    dialog.grab().save(str(out / "dark-11-email-done.png"))
+    dialog.accept()
+    qr = window.studio.show_qr()
+    settle(600)
+    qr.grab().save(str(out / "dark-12-qr-code.png"))
+    qr.accept()
+    shoot(window, out, "dark-13-studio-status")
+    for name in (
+        "dark-9-email-typing",
+        "dark-10-email-ready",
+        "dark-11-email-done",
+        "dark-12-qr-code",
+    ):
+        print(out / f"{name}.png")
+    window.close()
+    QApplication.processEvents()
+
+
+def kiosk_states(out: Path) -> None:
+    """Kiosk mode at 1280×800: attract screen, camera countdown, styles, reveal, take-home.
+    The "camera" is a video file made from the bundled sample portrait."""
+    import cv2
+    import numpy as np
+
+    from photoflux_desktop.engine.kiosk_pin import hash_pin
+    from photoflux_desktop.engine.local_renderer import LocalRenderer
+    from photoflux_desktop.engine.settings import Settings
+    from photoflux_desktop.sync.outbox import Outbox
+    from photoflux_desktop.ui.kiosk.config import KioskConfig
+    from photoflux_desktop.ui.kiosk.window import KioskWindow
+
+    apply_theme(QApplication.instance(), "dark")
+    video = str(_TMP / "kiosk-camera.avi")
+    portrait = cv2.imread(str(sample_photo()))
+    writer = cv2.VideoWriter(video, cv2.VideoWriter_fourcc(*"MJPG"), 10, portrait.shape[1::-1])
+    for _ in range(5):
+        writer.write(np.ascontiguousarray(portrait))
+    writer.release()
+    config = KioskConfig(
+        camera=video,
+        campaign="Summer fair",
+        model="instant",
+        countdown_tick_ms=60_000,  # the countdown holds at "3" for the screenshot
+        reveal_ms=200,
+        cloud_url="https://studio.example.com",
+    )
+    settings = Settings(kiosk_pin_hash=hash_pin("2468"))
+    kiosk = KioskWindow(config, settings, LocalRenderer(), outbox=Outbox(), library=None)
+    kiosk.resize(1024, 768)
+    kiosk.show()
+    shoot(kiosk, out, "kiosk-1-attract")
+    kiosk.start_session()
+    wait_for(kiosk.capture.cameraReady, 10000)
+    settle(300)
+    kiosk.capture.start_countdown()
+    shoot(kiosk, out, "kiosk-2-countdown")
+    kiosk.capture.use_file(str(sample_photo()))
+    shoot(kiosk, out, "kiosk-3-styles")
+    kiosk.render_style("comic")
+    wait_for(kiosk.revealed)
+    shoot(kiosk, out, "kiosk-4-reveal")
+    kiosk.pages.setCurrentWidget(kiosk.deliver)
+    kiosk.deliver.form.email.setText("guest@example.com")
+    kiosk.deliver.form.processing.setChecked(True)
+    kiosk.show_qr()
+    shoot(kiosk, out, "kiosk-5-take-home")
+    kiosk.leave()
+    QApplication.processEvents()
 
 
 if __name__ == "__main__":

@@ -74,6 +74,7 @@ class AppContext:
         default_factory=lambda: anyio.CapacityLimiter(IMAGE_DECODES)
     )
     sender: Wakeable | None = None  # the delivery sender, set once the app has started
+    webhooks: Wakeable | None = None  # the lead webhook sender, likewise
     _device_touched: dict[str, float] = field(default_factory=dict)
 
     def device_needs_touch(self, device_id: str) -> bool:
@@ -96,6 +97,7 @@ def build_context(settings: Settings) -> AppContext:
         settings.rate_limit_anonymous,
         settings.rate_limit_token,
         settings.rate_limit_account,
+        settings.rate_limit_share_page,
     )
     return AppContext(
         settings=settings,

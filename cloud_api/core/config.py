@@ -100,6 +100,18 @@ class Settings(BaseSettings):
     delivery_device_daily: int = Field(200, ge=1)
     delivery_studio_hourly: int = Field(200, ge=1)
     delivery_studio_daily: int = Field(1000, ge=1)
+    # QR shares (POST /api/shares, GET /r/{token}): how long a shared image stays, its
+    # size limits, and page views per client address (a venue's guests may share one)
+    share_ttl_hours: float = Field(72.0, gt=0, le=24 * 90)
+    share_max_bytes: int = Field(8 * 1024 * 1024, ge=1024)
+    rate_limit_share_page: str = "300/minute"
+    # lead webhooks: a studio's CRM hears about new leads; attempts back off from the
+    # first retry's wait, doubling. Private, loopback and link-local targets are refused
+    # (SSRF) unless webhook_allow_loopback, which lets loopback through (tests, local dev)
+    webhook_retry_seconds: float = Field(30.0, gt=0)
+    webhook_attempts: int = Field(6, ge=1, le=20)
+    webhook_timeout_seconds: float = Field(10.0, gt=0, le=60)
+    webhook_allow_loopback: bool = False
     # the HTTP server itself (uvicorn): request head size, slow clients, load
     max_header_bytes: int = Field(16 * 1024, ge=1024, le=1024 * 1024)
     header_timeout_seconds: float = Field(10.0, gt=0)  # to send the whole request head

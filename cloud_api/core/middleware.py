@@ -73,10 +73,23 @@ class RequestContext:
 
 
 API_CSP = "default-src 'none'; frame-ancestors 'none'"
+# the public result page a QR code opens: its own image and style sheet, nothing else
+SHARE_CSP = (
+    "default-src 'none'; img-src 'self' data:; style-src 'self'; form-action 'none'; "
+    "frame-ancestors 'none'; base-uri 'none'"
+)
 ADMIN_CSP = (
     "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; "
     "form-action 'self'; frame-ancestors 'none'; base-uri 'none'; object-src 'none'"
 )
+
+
+def _csp(path: str) -> str:
+    if path.startswith("/admin"):
+        return ADMIN_CSP
+    if path.startswith(("/r/", "/share-static/")):
+        return SHARE_CSP
+    return API_CSP
 
 
 class SecurityHeaders:
@@ -97,10 +110,10 @@ class SecurityHeaders:
             (b"x-content-type-options", b"nosniff"),
             (b"referrer-policy", referrer),
             (b"x-frame-options", b"DENY"),
-            (b"content-security-policy", (ADMIN_CSP if admin else API_CSP).encode()),
+            (b"content-security-policy", _csp(path).encode()),
             (b"cross-origin-opener-policy", b"same-origin"),
         ]
-        if path.startswith(("/api", "/admin")):
+        if path.startswith(("/api", "/admin", "/r/")):  # a result page holds a token
             extra.append((b"cache-control", b"no-store"))
         if self.hsts_always or scope.get("scheme") == "https":
             extra.append((b"strict-transport-security", b"max-age=63072000; includeSubDomains"))

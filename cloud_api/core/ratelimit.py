@@ -19,7 +19,12 @@ class RateLimited(Exception):
 
 class RateLimiter:
     def __init__(
-        self, redis_url: str | None, anonymous: str, per_token: str, per_account: str
+        self,
+        redis_url: str | None,
+        anonymous: str,
+        per_token: str,
+        per_account: str,
+        share_page: str = "300/minute",
     ) -> None:
         if redis_url:  # shared by every worker; redis-py's asyncio client
             storage = storage_from_string(f"async+{redis_url}", implementation="redispy")
@@ -30,6 +35,7 @@ class RateLimiter:
         self.anonymous: RateLimitItem = parse(anonymous)
         self.per_token: RateLimitItem = parse(per_token)
         self.per_account: RateLimitItem = parse(per_account)
+        self.share_page: RateLimitItem = parse(share_page)  # the public QR result page
 
     @property
     def strategy(self) -> MovingWindowRateLimiter:

@@ -62,3 +62,7 @@ def get_user(db: Database, user_id: str) -> dict[str, Any] | None:
 
 def any_admin(db: Database) -> bool:
     return db.users.find_one({"role": ROLE_ADMIN}, {"_id": 1}) is not None
+
+
+def set_consent_texts(db: Database, studio_id: str, texts: dict[str, Any]) -> None:
+    db.studios.update_one({"_id": studio_id}, {"$set": {"consent_texts": texts}})

@@ -36,6 +36,11 @@ INDEXES: dict[str, list[IndexModel]] = {
             partialFilterExpression={"consent": True},
             name="studio_consenting_by_time",
         ),
+        # the dashboard's campaign filter
+        IndexModel(
+            [("studio_id", ASCENDING), ("campaign", ASCENDING), ("created_at", DESCENDING)],
+            name="studio_campaign_time",
+        ),
     ],
     "lead_receipts": [
         IndexModel([("lead_id", ASCENDING)], name="lead"),
@@ -52,6 +57,22 @@ INDEXES: dict[str, list[IndexModel]] = {
             [("studio_id", ASCENDING), ("name", ASCENDING), ("day", ASCENDING)],
             name="studio_name_day",
         ),
+        # the per-campaign funnel
+        IndexModel(
+            [("studio_id", ASCENDING), ("campaign", ASCENDING), ("name", ASCENDING)],
+            name="studio_campaign_name",
+        ),
+    ],
+    "shares": [
+        # the public page finds a share by its token's hash, nothing else
+        IndexModel([("token_hash", ASCENDING)], unique=True, name="token_hash_unique"),
+        IndexModel([("studio_id", ASCENDING), ("created_at", DESCENDING)], name="studio_time"),
+        IndexModel([("expires_at", ASCENDING)], expireAfterSeconds=0, name="expires_ttl"),
+    ],
+    "webhook_deliveries": [
+        IndexModel([("status", ASCENDING), ("next_attempt_at", ASCENDING)], name="due"),
+        IndexModel([("studio_id", ASCENDING), ("created_at", DESCENDING)], name="studio_time"),
+        IndexModel([("expires_at", ASCENDING)], expireAfterSeconds=0, name="expires_ttl"),
     ],
     "uploads": [IndexModel([("expires_at", ASCENDING)], expireAfterSeconds=0, name="expires_ttl")],
     "renders": [

@@ -32,6 +32,10 @@ class LeadInput:
     source: str
     consent_text_version: str
     consented_at: datetime
+    marketing: bool = False
+    marketing_text_version: str | None = None
+    marketing_consented_at: datetime | None = None
+    campaign: str | None = None
 
 
 @dataclass(frozen=True)
@@ -81,13 +85,26 @@ def record_lead(
                 "studio_id": studio_id,
                 "device_id": device_id,
                 "source": lead.source,
+                "campaign": lead.campaign,
                 "consent_text_version": lead.consent_text_version,
                 "consented_at": min(try_naive_utc(lead.consented_at) or now, now),
                 "client_consented_at": lead.consented_at.isoformat(),
+                **_marketing(lead, now),
                 "received_at": now,
             }
         )
     return LeadWrite(lead_id, "created", created)
+
+
+def _marketing(lead: LeadInput, now: datetime) -> dict[str, Any]:
+    """The marketing consent's fields: given (version and time) or not (both None)."""
+    if not lead.marketing or lead.marketing_consented_at is None:
+        return {"marketing": False, "marketing_text_version": None, "marketing_consented_at": None}
+    return {
+        "marketing": True,
+        "marketing_text_version": lead.marketing_text_version,
+        "marketing_consented_at": min(try_naive_utc(lead.marketing_consented_at) or now, now),
+    }
 
 
 def _insert_once(
@@ -116,6 +133,8 @@ def _insert_once(
         # a consent "in the future" is a wrong device clock: record when it reached us
         "consented_at": min(consented_at, now),
         "client_consented_at": lead.consented_at.isoformat(),
+        **_marketing(lead, now),
+        "campaign": lead.campaign,
         "device_id": device_id,
         "updated_at": now,
     }
@@ -145,6 +164,20 @@ def consents(db: Database, lead_id: str) -> list[dict[str, Any]]:
     return list(db.lead_consents.find({"lead_id": lead_id}).sort("received_at", 1))
 
 
+def consent_record(doc: dict[str, Any]) -> dict[str, Any]:
+    """One stored consent as the lead view and the GDPR export show it."""
+    return {
+        "source": doc.get("source", ""),
+        "campaign": doc.get("campaign"),
+        "processing_text_version": doc["consent_text_version"],
+        "processing_consented_at": doc["consented_at"],
+        "marketing": doc.get("marketing", False),
+        "marketing_text_version": doc.get("marketing_text_version"),
+        "marketing_consented_at": doc.get("marketing_consented_at"),
+        "received_at": doc["received_at"],
+    }
+
+
 def reveal(cipher: FieldCipher, doc: dict[str, Any]) -> dict[str, Any]:
     """The lead as an admin may see it: personal fields decrypted."""
     studio_id = doc["studio_id"]
@@ -158,6 +191,10 @@ def reveal(cipher: FieldCipher, doc: dict[str, Any]) -> dict[str, Any]:
         "consent": doc["consent"],
         "consent_text_version": doc["consent_text_version"],
         "consented_at": doc["consented_at"],
+        "marketing": doc.get("marketing", False),
+        "marketing_text_version": doc.get("marketing_text_version"),
+        "marketing_consented_at": doc.get("marketing_consented_at"),
+        "campaign": doc.get("campaign"),
         "created_at": doc["created_at"],
         "updated_at": doc["updated_at"],
     }
@@ -188,10 +225,14 @@ def page(
     limit: int,
     after: str | None = None,
     email_hash: str | None = None,
+    *,
+    campaign: str | None = None,
 ) -> list[dict[str, Any]]:
     query: dict[str, Any] = {"consent": True}
     if studio_id is not None:
         query["studio_id"] = studio_id
+    if campaign is not None:
+        query["campaign"] = campaign
     if after is not None:
         moment, lead_id = parse_cursor(after)
         query["$or"] = [
@@ -250,10 +291,14 @@ def receipts(db: Database, lead_id: str) -> list[str]:
     return [r["_id"].split(":", 1)[1] for r in db.lead_receipts.find({"lead_id": lead_id})]
 
 
-def count_per_day(db: Database, studio_id: str | None, since: datetime) -> dict[str, int]:
+def count_per_day(
+    db: Database, studio_id: str | None, since: datetime, campaign: str | None = None
+) -> dict[str, int]:
     match: dict[str, Any] = {"consent": True, "created_at": {"$gte": since}}
     if studio_id is not None:
         match["studio_id"] = studio_id
+    if campaign is not None:
+        match["campaign"] = campaign
     counts: dict[str, int] = {}
     for doc in db.leads.find(match, {"created_at": 1}):
         day = doc["created_at"].strftime("%Y-%m-%d")

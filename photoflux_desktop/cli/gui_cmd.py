@@ -1,4 +1,4 @@
-"""`photoflux gui [PHOTO]` and bare `photoflux`: the desktop app."""
+"""`photoflux gui [PHOTO]` and bare `photoflux`: the desktop app; `--kiosk`: event mode."""
 
 from __future__ import annotations
 
@@ -16,7 +16,25 @@ def run_gui(args: argparse.Namespace, console: Console) -> int:
             "Install the desktop extra (`pip install photoflux[desktop]`), or use "
             "`photoflux render PHOTO -o OUT.png --style ID`.",
         )
+    if getattr(args, "kiosk", False):
+        return _run_kiosk(args)
     # the photo is checked by the window itself, which shows a clear inline error
     from photoflux_desktop.ui.app import run_app
 
     return run_app(args.photo)
+
+
+def _run_kiosk(args: argparse.Namespace) -> int:
+    if args.photo:
+        raise bad_input(
+            "Kiosk mode takes no photo: guests take theirs with the camera.",
+            "Run `photoflux gui --kiosk` without a photo.",
+        )
+    from photoflux_desktop.ui.kiosk.launch import run_kiosk
+
+    if run_kiosk() == 2:
+        raise bad_input(
+            "Kiosk mode needs an operator PIN, and none was set.",
+            "Start kiosk mode again and choose a PIN in its setup.",
+        )
+    return 0

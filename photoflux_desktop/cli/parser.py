@@ -141,7 +141,10 @@ def _add_sync(sub: argparse._SubParsersAction) -> None:
         help="the person agreed to the processing of their photo and delivery of the result "
         "(required: without it nothing is recorded)",
     )
-    add.add_argument("--marketing", action="store_true", help="also agreed to marketing contact")
+    add.add_argument(
+        "--marketing", action="store_true", help="also agreed to marketing contact (optional)"
+    )
+    add.add_argument("--campaign", default=None, help="the event or campaign this lead belongs to")
     add.add_argument("--json", action="store_true")
 
     sync = sub.add_parser("sync", help="send the outbox (leads, deliveries, events) to the cloud")
@@ -164,6 +167,12 @@ def build_parser() -> CliParser:
 
     gui = sub.add_parser("gui", help="open the desktop app")
     gui.add_argument("photo", nargs="?", help="photo to load")
+    gui.add_argument(
+        "--kiosk",
+        action="store_true",
+        help="event mode: full screen, camera, guests' e-mail/QR; leaving it needs the "
+        "operator PIN (set on first start)",
+    )
 
     _add_render(sub)
 

@@ -8,8 +8,8 @@ from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
 from photoflux_desktop.cli.console import Console
-from photoflux_desktop.engine.errors import bad_input, cloud_error
-from photoflux_desktop.engine.settings import load_settings
+from photoflux_desktop.engine.errors import PhotoFluxError, bad_input, cloud_error
+from photoflux_desktop.sync.consent import current_texts
 from photoflux_desktop.sync.leads import lead_body, record_lead
 from photoflux_desktop.sync.link import (
     ENV_TOKEN,
@@ -37,6 +37,12 @@ def run_connect(args: argparse.Namespace, console: Console) -> int:
     require_keyring()  # say so before contacting anyone: the token could not be kept
     note = _check_token(url, args.device_token)
     backend = connect(url, args.device_token)
+    if note is None:  # the studio's consent texts, cached for the lead form offline
+        from photoflux_desktop.sync.client import CloudClient
+        from photoflux_desktop.sync.consent import refresh_texts
+
+        with CloudClient(url, args.device_token) as client:
+            refresh_texts(client, url)
     console.result(
         {"url": url, "keyring": backend, "checked": note is None, "note": note},
         f"linked to {url} (token in {backend})" + (f"\nnote: {note}" if note else ""),
@@ -70,18 +76,37 @@ def run_disconnect(args: argparse.Namespace, console: Console) -> int:
     return 0
 
 
+_CONSENT_FIELDS = (
+    "consent_text_version",
+    "consented_at",
+    "marketing",
+    "marketing_text_version",
+    "marketing_consented_at",
+    "campaign",
+)
+
+
+def _linked_url() -> str | None:
+    """The linked cloud's address (its consent texts apply), or None; never an error."""
+    try:
+        link = current_link()
+    except PhotoFluxError:
+        return None
+    return link.url if link else None
+
+
 def run_lead(args: argparse.Namespace, console: Console) -> int:
-    settings, _ = load_settings()
     body = lead_body(
         args.email,
         consent=args.consent,
         name=args.name,
         marketing=args.marketing,
-        consent_text_version=settings.consent_text_version,
+        texts=current_texts(_linked_url()),
+        campaign=args.campaign,
     )
     with Outbox() as outbox:
         lead_id = record_lead(outbox, body)
-    public = {k: body[k] for k in ("consent_text_version", "consented_at", "marketing")}
+    public = {k: body[k] for k in _CONSENT_FIELDS}
     console.result(
         {"id": lead_id, "email": body["email"], "state": "pending", **public},
         f"lead {lead_id} recorded for {body['email']}; `photoflux sync` sends it",
@@ -157,7 +182,8 @@ def _finish(console: Console, outbox: Outbox, report: DrainReport, url: str) -> 
     human = (
         f"sent {sum(report.sent.values())} "
         f"({report.sent['lead']} leads, {report.sent['event']} events, "
-        f"{report.sent['delivery']} deliveries); {pending} pending, {failed} failed, "
+        f"{report.sent['delivery']} deliveries, {report.sent['share']} shares); "
+        f"{pending} pending, {failed} failed, "
         f"{summary['dropped_events']} events dropped"
     )
     for failure in summary["recent_failures"]:

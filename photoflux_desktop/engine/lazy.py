@@ -16,6 +16,7 @@ from types import ModuleType
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
+    from photoflux_desktop.engine.camera import CameraFeed, CameraSource
     from photoflux_desktop.engine.diffusion.renderer import DiffusionRenderer
 
 
@@ -31,3 +32,13 @@ def diffusion_renderer(models_dir: Path | None = None) -> DiffusionRenderer:
     from photoflux_desktop.engine.diffusion.renderer import DiffusionRenderer
 
     return DiffusionRenderer(models_dir=models_dir)
+
+
+def camera_feed(source: CameraSource) -> CameraFeed:
+    """A running camera feed (kiosk mode); OpenCV loads here, when the camera page opens.
+
+    A string is read as in settings: digits are a device index, anything else a video file.
+    """
+    from photoflux_desktop.engine.camera import CameraFeed, parse_source
+
+    return CameraFeed(parse_source(source) if isinstance(source, str) else source)

@@ -34,6 +34,14 @@ class Settings(BaseModel):
     consent_text_version: str = Field(
         default="2026-01", max_length=40, pattern=r"^[a-z0-9][a-z0-9_.-]*$"
     )
+    # the studio's own wording (None: the built-in text, sync/consent.py); a connected
+    # studio's texts, fetched from its cloud, take precedence over these
+    consent_processing_text: str | None = Field(default=None, max_length=4000)
+    consent_marketing_text: str | None = Field(default=None, max_length=4000)
+    marketing_text_version: str = Field(
+        default="2026-01", max_length=40, pattern=r"^[a-z0-9][a-z0-9_.-]*$"
+    )
+    privacy_url: str | None = Field(default=None, max_length=500)
     last_open_dir: str | None = None
     export_format: Literal["png", "jpg", "webp"] = "png"
     watermark_on_export: bool = True
@@ -42,6 +50,15 @@ class Settings(BaseModel):
     export_size: Literal["original", "social", "print-10x15", "print-13x18", "print-a4"] = (
         "original"
     )
+    # kiosk (event) mode; the PIN is only ever stored as a salted scrypt hash
+    # (engine/kiosk_pin.py), and kiosk mode will not start without one
+    kiosk_pin_hash: str | None = Field(default=None, max_length=300)
+    kiosk_campaign: str | None = Field(default=None, max_length=80)
+    kiosk_styles: list[str] = Field(default_factory=list, max_length=8)  # empty: a default set
+    kiosk_camera: str = Field(default="0", max_length=500)  # device index or a video file
+    kiosk_idle_timeout_s: int = Field(default=60, ge=10, le=3600)
+    kiosk_countdown_s: int = Field(default=3, ge=0, le=10)
+    kiosk_model: str = Field(default="auto", max_length=500)  # "instant" never needs a model
 
 
 def settings_path() -> Path:

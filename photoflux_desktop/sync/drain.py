@@ -1,5 +1,7 @@
-"""Drains the outbox to the cloud: leads first (deliveries need their server ids), then
-deliveries, then events in batches of 500. Each acknowledged request is committed to
+"""Drains the outbox to the cloud: share tokens first (a QR code may already be on
+screen, and its page says "on its way" once the cloud knows the token), then leads
+(deliveries need their server ids), share images, deliveries, and events in batches of
+500. Each acknowledged request is committed to
 the outbox before the next one is sent, so a process killed at any moment loses
 nothing, and what it resends the server recognises by id."""
 
@@ -19,6 +21,7 @@ from photoflux_desktop.sync.leads import api_body
 from photoflux_desktop.sync.outbox import KINDS, Item, Outbox
 
 EVENT_BATCH = 500  # the API's limit per POST /api/events
+SHARES_ROUTE = "/api/shares"
 _EVENT_INDEX = re.compile(r"^body\.events\.(\d+)\b")
 # the service's own screens (personal data) name the event as "events[N]: why"
 _EVENT_NAMED = re.compile(r"^events\[(\d+)\]")
@@ -50,7 +53,9 @@ class Drainer:
     def run(self) -> DrainReport:
         report = DrainReport()
         try:
+            self._share_tokens(report)
             self._leads(report)
+            self._share_images(report)
             self._deliveries(report)
             self._events(report)
         except CloudUnreachable as exc:
@@ -75,6 +80,45 @@ class Drainer:
                     continue
                 self.outbox.mark_sent("lead", [item.id], {item.id: answer.json()["id"]})
                 report.sent["lead"] += 1
+
+    # ---- shares ---------------------------------------------------------------------
+    def _share_tokens(self, report: DrainReport) -> None:
+        """Registers every waiting token (a few hundred bytes each) before any image."""
+        for item in self.outbox.due("share", 1000, self.now):
+            if item.body.get("registered"):
+                continue
+            try:
+                self._post([item], SHARES_ROUTE, self._share_body(item))
+            except Refused as exc:
+                self._refused(item, exc.reason, exc.status, report)
+                continue
+            self.outbox.update_body(item.id, item.body | {"registered": True})
+
+    def _share_images(self, report: DrainReport) -> None:
+        for item in self.outbox.due("share", 1000, self.now):
+            if not item.body.get("registered"):
+                continue  # refused above, or added meanwhile: its token goes first
+            try:
+                image = self.outbox.image_of(item.id)
+            except OSError as exc:
+                self.outbox.mark_failed(item.id, f"image file unreadable: {exc.strerror}")
+                report.failed_now += 1
+                continue
+            body = self._share_body(item) | {"image": base64.b64encode(image).decode("ascii")}
+            try:
+                self._post([item], SHARES_ROUTE, body)
+            except Refused as exc:
+                self._refused(item, exc.reason, exc.status, report)
+                continue
+            self.outbox.mark_sent("share", [item.id])
+            report.sent["share"] += 1
+
+    @staticmethod
+    def _share_body(item: Item) -> dict[str, Any]:
+        body = {"id": item.id, "token": item.body["token"]}
+        if item.body.get("campaign"):
+            body["campaign"] = item.body["campaign"]
+        return body
 
     # ---- deliveries -----------------------------------------------------------------
     def _deliveries(self, report: DrainReport) -> None:

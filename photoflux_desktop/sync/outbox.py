@@ -12,7 +12,10 @@ reason, never dropped silently). Policy (README, "Studio sync"):
   and a persistent counter (`dropped_events`) says how many;
 - sent events are deleted (the counter `sent_events` remains); a sent lead keeps only its
   ids (the e-mail address and name are erased from the device once the cloud has them);
-- a delivery's image lives as a file next to the database and is deleted once sent.
+- a delivery's or share's image lives as a file next to the database and is deleted
+  once sent;
+- a share (the image a QR code points to) is sent in two steps: its token first (a tiny
+  request, so the page the QR opens knows it at once), then its image.
 """
 
 from __future__ import annotations
@@ -32,15 +35,17 @@ from typing import Any, Literal
 
 from photoflux_desktop.engine import paths
 
-Kind = Literal["lead", "event", "delivery"]
-KINDS: tuple[Kind, ...] = ("lead", "event", "delivery")
+Kind = Literal["lead", "event", "delivery", "share"]
+KINDS: tuple[Kind, ...] = ("lead", "event", "delivery", "share")
+# kinds whose image waits as a file next to the database until it is sent
+WITH_IMAGE: tuple[Kind, ...] = ("delivery", "share")
 EVENT_CAP = 50_000
 ORPHAN_AGE_S = 3600.0
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS items (
     seq INTEGER PRIMARY KEY AUTOINCREMENT,
     id TEXT NOT NULL UNIQUE,
-    kind TEXT NOT NULL CHECK (kind IN ('lead', 'event', 'delivery')),
+    kind TEXT NOT NULL CHECK (kind IN ('lead', 'event', 'delivery', 'share')),
     body TEXT NOT NULL,
     state TEXT NOT NULL DEFAULT 'pending' CHECK (state IN ('pending', 'sent', 'failed')),
     attempts INTEGER NOT NULL DEFAULT 0,
@@ -112,8 +117,26 @@ class Outbox:
         self._db.execute("PRAGMA synchronous=FULL")
         # an erased address is overwritten on disk, not left in a free page
         self._db.execute("PRAGMA secure_delete=ON")
+        self._migrate_kinds()
         self._db.executescript(_SCHEMA)
         self._sweep_files()
+
+    def _migrate_kinds(self) -> None:
+        """Files made before shares existed refuse the kind 'share' (a CHECK constraint,
+        which SQLite cannot alter): copy the rows into a table that takes it."""
+        row = self._db.execute(
+            "SELECT sql FROM sqlite_master WHERE type = 'table' AND name = 'items'"
+        ).fetchone()
+        if row is None or "'share'" in row[0]:
+            return
+        with self._write() as db:
+            db.execute("ALTER TABLE items RENAME TO items_old")
+            db.execute("DROP INDEX IF EXISTS items_queue")
+            # executescript would commit first: one statement at a time, in this transaction
+            for statement in _SCHEMA.split(";")[:2]:  # the items table and its index
+                db.execute(statement)
+            db.execute("INSERT INTO items SELECT * FROM items_old")
+            db.execute("DROP TABLE items_old")
 
     def _sweep_files(self, older_than_s: float = ORPHAN_AGE_S) -> None:
         """Removes images no row points to (a crash between the file and its row) and
@@ -124,7 +147,7 @@ class Outbox:
             wanted = {
                 f"{row[0]}.img"
                 for row in self._db.execute(
-                    "SELECT id FROM items WHERE kind = 'delivery' AND state != 'sent'"
+                    "SELECT id FROM items WHERE kind IN ('delivery', 'share') AND state != 'sent'"
                 )
             }
         for path in self.files.iterdir():
@@ -183,6 +206,15 @@ class Outbox:
         self._add("delivery", [body], ids=[item_id])
         return item_id
 
+    def add_share(self, token: str, image: bytes, *, campaign: str | None = None) -> str:
+        """Queues a share: the token the QR code carries, then the image its page shows.
+        The image file is written (atomically) before the row that points to it."""
+        item_id = str(uuid.uuid4())
+        write_atomically(self.files / f"{item_id}.img", image)
+        body = {"token": token, "campaign": campaign, "registered": False}
+        self._add("share", [body], ids=[item_id])
+        return item_id
+
     def _add(self, kind: Kind, bodies: list[dict[str, Any]], ids: list[str] | None = None):
         ids = ids or [str(uuid.uuid4()) for _ in bodies]
         now = time.time()
@@ -226,8 +258,9 @@ class Outbox:
             ).fetchall()
         return [Item(r[0], r[1], r[2], json.loads(r[3]), r[4], r[5]) for r in rows]
 
-    def image_of(self, delivery_id: str) -> bytes:
-        return (self.files / f"{delivery_id}.img").read_bytes()
+    def image_of(self, item_id: str) -> bytes:
+        """The image file of a delivery or share."""
+        return (self.files / f"{item_id}.img").read_bytes()
 
     def lead_state(self, client_id: str) -> tuple[str, str | None] | None:
         """(state, server id) of a lead recorded here, or None."""
@@ -275,9 +308,17 @@ class Outbox:
                     "body = '{}', last_error = NULL WHERE id = ?",
                     (now, server_id, item_id),
                 )
-        if kind == "delivery":
+        if kind in WITH_IMAGE:
             for item_id in ids:
                 (self.files / f"{item_id}.img").unlink(missing_ok=True)
+
+    def update_body(self, item_id: str, body: dict[str, Any]) -> None:
+        """Records a step of a pending item (a share whose token the cloud now knows)."""
+        with self._write() as db:
+            db.execute(
+                "UPDATE items SET body = ? WHERE id = ? AND state = 'pending'",
+                (json.dumps(body, separators=(",", ":")), item_id),
+            )
 
     def mark_failed(self, item_id: str, reason: str) -> None:
         with self._write() as db:

@@ -12,6 +12,7 @@ import threading
 from collections.abc import Callable
 
 from photoflux_desktop.sync.client import CloudClient
+from photoflux_desktop.sync.consent import refresh_texts
 from photoflux_desktop.sync.drain import Drainer, DrainReport
 from photoflux_desktop.sync.link import CloudLink
 from photoflux_desktop.sync.outbox import Outbox
@@ -56,6 +57,7 @@ class SyncWorker:
 
     def _run(self) -> None:
         with CloudClient(self.link.url, self.link.token) as client:
+            texts_fresh = False
             while not self._stop.is_set():
                 self._wake.clear()
                 report = Drainer(self.outbox, client, honour_schedule=True).run()
@@ -64,4 +66,7 @@ class SyncWorker:
                     self.on_report(report)
                 if report.stopped == "token_refused":
                     return
+                if report.ok and not texts_fresh:
+                    # the studio's consent texts for the lead form (cached for offline)
+                    texts_fresh = refresh_texts(client, self.link.url) is not None
                 self._wake.wait(self.interval_s)

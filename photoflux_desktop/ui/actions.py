@@ -55,6 +55,11 @@ def build_menus(window: Any) -> dict[str, QAction]:
         "zoom_in": _action(window, "Zoom &in", lambda: window.compare.zoom_by(1.25), "Ctrl+="),
         "zoom_out": _action(window, "Zoom &out", lambda: window.compare.zoom_by(0.8), "Ctrl+-"),
         "theme": _action(window, "Toggle &dark/light", window.toggle_theme, "Ctrl+Shift+T"),
+        "send_email": _action(window, "Send to my &e-mail…", window.studio.send_email),
+        "show_qr": _action(window, "Show &QR code", window.studio.show_qr),
+        "print": _action(window, "&Print…", window.studio.print_result, "Ctrl+P"),
+        "connect": _action(window, "&Connect to studio…", window.studio.connect_dialog),
+        "kiosk": _action(window, "&Kiosk mode…", lambda: _open_kiosk(window)),
     }
     bar = window.menuBar()
     file_menu = bar.addMenu("&File")
@@ -66,5 +71,15 @@ def build_menus(window: Any) -> dict[str, QAction]:
     view = bar.addMenu("&View")
     for key in ("split", "side", "after", "fit", "zoom_in", "zoom_out", "theme"):
         view.addAction(a[key])
+    studio = bar.addMenu("&Studio")
+    for key in ("send_email", "show_qr", "print", "connect", "kiosk"):
+        studio.addAction(a[key])
     bar.addMenu("&Tools").addAction(a["settings"])
     return a
+
+
+def _open_kiosk(window: Any) -> None:
+    # imported on use: the kiosk's pages are not part of the window's start-up
+    from photoflux_desktop.ui.kiosk.launch import open_kiosk_from
+
+    open_kiosk_from(window)

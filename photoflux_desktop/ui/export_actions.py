@@ -130,10 +130,12 @@ class ExportActions:
     ) -> WrittenImage | None:
         side = self._long_side(image) if long_side == -1 else long_side
         try:
-            return export_image(image, target, record, options or self._options(), side)
+            written = export_image(image, target, record, options or self._options(), side)
         except PhotoFluxError as exc:
             self.w.show_error(exc.error)
             return None
+        self.w.exported.emit(written.format.lower())  # usage event (studio analytics)
+        return written
 
     def saved_toast(self, text: str, written: WrittenImage | None) -> None:
         if written is not None:

@@ -48,6 +48,7 @@ from photoflux_desktop.ui.images import pil_to_qimage, qimage_to_pil
 from photoflux_desktop.ui.library_controller import LibraryController
 from photoflux_desktop.ui.preload import EnginePreloader
 from photoflux_desktop.ui.render_controller import RenderController
+from photoflux_desktop.ui.studio.studio_mode import StudioMode
 from photoflux_desktop.ui.theme import apply_theme
 from photoflux_desktop.ui.widgets.compare_view import CompareMode, CompareView
 from photoflux_desktop.ui.widgets.error_banner import ErrorBanner
@@ -66,6 +67,8 @@ PHOTO_FILTER = "Photos (*.jpg *.jpeg *.png *.tif *.tiff *.webp *.gif *.bmp);;All
 class MainWindow(QMainWindow):
     firstShown = Signal()
     resultShown = Signal(object)  # RenderResult
+    photoLoaded = Signal()
+    exported = Signal(str)  # the file format
 
     def __init__(self, renderer: Renderer | None = None, library: Library | None = None) -> None:
         super().__init__()
@@ -135,6 +138,7 @@ class MainWindow(QMainWindow):
         splitter.setSizes([170, 700, 340])
         self.setCentralWidget(splitter)
         self.toast = Toast(self)
+        self.studio = StudioMode(self)  # e-mail / QR / print, studio sync, usage events
 
     def _compare_toolbar(self) -> QHBoxLayout:
         row = QHBoxLayout()
@@ -241,6 +245,7 @@ class MainWindow(QMainWindow):
             f"{self.source_name}: {photo.original_size[0]}×{photo.original_size[1]} "
             f"{photo.format} · pick a style and press Render"
         )
+        self.photoLoaded.emit()
         return True
 
     def open_qimage(self, image: QImage) -> bool:
@@ -476,6 +481,7 @@ class MainWindow(QMainWindow):
         self.batch.cancel()
         self.batch.wait()
         self.deletes.flush()  # the undo window ends with the window
+        self.studio.shutdown()
         QSettings().setValue("window/geometry", self.saveGeometry())
         self._save_settings()
         super().closeEvent(event)

@@ -43,7 +43,12 @@ def test_what_was_queued_offline_arrives_once_the_cloud_is_up(
     assert offline.returncode == 5, offline.stdout + offline.stderr
     report = one_json(offline)
     assert report["error"]["kind"] == "cloud"
-    assert report["error"]["details"]["pending"] == {"lead": 1, "event": 1_200, "delivery": 1}
+    assert report["error"]["details"]["pending"] == {
+        "lead": 1,
+        "event": 1_200,
+        "delivery": 1,
+        "share": 0,
+    }
 
     # the cloud comes up; the same outbox drains into it
     live = make_server()
@@ -53,8 +58,8 @@ def test_what_was_queued_offline_arrives_once_the_cloud_is_up(
     online = photoflux("sync", "--once", "--json", env=up)
     assert online.returncode == 0, online.stdout + online.stderr
     summary = one_json(online)
-    assert summary["sent_now"] == {"lead": 1, "event": 1_200, "delivery": 1}
-    assert summary["pending"] == {"lead": 0, "event": 0, "delivery": 0}
+    assert summary["sent_now"] == {"lead": 1, "event": 1_200, "delivery": 1, "share": 0}
+    assert summary["pending"] == {"lead": 0, "event": 0, "delivery": 0, "share": 0}
 
     leads = api.http.get("/api/leads", params={"studio_id": studio}, headers=api.admin()).json()
     assert [(lead["email"], lead["consent_text_version"]) for lead in leads["items"]] == [
@@ -67,7 +72,7 @@ def test_what_was_queued_offline_arrives_once_the_cloud_is_up(
 
     # a second pass sends nothing again
     again = one_json(photoflux("sync", "--once", "--json", env=up))
-    assert again["sent_now"] == {"lead": 0, "event": 0, "delivery": 0}
+    assert again["sent_now"] == {"lead": 0, "event": 0, "delivery": 0, "share": 0}
     assert live.db.events.count_documents({"studio_id": studio}) == 1_200
 
 

@@ -26,7 +26,7 @@ def test_outbox_lives_in_the_data_folder_in_wal_mode(folders: dict[str, str]) ->
 
 def test_events_past_the_cap_drop_oldest_first_and_are_counted(folders: dict[str, str]) -> None:
     with Outbox(event_cap=100) as outbox:
-        first = outbox.add_events(event_body("app_started", "s1", n=i) for i in range(80))
+        first = outbox.add_events(event_body("app_opened", "s1", n=i) for i in range(80))
         later = outbox.add_events(event_body("photo_loaded", "s1", n=i) for i in range(50))
         lead = outbox.add_lead(lead_body("jane@example.org", consent=True))
         assert outbox.counts()["event"]["pending"] == 100

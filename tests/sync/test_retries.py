@@ -40,12 +40,12 @@ def test_5xx_and_429_are_retried_and_everything_arrives_once(
     script = [(503, {}), (429, {"Retry-After": "1"}), (502, {})]
     with Outbox() as outbox, FlakyProxy(server.url, script) as proxy:
         lead = outbox.add_lead(lead_body("retry.me@example.org", consent=True))
-        events = outbox.add_events(event_body("app_started", "s-9") for _ in range(700))
+        events = outbox.add_events(event_body("app_opened", "s-9") for _ in range(700))
         with CloudClient(proxy.url, device_token, policy=FAST) as client:
             report = Drainer(outbox, client).run()
 
         assert report.ok, report.error
-        assert report.sent == {"lead": 1, "event": 700, "delivery": 0}
+        assert report.sent == {"lead": 1, "event": 700, "delivery": 0, "share": 0}
         assert [status for _, status in proxy.seen] == [503, 429, 502, 201, 200, 200]
         # the 429's wait came from Retry-After; the others from the exponential backoff
         assert [round(r.wait_for, 2) for r in retries][1] == 1.0
@@ -94,7 +94,7 @@ def test_sync_reports_refused_items_with_the_reason(
     folders: dict[str, str], server: LiveServer, device_token: str
 ) -> None:
     with Outbox() as outbox:
-        bad = outbox.add_event(event_body("photo_loaded", "s-3", where="guest@example.org"))
+        bad = outbox.add_event(event_body("photo_loaded", "s-3", where="call +44 20 7946 0958"))
         outbox.add_event(event_body("photo_loaded", "s-3"))
     env = linked(server.url, device_token, folders)
     result = photoflux("sync", "--once", "--json", env=env)

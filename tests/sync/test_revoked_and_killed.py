@@ -36,14 +36,14 @@ def test_a_revoked_token_stops_sending_and_keeps_the_outbox(
     assert revoked.status_code == 204
     photoflux("lead", "add", "--email", "second@example.org", "--consent", env=env)
     with Outbox() as outbox:
-        outbox.add_events(event_body("app_started", "s-2") for _ in range(10))
+        outbox.add_events(event_body("app_opened", "s-2") for _ in range(10))
 
     refused = photoflux("sync", "--once", "--json", env=env)
     assert refused.returncode == 5
     error = one_json(refused)["error"]
     assert "refused this device's token" in error["message"]
-    assert error["details"]["pending"] == {"lead": 1, "event": 10, "delivery": 0}
-    assert error["details"]["failed"] == {"lead": 0, "event": 0, "delivery": 0}
+    assert error["details"]["pending"] == {"lead": 1, "event": 10, "delivery": 0, "share": 0}
+    assert error["details"]["failed"] == {"lead": 0, "event": 0, "delivery": 0, "share": 0}
     doctor = one_json(photoflux("doctor", "--json", env=env))["sync"]
     assert "refused this device's token" in doctor["last_error"]
     assert doctor["pending"]["lead"] == 1
@@ -52,7 +52,7 @@ def test_a_revoked_token_stops_sending_and_keeps_the_outbox(
     _, fresh = _device(api, studio)
     again = linked(server.url, fresh, folders)
     resumed = one_json(photoflux("sync", "--once", "--json", env=again))
-    assert resumed["sent_now"] == {"lead": 1, "event": 10, "delivery": 0}
+    assert resumed["sent_now"] == {"lead": 1, "event": 10, "delivery": 0, "share": 0}
 
 
 def test_sigkill_mid_batch_loses_and_duplicates_nothing(

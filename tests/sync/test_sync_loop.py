@@ -36,7 +36,7 @@ def test_the_loop_sends_new_items_and_ctrl_c_ends_it_cleanly(
             assert process.poll() is None and time.monotonic() < deadline
             time.sleep(0.05)
         with Outbox() as outbox:  # queued while the loop runs: the next pass sends it
-            outbox.add_events(event_body("app_started", "s-loop") for _ in range(3))
+            outbox.add_events(event_body("app_opened", "s-loop") for _ in range(3))
             # wait for the outbox, not the server: stored there is not yet acknowledged here
             while outbox.counts()["event"]["sent"] < 3:
                 assert process.poll() is None and time.monotonic() < deadline
@@ -51,6 +51,6 @@ def test_the_loop_sends_new_items_and_ctrl_c_ends_it_cleanly(
     assert "Traceback" not in err
     summary = json.loads(out)
     assert summary["ok"] is True
-    assert summary["pending"] == {"lead": 0, "event": 0, "delivery": 0}
-    assert summary["sent"] == {"lead": 1, "event": 3, "delivery": 0}
+    assert summary["pending"] == {"lead": 0, "event": 0, "delivery": 0, "share": 0}
+    assert summary["sent"] == {"lead": 1, "event": 3, "delivery": 0, "share": 0}
     assert server.db.events.count_documents({"studio_id": studio}) == 3

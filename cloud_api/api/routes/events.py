@@ -43,6 +43,7 @@ async def post_events(body: EventBatch, ctx: Ctx, device: EventWriter) -> EventB
             "name": e.name,
             "ts": e.ts,
             "session": e.session,
+            "campaign": e.campaign,
             "properties": e.properties,
         }
         for event_id, e in unique.items()

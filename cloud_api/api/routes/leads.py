@@ -12,10 +12,11 @@ from cloud_api.api.deps import Ctx, LeadEraser, LeadReader, LeadWriter, own_stud
 from cloud_api.api.guarded_route import GuardedRoute
 from cloud_api.api.principal import Principal
 from cloud_api.api.routes.deliveries import delivery_out
-from cloud_api.api.schemas import LeadExport, LeadIn, LeadOut, LeadPage, LeadReceipt
+from cloud_api.api.routes.studio_settings import fire_lead
+from cloud_api.api.schemas import ConsentOut, LeadExport, LeadIn, LeadOut, LeadPage, LeadReceipt
 from cloud_api.core.errors import ERROR_RESPONSES, ApiError, documented
 from cloud_api.core.fieldcrypt import normalise_email
-from cloud_api.store import deliveries, leads
+from cloud_api.store import deliveries, leads, webhooks
 
 router = APIRouter(
     prefix="/api/leads", tags=["leads"], route_class=GuardedRoute, responses=ERROR_RESPONSES
@@ -50,6 +51,10 @@ async def record_lead(
                 source=body.source,
                 consent_text_version=body.consent_text_version,
                 consented_at=body.consented_at,
+                marketing=body.marketing,
+                marketing_text_version=body.marketing_text_version,
+                marketing_consented_at=body.marketing_consented_at,
+                campaign=body.campaign,
             ),
         )
     except leads.ClientIdReused as exc:
@@ -61,7 +66,10 @@ async def record_lead(
     outcome = "updated" if write.status == "created" and not write.new else write.status
     ctx.metrics.leads.labels(status=outcome).inc()
     log.info("lead", lead_id=write.lead_id, status=outcome, studio_id=studio_id)
-    if write.status != "created":
+    if write.status == "created":  # the studio's CRM hears of it (when it set a webhook)
+        event = "lead.created" if write.new else "lead.consent_added"
+        await fire_lead(ctx, studio_id, write.lead_id, event)
+    else:
         response.status_code = 200
     return LeadReceipt(id=write.lead_id, status=write.status)  # type: ignore[arg-type]
 
@@ -72,6 +80,7 @@ async def list_leads(
     principal: LeadReader,
     studio_id: Annotated[str | None, Query(max_length=64)] = None,
     email: Annotated[str | None, Query(max_length=254, description="find one person")] = None,
+    campaign: Annotated[str | None, Query(max_length=80, description="one campaign's")] = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 50,
     cursor: Annotated[str | None, Query(pattern=leads.CURSOR_PATTERN)] = None,
 ) -> LeadPage:
@@ -79,7 +88,7 @@ async def list_leads(
     scope = studio_scope(principal, studio_id)
     email_hash = None if email is None else ctx.cipher.lookup_hash(normalise_email(email))
     # the Query pattern already refused any cursor this API did not hand out
-    docs = await ctx.storage.run(leads.page, scope, limit, cursor, email_hash)
+    docs = await ctx.storage.run(leads.page, scope, limit, cursor, email_hash, campaign=campaign)
     items = [LeadOut(**leads.reveal(ctx.cipher, doc)) for doc in docs]
     next_cursor = None
     if len(docs) == limit:
@@ -103,6 +112,10 @@ async def export_lead(lead_id: str, ctx: Ctx, principal: LeadReader) -> LeadExpo
     return LeadExport(
         lead=LeadOut(**leads.reveal(ctx.cipher, doc)),
         client_ids=await ctx.storage.run(leads.receipts, lead_id),
+        consents=[
+            ConsentOut(**leads.consent_record(c))
+            for c in await ctx.storage.run(leads.consents, lead_id)
+        ],
         deliveries=[delivery_out(d) for d in await ctx.storage.run(deliveries.for_lead, lead_id)],
         exported_at=datetime.now(UTC),
         note="Analytics events hold no personal data and are not linked to a person.",
@@ -115,6 +128,7 @@ async def erase_lead(lead_id: str, ctx: Ctx, principal: LeadEraser) -> Response:
     records that it happened and who asked."""
     doc = await _lead_for(ctx, principal, lead_id)
     await ctx.storage.run(deliveries.erase_for_lead, lead_id)
+    await ctx.storage.run(webhooks.erase_for_lead, lead_id)
     await ctx.storage.run(leads.erase, doc, principal.audit_name)
     ctx.metrics.erasures.labels(action="erase").inc()
     log.info("lead_erased", lead_id=lead_id, by=principal.audit_name)

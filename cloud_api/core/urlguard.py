@@ -1,0 +1,87 @@
+"""Outbound URLs a studio admin may set (lead webhooks): no server-side request forgery.
+
+A webhook URL must be https, name a host, and carry no user name or password. Every
+address its host resolves to must be a public (global) address: private, loopback,
+link-local (cloud metadata services), shared, multicast and reserved ranges are refused,
+at the time it is set (literal addresses) and again before every request (names, which
+may resolve elsewhere later). `allow_loopback` (a setting for tests and local trials)
+lets loopback addresses through, over plain http too. Redirects are never followed."""
+
+from __future__ import annotations
+
+import ipaddress
+import socket
+from urllib.parse import urlsplit
+
+
+class UnsafeUrl(ValueError):
+    """The URL may not be called from the service; the message says why. `transient`:
+    the host did not resolve (it may later)."""
+
+    def __init__(self, message: str, *, transient: bool = False) -> None:
+        super().__init__(message)
+        self.transient = transient
+
+
+def _loopback_name(host: str) -> bool:
+    return host == "localhost" or host.endswith(".localhost")
+
+
+def check_url(url: str, *, allow_loopback: bool = False) -> str:
+    """Syntax and literal-address checks; answers the URL. Raises UnsafeUrl."""
+    try:
+        parts = urlsplit(url)
+        port = parts.port
+    except ValueError as exc:
+        raise UnsafeUrl("not a valid URL") from exc
+    host = (parts.hostname or "").lower()
+    if parts.scheme not in ("https", "http") or not host:
+        raise UnsafeUrl("the URL must be https://host/...")
+    if parts.username is not None or parts.password is not None:
+        raise UnsafeUrl("the URL may not contain a user name or password")
+    loopback = _loopback_name(host) or _is_loopback_literal(host)
+    if parts.scheme == "http" and not (allow_loopback and loopback):
+        raise UnsafeUrl("the URL must use https")
+    if _loopback_name(host) and not allow_loopback:
+        raise UnsafeUrl("the URL may not point at this server")
+    try:
+        literal = ipaddress.ip_address(host)
+    except ValueError:
+        literal = None
+    if literal is not None:
+        _check_address(literal, allow_loopback)
+    if port == 0:
+        raise UnsafeUrl("port 0 is not a port")
+    return url
+
+
+def _is_loopback_literal(host: str) -> bool:
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def _check_address(ip: ipaddress.IPv4Address | ipaddress.IPv6Address, allow_loopback: bool):
+    if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped is not None:
+        ip = ip.ipv4_mapped
+    if ip.is_loopback and allow_loopback:
+        return
+    if not ip.is_global or ip.is_multicast:
+        raise UnsafeUrl(f"the URL's host is a private or reserved address ({ip})")
+
+
+def resolve_checked(url: str, *, allow_loopback: bool = False) -> None:
+    """Resolves the URL's host now and refuses if any address is not public. Blocking:
+    run it in a thread. Raises UnsafeUrl (also when the name does not resolve)."""
+    parts = urlsplit(check_url(url, allow_loopback=allow_loopback))
+    host = parts.hostname or ""
+    port = parts.port or (443 if parts.scheme == "https" else 80)
+    try:
+        infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
+    except OSError as exc:
+        raise UnsafeUrl(
+            f"the URL's host does not resolve ({exc.strerror or exc})", transient=True
+        ) from exc
+    for info in infos:
+        _check_address(ipaddress.ip_address(info[4][0].split("%", 1)[0]), allow_loopback)

@@ -1,0 +1,131 @@
+"""Studio mode in the main window: the one object main_window creates. It owns the
+outbox link (StudioSync), the event recorder, the delivery controller and the status
+bar indicator, and gives the Studio menu its actions."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from PySide6.QtCore import QObject
+from PySide6.QtWidgets import QDialog
+
+from photoflux_desktop.engine.errors import Error, ErrorKind, PhotoFluxError
+from photoflux_desktop.sync.consent import ConsentTexts, current_texts
+from photoflux_desktop.ui.images import pil_to_qimage
+from photoflux_desktop.ui.studio.analytics import AnalyticsRecorder
+from photoflux_desktop.ui.studio.connect_dialog import ConnectDialog
+from photoflux_desktop.ui.studio.delivery import (
+    DeliveryController,
+    EmailDialog,
+    QrDialog,
+    encode_result,
+    no_result,
+)
+from photoflux_desktop.ui.studio.studio_sync import StudioSync
+from photoflux_desktop.ui.studio.sync_indicator import SyncIndicator
+
+
+class StudioMode(QObject):
+    def __init__(self, window: Any) -> None:
+        super().__init__(window)
+        self.window = window
+        self.sync = StudioSync(lambda: window.settings, parent=self)
+        self.recorder = AnalyticsRecorder(lambda: self.sync.outbox, lambda: window.settings, self)
+        self.delivery = DeliveryController(self.sync, self.recorder, self.consent_texts, window)
+        self.indicator = SyncIndicator()
+        window.statusBar().addPermanentWidget(self.indicator)
+        self.sync.changed.connect(self.indicator.show_state)
+        self.indicator.clicked.connect(self.connect_dialog)
+        self.delivery.queued.connect(window.progress.set_status)
+        self.recorder.watch_window(window)
+        window.firstShown.connect(self._first_shown)
+        self.last_dialog: QDialog | None = None  # tests look at what opened
+
+    def consent_texts(self) -> ConsentTexts:
+        """The connected studio's texts (cached), else the settings' or the defaults."""
+        link = self.sync.link()
+        return current_texts(link.url if link else None)
+
+    def _first_shown(self) -> None:
+        """After the window is up: the app-opened event and the background sync."""
+        self._safely(self.recorder.app_opened)
+        self.sync.start()
+
+    def shutdown(self) -> None:
+        self.sync.shutdown()
+
+    # -- the Studio menu ----------------------------------------------------------
+    def connect_dialog(self) -> None:
+        dialog = ConnectDialog(self.sync, self.window)
+        self.last_dialog = dialog
+        dialog.exec()
+
+    def send_email(self) -> EmailDialog | None:
+        image = self._result_bytes("JPEG")
+        if image is None:
+            return None
+        dialog = self.delivery.email_dialog(
+            image, filename=f"{self._stem()}.jpg", style=self._style(), parent=self.window
+        )
+        self.last_dialog = dialog
+        dialog.open()  # window-modal, not blocking: tests and the event loop go on
+        return dialog
+
+    def show_qr(self) -> QrDialog | None:
+        image = self._result_bytes("PNG")
+        if image is None:
+            return None
+        shown: list[QrDialog] = []
+
+        def show(url: str) -> None:
+            dialog = QrDialog(url, self.window)
+            shown.append(dialog)
+            self.last_dialog = dialog
+            dialog.open()
+
+        if not self._safely(lambda: self.delivery.share(image, show)):
+            if shown:
+                shown[0].reject()  # the QR would point to a picture that never comes
+            return None
+        return shown[0]
+
+    def print_result(self, printer: Any = None) -> bool:
+        image = self.window.result_image
+        if image is None:
+            self.window.show_error(no_result())
+            return False
+        return bool(self._safely(lambda: self.delivery.print_image(pil_to_qimage(image), printer)))
+
+    # -- helpers ------------------------------------------------------------------
+    def _result_bytes(self, fmt: str) -> bytes | None:
+        w = self.window
+        if w.result_image is None:
+            w.show_error(no_result())
+            return None
+        return self._safely(
+            lambda: encode_result(
+                w.result_image, w._current_record(), fmt, w.settings.watermark_on_export
+            )
+        )
+
+    def _style(self) -> str | None:
+        w = self.window
+        if w.current_entry is not None:
+            return w.current_entry.style
+        return w.result.parameters.style if w.result is not None else None
+
+    def _stem(self) -> str:
+        return f"{Path(self.window.source_name).stem}-styled"
+
+    def _safely(self, work: Any) -> Any:
+        """Runs `work`; an expected failure goes to the error banner. None on failure."""
+        try:
+            return work()
+        except PhotoFluxError as exc:
+            self.window.show_error(exc.error)
+        except OSError as exc:
+            self.window.show_error(
+                Error(ErrorKind.BAD_INPUT, f"Could not write to the outbox: {exc.strerror or exc}")
+            )
+        return None

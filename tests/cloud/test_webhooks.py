@@ -1,0 +1,150 @@
+"""Lead webhooks over real loopback HTTP: signed, retried after a failure, logged; and
+the SSRF guard that keeps a studio admin from aiming the service at private addresses."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+import time
+
+import pytest
+
+from tests.cloud.live import Api, LiveServer, bearer, cloud_settings, lead
+from tests.cloud.webhook_receiver import Receiver
+
+
+def wait_for(check, timeout: float = 20.0):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        found = check()
+        if found:
+            return found
+        time.sleep(0.05)
+    raise AssertionError("condition not met in time")
+
+
+@pytest.fixture(scope="module")
+def hooked_server():
+    with LiveServer(
+        cloud_settings(
+            webhook_allow_loopback=True,
+            webhook_retry_seconds=0.2,
+            webhook_attempts=3,
+            rate_limit_anonymous="10000/minute",
+        )
+    ) as live:
+        api = Api(live)
+        yield live, api, api.admin()
+
+
+@pytest.fixture
+def hooked(hooked_server):
+    """A fresh studio (so each test reads its own delivery log) and its device."""
+    live, api, boss = hooked_server
+    studio = api.http.post("/api/studios", json={"name": "Hooked"}, headers=boss).json()["id"]
+    device = api.http.post(
+        f"/api/studios/{studio}/devices", json={"name": "kiosk"}, headers=boss
+    ).json()["device_token"]
+    return live, api, studio, device, boss
+
+
+def test_a_new_lead_is_posted_signed_and_retried_after_a_failure(hooked) -> None:
+    _live, api, studio, device, boss = hooked
+    with Receiver(statuses=[500]) as receiver:
+        secret = "a-shared-secret-of-some-length"
+        put = api.http.put(
+            f"/api/studios/{studio}/webhook",
+            json={"url": receiver.url, "secret": secret},
+            headers=boss,
+        )
+        assert put.status_code == 200 and put.json()["secret"] == secret
+        shown = api.http.get(f"/api/studios/{studio}/webhook", headers=boss).json()
+        assert shown["url"] == receiver.url and shown["secret"] is None  # shown once
+
+        body = lead("crm@example.org", campaign="Summer Fair", marketing=True)
+        body |= {"marketing_text_version": "m-2", "marketing_consented_at": body["consented_at"]}
+        assert api.http.post("/api/leads", json=body, headers=bearer(device)).status_code == 201
+
+        failed_status, first_headers, _first = receiver.calls.get(timeout=20)
+        status, headers, raw = receiver.calls.get(timeout=20)  # the retry
+    assert (failed_status, status) == (500, 200)
+    assert headers["X-PhotoFlux-Delivery"] == first_headers["X-PhotoFlux-Delivery"]
+    stamp = headers["X-PhotoFlux-Timestamp"]
+    expected = hmac.new(secret.encode(), stamp.encode() + b"." + raw, hashlib.sha256).hexdigest()
+    assert headers["X-PhotoFlux-Signature"] == f"sha256={expected}"
+    assert abs(int(stamp) - time.time()) < 120
+    payload = json.loads(raw)
+    assert payload["event"] == "lead.created"
+    assert payload["lead"]["email"] == "crm@example.org"
+    assert payload["lead"]["campaign"] == "Summer Fair"
+    [consent] = payload["lead"]["consents"]
+    assert consent["processing_text_version"] == "2026-01"
+    assert consent["marketing"] is True and consent["marketing_text_version"] == "m-2"
+
+    def logged():
+        rows = api.http.get(f"/api/studios/{studio}/webhook/deliveries", headers=boss).json()
+        return rows if rows and rows[0]["status"] == "sent" else None
+
+    [row] = wait_for(logged)
+    assert row["attempts"] == 2 and [e["status"] for e in row["log"]] == [500, 200]
+
+
+def test_an_endpoint_that_stays_down_fails_after_the_last_attempt(hooked) -> None:
+    _live, api, studio, device, boss = hooked
+    with Receiver(statuses=[503, 503, 503, 503]) as receiver:
+        api.http.put(f"/api/studios/{studio}/webhook", json={"url": receiver.url}, headers=boss)
+        api.http.post("/api/leads", json=lead("down@example.org"), headers=bearer(device))
+
+        def failed():
+            rows = api.http.get(f"/api/studios/{studio}/webhook/deliveries", headers=boss).json()
+            return rows if rows and rows[0]["status"] == "failed" else None
+
+        [row] = wait_for(failed)
+    assert row["attempts"] == 3 and row["last_error"] == "the endpoint answered 503"
+
+
+@pytest.fixture(scope="module")
+def boss(api: Api) -> dict[str, str]:
+    return api.admin()
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "http://example.com/hook",  # not https
+        "https://10.0.0.7/hook",
+        "https://169.254.169.254/latest/meta-data",
+        "https://[::1]/hook",
+        "https://localhost/hook",
+        "https://user:pw@example.com/hook",
+        "ftp://example.com/hook",
+    ],
+)
+def test_private_and_unsafe_targets_are_refused(
+    api: Api, studio: str, boss: dict[str, str], url: str
+) -> None:
+    """On a service with default settings (no loopback allowance)."""
+    answer = api.http.put(f"/api/studios/{studio}/webhook", json={"url": url}, headers=boss)
+    assert answer.status_code == 422, answer.text
+
+
+def test_names_resolving_to_private_addresses_are_refused_at_send_time(monkeypatch) -> None:
+    import socket
+
+    from cloud_api.core.urlguard import UnsafeUrl, resolve_checked
+
+    real = socket.getaddrinfo
+
+    def dns(host, port, *args, **kwargs):  # a public-looking name aimed at the inside
+        if host == "crm.example.com":
+            return [(socket.AF_INET, socket.SOCK_STREAM, 6, "", ("10.1.2.3", port))]
+        return real(host, port, *args, **kwargs)
+
+    monkeypatch.setattr(socket, "getaddrinfo", dns)
+    with pytest.raises(UnsafeUrl, match="private or reserved"):
+        resolve_checked("https://crm.example.com/hook")
+    resolve_checked("http://127.0.0.1:1/hook", allow_loopback=True)
+    with pytest.raises(UnsafeUrl) as unresolved:
+        resolve_checked("https://nonexistent.invalid/hook")
+    assert unresolved.value.transient  # retried later, not failed for good
