@@ -7,8 +7,9 @@ synchronous=FULL and the image file is fsync'd next to the outbox before its row
 
 from __future__ import annotations
 
+import sqlite3
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from PIL import Image
 from PySide6.QtCore import QObject, QRect, Qt, QTimer, Signal
@@ -37,7 +38,7 @@ from photoflux_desktop.ui.studio.consent_form import ConsentForm
 from photoflux_desktop.ui.studio.qr_view import QrView
 from photoflux_desktop.ui.studio.studio_sync import StudioSync
 
-if False:  # typing only: QtPrintSupport loads when printing, not at start-up
+if TYPE_CHECKING:  # QtPrintSupport loads when printing, not at start-up
     from PySide6.QtPrintSupport import QPrinter
 
 
@@ -91,8 +92,9 @@ class EmailDialog(QDialog):
             self.form.form_message.setText(exc.error.message)
             self.form.form_message.show()
             return
-        except OSError as exc:
-            self.form.form_message.setText(f"Could not save the request: {exc.strerror or exc}")
+        except (OSError, sqlite3.Error) as exc:  # nothing was promised: the guest may retry
+            reason = getattr(exc, "strerror", None) or exc
+            self.form.form_message.setText(f"Could not save the request: {reason}")
             self.form.form_message.show()
             return
         self.done_label.setText(

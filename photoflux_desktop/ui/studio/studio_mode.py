@@ -4,6 +4,7 @@ bar indicator, and gives the Studio menu its actions."""
 
 from __future__ import annotations
 
+import sqlite3
 from pathlib import Path
 from typing import Any
 
@@ -124,7 +125,7 @@ class StudioMode(QObject):
             return work()
         except PhotoFluxError as exc:
             self.window.show_error(exc.error)
-        except OSError as exc:
+        except (OSError, sqlite3.Error) as exc:
             self.window.show_error(
                 Error(ErrorKind.BAD_INPUT, f"Could not write to the outbox: {exc.strerror or exc}")
             )
