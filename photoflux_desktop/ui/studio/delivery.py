@@ -173,21 +173,27 @@ class DeliveryController(QObject):
         return delivery_id
 
     def email_dialog(
-        self, image: bytes, *, filename: str, style: str | None, parent: QWidget | None = None
+        self,
+        image: Callable[[], bytes],
+        *,
+        filename: str,
+        style: str | None,
+        parent: QWidget | None = None,
     ) -> EmailDialog:
+        """`image()` gives the file's bytes when the guest presses Send (it may still be
+        encoding in the background while they type)."""
         return EmailDialog(
             self.texts(),
-            lambda body: self.queue_email(body, image, filename=filename, style=style),
+            lambda body: self.queue_email(body, image(), filename=filename, style=style),
             parent,
             campaign=self.campaign,
         )
 
     # -- QR -----------------------------------------------------------------------
-    def share(self, image_png: bytes, show: Callable[[str], None] | None = None) -> str:
-        """A new share for `image_png`: `show(url)` is called with the QR's address
-        before anything is written; then the image is queued for upload. Answers the
-        URL. Needs a studio link (the page is on the studio's cloud)."""
-        from photoflux_desktop.sync.share import new_share_token, queue_share, share_url
+    def new_share(self) -> tuple[str, str]:
+        """(token, URL for the QR code), made here at once; nothing is written yet.
+        Needs a studio link: the page is on the studio's cloud."""
+        from photoflux_desktop.sync.share import new_share_token, share_url
 
         link = self.studio.link()
         if link is None:
@@ -196,11 +202,22 @@ class DeliveryController(QObject):
                 "Connect to a studio first (Studio menu → Connect to studio…).",
             )
         token = new_share_token()
-        url = share_url(link.url, token)
+        return token, share_url(link.url, token)
+
+    def queue_share(self, token: str, image_png: bytes) -> str:
+        """Queues the share's token and image (fsync'd); any thread may call it."""
+        from photoflux_desktop.sync.share import queue_share
+
+        item_id = queue_share(self.studio.outbox, token, image_png, campaign=self.campaign)
+        self.recorder.record(QR_SHOWN)
+        return item_id
+
+    def share(self, image_png: bytes, show: Callable[[str], None] | None = None) -> str:
+        """`new_share`, `show(url)`, then `queue_share`, on this thread. Answers the URL."""
+        token, url = self.new_share()
         if show is not None:
             show(url)
-        queue_share(self.studio.outbox, token, image_png, campaign=self.campaign)
-        self.recorder.record(QR_SHOWN)
+        self.queue_share(token, image_png)
         self.studio.wake()
         return url
 
