@@ -57,6 +57,9 @@ class StudioMode(QObject):
         self.sync.start()
 
     def shutdown(self) -> None:
+        if self.share_job is not None:
+            # a QR code is already out there: its picture must reach the outbox first
+            self.share_job.wait(30000)
         self.sync.shutdown()
 
     # -- the Studio menu ----------------------------------------------------------
