@@ -19,9 +19,11 @@ from cloud_api.api import credentials
 from cloud_api.api.context import AppContext
 from cloud_api.api.deps import Ctx, limit_address
 from cloud_api.api.principal import Principal
+from cloud_api.api.routes.studio_settings import set_webhook
 from cloud_api.core import tokens
+from cloud_api.core.errors import ApiError
 from cloud_api.core.ratelimit import RateLimited
-from cloud_api.store import accounts, deliveries, devices, events, leads
+from cloud_api.store import accounts, campaigns, deliveries, devices, events, leads, webhooks
 from cloud_api.store.clock import utcnow
 from cloud_api.store.indexes import index_usage
 
@@ -33,6 +35,7 @@ CHART_DAYS = 30
 HTML = {"content": {"text/html": {}}, "description": "an HTML page"}
 REDIRECT = {303: {"description": "to the login page or back to the page"}}
 Studio = Annotated[str | None, Query(max_length=64)]
+Campaign = Annotated[str | None, Query(max_length=80)]
 
 
 class SignInFirst(Exception):
@@ -150,25 +153,32 @@ async def logout(
 
 
 @router.get("", response_class=HTMLResponse, responses={200: HTML} | REDIRECT)
-async def overview(request: Request, ctx: Ctx, studio: Studio = None) -> Response:
+async def overview(
+    request: Request, ctx: Ctx, studio: Studio = None, campaign: Campaign = None
+) -> Response:
     principal = await signed_in(request, ctx)
     scope = _scope(principal, studio)
+    campaign = campaign or None
     now = utcnow()
     today = now.date()
     since = (now - timedelta(days=CHART_DAYS - 1)).replace(
         hour=0, minute=0, second=0, microsecond=0
     )
-    lead_days = await ctx.storage.run(leads.count_per_day, scope, since)
-    styles = await ctx.storage.run(events.renders_per_style, scope, since)
-    steps = await ctx.storage.run(events.funnel, scope, since)
-    active = await ctx.storage.run(events.active_devices_per_day, scope, since)
+    run = ctx.storage.run
+    lead_days = await run(leads.count_per_day, scope, since, campaign)
+    styles = await run(events.renders_per_style, scope, since, campaign)
+    steps = await run(events.funnel, scope, since, campaign)
+    active = await run(events.active_devices_per_day, scope, since, campaign)
+    per_campaign = await run(campaigns.funnel, scope, since)
+    if campaign is not None:
+        per_campaign = [row for row in per_campaign if row["campaign"] == campaign]
     mailed = await ctx.storage.run(deliveries.count_by_status, scope, since)
     capped = await ctx.storage.run(deliveries.caps_reached, scope, now - timedelta(days=7))
     labels = {
         "photo_loaded": "Photo loaded",
         "render_finished": "Rendered",
         "result_exported": "Exported",
-        "result_emailed": "E-mailed",
+        "result_emailed": "E-mailed or QR",
     }
     return await _page(
         request,
@@ -176,6 +186,9 @@ async def overview(request: Request, ctx: Ctx, studio: Studio = None) -> Respons
         "overview.html",
         principal,
         scope=scope,
+        campaign=campaign,
+        campaigns=await run(campaigns.known, scope, since),
+        per_campaign=per_campaign,
         capped=capped,
         totals={
             "leads": sum(lead_days.values()),
@@ -208,11 +221,13 @@ async def lead_list(
     request: Request,
     ctx: Ctx,
     studio: Studio = None,
+    campaign: Campaign = None,
     before: Annotated[str | None, Query(pattern=leads.CURSOR_PATTERN)] = None,
 ) -> Response:
     principal = await signed_in(request, ctx)
     scope = _scope(principal, studio)
-    docs = await ctx.storage.run(leads.page, scope, LEADS_PER_PAGE, before)
+    campaign = campaign or None
+    docs = await ctx.storage.run(leads.page, scope, LEADS_PER_PAGE, before, campaign=campaign)
     rows = [leads.reveal(ctx.cipher, doc) for doc in docs]
     older = None
     if len(docs) == LEADS_PER_PAGE:
@@ -223,13 +238,51 @@ async def lead_list(
         "leads.html",
         principal,
         scope=scope,
+        campaign=campaign,
+        campaigns=await ctx.storage.run(
+            campaigns.known, scope, utcnow() - timedelta(days=CAMPAIGN_DAYS)
+        ),
         rows=rows,
         older=older,
         first_page=before is None,
     )
 
 
-CSV_FIELDS = ("id", "email", "name", "source", "consent_text_version", "consented_at", "created_at")
+CAMPAIGN_DAYS = 365  # campaigns offered in the lead filter
+
+
+@router.get("/leads/{lead_id}", response_class=HTMLResponse, responses={200: HTML} | REDIRECT)
+async def lead_view(request: Request, ctx: Ctx, lead_id: str) -> Response:
+    """One person: their details and every consent given, with text versions and times."""
+    principal = await signed_in(request, ctx)
+    doc = await ctx.storage.run(leads.get, lead_id[:64], principal.studio_filter)
+    if doc is None:
+        return RedirectResponse("/admin/leads", status_code=303)
+    consents = await ctx.storage.run(leads.consents, doc["_id"])
+    return await _page(
+        request,
+        ctx,
+        "lead.html",
+        principal,
+        scope=principal.studio_filter or doc["studio_id"],
+        lead=leads.reveal(ctx.cipher, doc),
+        consents=[leads.consent_record(c) for c in consents],
+    )
+
+
+CSV_FIELDS = (
+    "id",
+    "email",
+    "name",
+    "source",
+    "campaign",
+    "consent_text_version",
+    "consented_at",
+    "marketing",
+    "marketing_text_version",
+    "marketing_consented_at",
+    "created_at",
+)
 
 
 def _cell(value: object) -> str:
@@ -319,3 +372,59 @@ async def index_page(request: Request, ctx: Ctx) -> Response:
         scope=None,
         tracked=not ctx.storage.embedded,
     )
+
+
+@router.get("/webhook", response_class=HTMLResponse, responses={200: HTML} | REDIRECT)
+async def webhook_page(request: Request, ctx: Ctx, studio: Studio = None) -> Response:
+    principal = await signed_in(request, ctx)
+    return await _webhook_view(request, ctx, principal, _scope(principal, studio))
+
+
+async def _webhook_view(
+    request: Request,
+    ctx: AppContext,
+    principal: Principal,
+    scope: str | None,
+    *,
+    secret: str | None = None,
+    error: str | None = None,
+) -> HTMLResponse:
+    endpoint = None if scope is None else await ctx.storage.run(webhooks.endpoint, scope)
+    rows = [] if scope is None else await ctx.storage.run(webhooks.recent, scope)
+    return await _page(
+        request,
+        ctx,
+        "webhook.html",
+        principal,
+        scope=scope,
+        endpoint=endpoint,
+        rows=rows,
+        secret=secret,
+        error=error,
+    )
+
+
+@router.post("/webhook", response_class=HTMLResponse, responses={200: HTML} | REDIRECT)
+async def save_webhook(
+    request: Request,
+    ctx: Ctx,
+    url: Annotated[str, Form(min_length=1, max_length=500)],
+    studio: Annotated[str, Form(min_length=1, max_length=64)],
+    csrf: Annotated[str, Form(max_length=128)],
+    secret: Annotated[str, Form(max_length=200)] = "",
+) -> Response:
+    """Sets the studio's webhook; the secret (typed, or made here) is shown once."""
+    principal = await form_sender(request, ctx, csrf)
+    scope = _scope(principal, studio)
+    if scope is None or await ctx.storage.run(accounts.get_studio, scope) is None:
+        return _to_login()
+    if secret and (len(secret) < 16 or any(c.isspace() for c in secret)):
+        return await _webhook_view(
+            request, ctx, principal, scope, error="The secret needs 16 or more characters."
+        )
+    try:
+        answer = await set_webhook(ctx, scope, url.strip(), secret or None)
+    except ApiError as exc:
+        return await _webhook_view(request, ctx, principal, scope, error=exc.message)
+    log.info("webhook_set", studio_id=scope, by=principal.audit_name)
+    return await _webhook_view(request, ctx, principal, scope, secret=answer.secret)

@@ -75,7 +75,7 @@ class RequestContext:
 API_CSP = "default-src 'none'; frame-ancestors 'none'"
 # the public result page a QR code opens: its own image and style sheet, nothing else
 SHARE_CSP = (
-    "default-src 'none'; img-src 'self'; style-src 'self'; form-action 'none'; "
+    "default-src 'none'; img-src 'self' data:; style-src 'self'; form-action 'none'; "
     "frame-ancestors 'none'; base-uri 'none'"
 )
 ADMIN_CSP = (

@@ -64,15 +64,21 @@ def insert_batch(
     return len(result.inserted_ids), 0
 
 
-def _studio_match(studio_id: str | None, since: datetime) -> dict[str, Any]:
+def _studio_match(
+    studio_id: str | None, since: datetime, campaign: str | None = None
+) -> dict[str, Any]:
     match: dict[str, Any] = {"ts": {"$gte": since}}
     if studio_id is not None:
         match["studio_id"] = studio_id
+    if campaign is not None:
+        match["campaign"] = campaign
     return match
 
 
-def renders_per_style(db: Database, studio_id: str | None, since: datetime) -> dict[str, int]:
-    match = _studio_match(studio_id, since) | {"name": "render_finished"}
+def renders_per_style(
+    db: Database, studio_id: str | None, since: datetime, campaign: str | None = None
+) -> dict[str, int]:
+    match = _studio_match(studio_id, since, campaign) | {"name": "render_finished"}
     pipeline = [
         {"$match": match},
         {"$group": {"_id": "$properties.style", "n": {"$sum": 1}}},
@@ -83,22 +89,37 @@ def renders_per_style(db: Database, studio_id: str | None, since: datetime) -> d
 
 
 FUNNEL = ("photo_loaded", "render_finished", "result_exported", "result_emailed")
+# the event names that reach each step: today's desktop names and older installs' names
+FUNNEL_NAMES = {
+    "photo_loaded": ("photo_loaded",),
+    "render_finished": ("render_finished",),
+    "result_exported": ("export", "result_exported"),
+    "result_emailed": ("email_requested", "qr_shown", "result_emailed"),
+}
 
 
-def funnel(db: Database, studio_id: str | None, since: datetime) -> dict[str, int]:
+def funnel(
+    db: Database, studio_id: str | None, since: datetime, campaign: str | None = None
+) -> dict[str, int]:
     """Distinct sessions reaching each step."""
-    match = _studio_match(studio_id, since) | {"name": {"$in": list(FUNNEL)}}
+    names = [name for step in FUNNEL for name in FUNNEL_NAMES[step]]
+    match = _studio_match(studio_id, since, campaign) | {"name": {"$in": names}}
     pipeline = [
         {"$match": match},
         {"$group": {"_id": "$name", "sessions": {"$addToSet": "$session"}}},
     ]
-    found = {row["_id"]: len(row["sessions"]) for row in db.events.aggregate(pipeline)}
-    return {step: found.get(step, 0) for step in FUNNEL}
+    found = {row["_id"]: set(row["sessions"]) for row in db.events.aggregate(pipeline)}
+    return {
+        step: len(set().union(*(found.get(n, set()) for n in FUNNEL_NAMES[step])))
+        for step in FUNNEL
+    }
 
 
-def active_devices_per_day(db: Database, studio_id: str | None, since: datetime) -> dict[str, int]:
+def active_devices_per_day(
+    db: Database, studio_id: str | None, since: datetime, campaign: str | None = None
+) -> dict[str, int]:
     pipeline = [
-        {"$match": _studio_match(studio_id, since)},
+        {"$match": _studio_match(studio_id, since, campaign)},
         {"$group": {"_id": "$day", "devices": {"$addToSet": "$device_id"}}},
     ]
     return {row["_id"]: len(row["devices"]) for row in db.events.aggregate(pipeline)}

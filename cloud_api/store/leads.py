@@ -291,10 +291,14 @@ def receipts(db: Database, lead_id: str) -> list[str]:
     return [r["_id"].split(":", 1)[1] for r in db.lead_receipts.find({"lead_id": lead_id})]
 
 
-def count_per_day(db: Database, studio_id: str | None, since: datetime) -> dict[str, int]:
+def count_per_day(
+    db: Database, studio_id: str | None, since: datetime, campaign: str | None = None
+) -> dict[str, int]:
     match: dict[str, Any] = {"consent": True, "created_at": {"$gte": since}}
     if studio_id is not None:
         match["studio_id"] = studio_id
+    if campaign is not None:
+        match["campaign"] = campaign
     counts: dict[str, int] = {}
     for doc in db.leads.find(match, {"created_at": 1}):
         day = doc["created_at"].strftime("%Y-%m-%d")

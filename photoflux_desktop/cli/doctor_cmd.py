@@ -126,7 +126,8 @@ def _sync_lines(sync: dict[str, Any]) -> list[str]:
     pending, failed = sync["pending"], sync["failed"]
     lines.append(
         f"  outbox: {pending['lead']} leads, {pending['event']} events, "
-        f"{pending['delivery']} deliveries pending; {sum(failed.values())} failed; "
+        f"{pending['delivery']} deliveries, {pending['share']} QR shares pending; "
+        f"{sum(failed.values())} failed; "
         f"{sync['dropped_events']} events dropped"
     )
     last = sync["last_sync_at"]

@@ -12,11 +12,18 @@ import pytest
 
 from cloud_api.api.schemas import EVENT_NAMES as SERVER_EVENT_NAMES
 from photoflux_desktop.engine.errors import PhotoFluxError
-from photoflux_desktop.sync.consent import ConsentTexts, current_texts, texts_from_studio
+from photoflux_desktop.sync.client import CloudClient
+from photoflux_desktop.sync.consent import (
+    ConsentTexts,
+    current_texts,
+    refresh_texts,
+    texts_from_studio,
+)
 from photoflux_desktop.sync.events import EVENT_NAMES, event_body
 from photoflux_desktop.sync.leads import api_body, lead_body, record_lead
 from photoflux_desktop.sync.outbox import Outbox, outbox_path
 from photoflux_desktop.sync.share import new_share_token, queue_share, share_url
+from tests.cloud.live import Api, LiveServer
 from tests.sync.conftest import one_json, photoflux, tiny_jpeg
 
 
@@ -112,3 +119,25 @@ def test_lead_add_records_campaign_and_both_consents(folders: dict[str, str]) ->
     assert record["marketing_text_version"] and record["marketing_consented_at"]
     refused = photoflux("lead", "add", "--email", "guest@example.org", "--marketing", env=folders)
     assert refused.returncode == 2 and "Consent is required" in refused.stderr
+
+
+def test_the_studio_consent_texts_are_fetched_cached_and_used_offline(
+    folders: dict[str, str], server: LiveServer, api: Api
+) -> None:
+    admin = api.admin()
+    studio = api.http.post("/api/studios", json={"name": "Wording"}, headers=admin).json()["id"]
+    token = api.http.post(
+        f"/api/studios/{studio}/devices", json={"name": "kiosk"}, headers=admin
+    ).json()["device_token"]
+    texts = {"marketing_text": "Studio news by e-mail.", "marketing_version": "news-3"}
+    api.http.put(f"/api/studios/{studio}/consent-texts", json=texts, headers=admin)
+    with CloudClient(server.url, token) as client:
+        fetched = refresh_texts(client, server.url)
+    assert fetched is not None and fetched.source == "studio"
+    # offline later: the cache answers for this cloud only
+    used = current_texts(server.url)
+    assert (used.marketing_text, used.marketing_version) == ("Studio news by e-mail.", "news-3")
+    assert used.processing_version == "2026-01"  # not set by the studio: the device's own
+    assert current_texts("https://another.example").source == "default"
+    body = lead_body("guest@example.org", consent=True, marketing=True, texts=used)
+    assert body["marketing_text_version"] == "news-3"

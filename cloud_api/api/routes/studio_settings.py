@@ -90,7 +90,9 @@ async def set_webhook(ctx: Ctx, studio_id: str, url: str, secret: str | None) ->
     return _webhook_out(endpoint, secret)
 
 
-@router.get("/api/studios/{studio_id}/webhook", response_model=WebhookOut)
+@router.get(
+    "/api/studios/{studio_id}/webhook", response_model=WebhookOut, responses=documented(404)
+)
 async def get_webhook(studio_id: str, ctx: Ctx, principal: DeviceManager) -> WebhookOut:
     """The studio's webhook URL (the secret is never shown again)."""
     await _studio(ctx, principal, studio_id)
