@@ -8,6 +8,7 @@ Public API (the kiosk reuses it): `AnalyticsRecorder(outbox, settings)`, `record
 from __future__ import annotations
 
 import re
+import sqlite3
 import time
 import uuid
 from collections.abc import Callable
@@ -80,7 +81,11 @@ class AnalyticsRecorder(QObject):
             # a usage event is never worth interrupting anyone: dropped, and logged
             log.warning("usage event dropped", event=name, reason=exc.error.message)
             return None
-        event_id = self._outbox().add_event(body)
+        try:
+            event_id = self._outbox().add_event(body)
+        except (OSError, sqlite3.Error) as exc:  # a full or read-only disk: no event
+            log.warning("usage event not written", event=name, error=str(exc))
+            return None
         self.written += 1
         return event_id
 

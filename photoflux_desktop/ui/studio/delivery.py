@@ -7,8 +7,9 @@ synchronous=FULL and the image file is fsync'd next to the outbox before its row
 
 from __future__ import annotations
 
+import sqlite3
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from PIL import Image
 from PySide6.QtCore import QObject, QRect, Qt, QTimer, Signal
@@ -37,7 +38,7 @@ from photoflux_desktop.ui.studio.consent_form import ConsentForm
 from photoflux_desktop.ui.studio.qr_view import QrView
 from photoflux_desktop.ui.studio.studio_sync import StudioSync
 
-if False:  # typing only: QtPrintSupport loads when printing, not at start-up
+if TYPE_CHECKING:  # QtPrintSupport loads when printing, not at start-up
     from PySide6.QtPrintSupport import QPrinter
 
 
@@ -91,8 +92,9 @@ class EmailDialog(QDialog):
             self.form.form_message.setText(exc.error.message)
             self.form.form_message.show()
             return
-        except OSError as exc:
-            self.form.form_message.setText(f"Could not save the request: {exc.strerror or exc}")
+        except (OSError, sqlite3.Error) as exc:  # nothing was promised: the guest may retry
+            reason = getattr(exc, "strerror", None) or exc
+            self.form.form_message.setText(f"Could not save the request: {reason}")
             self.form.form_message.show()
             return
         self.done_label.setText(
@@ -171,21 +173,27 @@ class DeliveryController(QObject):
         return delivery_id
 
     def email_dialog(
-        self, image: bytes, *, filename: str, style: str | None, parent: QWidget | None = None
+        self,
+        image: Callable[[], bytes],
+        *,
+        filename: str,
+        style: str | None,
+        parent: QWidget | None = None,
     ) -> EmailDialog:
+        """`image()` gives the file's bytes when the guest presses Send (it may still be
+        encoding in the background while they type)."""
         return EmailDialog(
             self.texts(),
-            lambda body: self.queue_email(body, image, filename=filename, style=style),
+            lambda body: self.queue_email(body, image(), filename=filename, style=style),
             parent,
             campaign=self.campaign,
         )
 
     # -- QR -----------------------------------------------------------------------
-    def share(self, image_png: bytes, show: Callable[[str], None] | None = None) -> str:
-        """A new share for `image_png`: `show(url)` is called with the QR's address
-        before anything is written; then the image is queued for upload. Answers the
-        URL. Needs a studio link (the page is on the studio's cloud)."""
-        from photoflux_desktop.sync.share import new_share_token, queue_share, share_url
+    def new_share(self) -> tuple[str, str]:
+        """(token, URL for the QR code), made here at once; nothing is written yet.
+        Needs a studio link: the page is on the studio's cloud."""
+        from photoflux_desktop.sync.share import new_share_token, share_url
 
         link = self.studio.link()
         if link is None:
@@ -194,11 +202,22 @@ class DeliveryController(QObject):
                 "Connect to a studio first (Studio menu → Connect to studio…).",
             )
         token = new_share_token()
-        url = share_url(link.url, token)
+        return token, share_url(link.url, token)
+
+    def queue_share(self, token: str, image_png: bytes) -> str:
+        """Queues the share's token and image (fsync'd); any thread may call it."""
+        from photoflux_desktop.sync.share import queue_share
+
+        item_id = queue_share(self.studio.outbox, token, image_png, campaign=self.campaign)
+        self.recorder.record(QR_SHOWN)
+        return item_id
+
+    def share(self, image_png: bytes, show: Callable[[str], None] | None = None) -> str:
+        """`new_share`, `show(url)`, then `queue_share`, on this thread. Answers the URL."""
+        token, url = self.new_share()
         if show is not None:
             show(url)
-        queue_share(self.studio.outbox, token, image_png, campaign=self.campaign)
-        self.recorder.record(QR_SHOWN)
+        self.queue_share(token, image_png)
         self.studio.wake()
         return url
 

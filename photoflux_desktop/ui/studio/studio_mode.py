@@ -4,14 +4,17 @@ bar indicator, and gives the Studio menu its actions."""
 
 from __future__ import annotations
 
+import sqlite3
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 from PySide6.QtCore import QObject
 from PySide6.QtWidgets import QDialog
 
-from photoflux_desktop.engine.errors import Error, ErrorKind, PhotoFluxError
+from photoflux_desktop.engine.errors import Error, ErrorKind, PhotoFluxError, bad_input
 from photoflux_desktop.sync.consent import ConsentTexts, current_texts
+from photoflux_desktop.ui.background import start_job
 from photoflux_desktop.ui.images import pil_to_qimage
 from photoflux_desktop.ui.studio.analytics import AnalyticsRecorder
 from photoflux_desktop.ui.studio.connect_dialog import ConnectDialog
@@ -41,6 +44,7 @@ class StudioMode(QObject):
         self.recorder.watch_window(window)
         window.firstShown.connect(self._first_shown)
         self.last_dialog: QDialog | None = None  # tests look at what opened
+        self.share_job = None  # the QR's picture being encoded and queued
 
     def consent_texts(self) -> ConsentTexts:
         """The connected studio's texts (cached), else the settings' or the defaults."""
@@ -53,6 +57,9 @@ class StudioMode(QObject):
         self.sync.start()
 
     def shutdown(self) -> None:
+        if self.share_job is not None:
+            # a QR code is already out there: its picture must reach the outbox first
+            self.share_job.wait(30000)
         self.sync.shutdown()
 
     # -- the Studio menu ----------------------------------------------------------
@@ -62,33 +69,41 @@ class StudioMode(QObject):
         dialog.exec()
 
     def send_email(self) -> EmailDialog | None:
-        image = self._result_bytes("JPEG")
-        if image is None:
+        """The consent form opens at once; the picture is encoded (watermark, metadata:
+        seconds for a large result) in the background while the guest types."""
+        encoded = self._encode_in_background("JPEG")
+        if encoded is None:
             return None
         dialog = self.delivery.email_dialog(
-            image, filename=f"{self._stem()}.jpg", style=self._style(), parent=self.window
+            encoded, filename=f"{self._stem()}.jpg", style=self._style(), parent=self.window
         )
         self.last_dialog = dialog
         dialog.open()  # window-modal, not blocking: tests and the event loop go on
         return dialog
 
     def show_qr(self) -> QrDialog | None:
-        image = self._result_bytes("PNG")
-        if image is None:
+        """The QR code shows at once; the picture is encoded and queued behind it."""
+        if self.window.result_image is None:
+            self.window.show_error(no_result())
             return None
-        shown: list[QrDialog] = []
-
-        def show(url: str) -> None:
-            dialog = QrDialog(url, self.window)
-            shown.append(dialog)
-            self.last_dialog = dialog
-            dialog.open()
-
-        if not self._safely(lambda: self.delivery.share(image, show)):
-            if shown:
-                shown[0].reject()  # the QR would point to a picture that never comes
+        made = self._safely(self.delivery.new_share)
+        if made is None:
             return None
-        return shown[0]
+        token, url = made
+        dialog = QrDialog(url, self.window)
+        self.last_dialog = dialog
+        dialog.open()
+        image, record, watermark = self._result_parts()
+
+        def work() -> None:
+            self.delivery.queue_share(token, encode_result(image, record, "PNG", watermark))
+
+        def failed(exc: BaseException) -> None:
+            dialog.reject()  # the code would point to a picture that never comes
+            self._show_failure(exc)
+
+        self.share_job = start_job(work, returned=lambda _: self.sync.wake(), errored=failed)
+        return dialog
 
     def print_result(self, printer: Any = None) -> bool:
         image = self.window.result_image
@@ -98,16 +113,37 @@ class StudioMode(QObject):
         return bool(self._safely(lambda: self.delivery.print_image(pil_to_qimage(image), printer)))
 
     # -- helpers ------------------------------------------------------------------
-    def _result_bytes(self, fmt: str) -> bytes | None:
+    def _result_parts(self) -> tuple[Any, dict, bool]:
         w = self.window
-        if w.result_image is None:
-            w.show_error(no_result())
+        return w.result_image, w._current_record(), w.settings.watermark_on_export
+
+    def _encode_in_background(self, fmt: str) -> Callable[[], bytes] | None:
+        """Starts encoding the result; answers a function that waits for the bytes."""
+        if self.window.result_image is None:
+            self.window.show_error(no_result())
             return None
-        return self._safely(
-            lambda: encode_result(
-                w.result_image, w._current_record(), fmt, w.settings.watermark_on_export
-            )
-        )
+        image, record, watermark = self._result_parts()
+        done: dict[str, Any] = {}
+
+        def work() -> None:
+            try:
+                done["data"] = encode_result(image, record, fmt, watermark)
+            except BaseException as exc:
+                done["error"] = exc
+                raise
+
+        job = start_job(work, returned=lambda _: None, errored=lambda _exc: None)
+
+        def wait() -> bytes:
+            job.wait(120000)
+            if "data" not in done:
+                error = done.get("error")
+                if isinstance(error, PhotoFluxError):
+                    raise error
+                raise bad_input(f"The picture could not be prepared: {error or 'timed out'}.")
+            return done["data"]
+
+        return wait
 
     def _style(self) -> str | None:
         w = self.window
@@ -122,10 +158,17 @@ class StudioMode(QObject):
         """Runs `work`; an expected failure goes to the error banner. None on failure."""
         try:
             return work()
-        except PhotoFluxError as exc:
-            self.window.show_error(exc.error)
-        except OSError as exc:
-            self.window.show_error(
-                Error(ErrorKind.BAD_INPUT, f"Could not write to the outbox: {exc.strerror or exc}")
-            )
+        except (PhotoFluxError, OSError, sqlite3.Error) as exc:
+            self._show_failure(exc)
         return None
+
+    def _show_failure(self, exc: BaseException) -> None:
+        if isinstance(exc, PhotoFluxError):
+            self.window.show_error(exc.error)
+        elif isinstance(exc, OSError | sqlite3.Error):
+            reason = getattr(exc, "strerror", None) or exc
+            self.window.show_error(
+                Error(ErrorKind.BAD_INPUT, f"Could not write to the outbox: {reason}")
+            )
+        else:
+            self.window.show_error(Error(ErrorKind.INTERNAL, f"Delivery failed: {exc}"))

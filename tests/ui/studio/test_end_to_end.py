@@ -64,6 +64,7 @@ def test_an_email_requested_offline_arrives_with_its_image_once_the_cloud_is_bac
             qr_url = window.studio.last_dialog.view.url
             assert qr_url.startswith(f"{proxy.url}/r/")
             page = qr_url.replace(proxy.url, live.url)  # as the guest's phone would see it
+            qtbot.waitUntil(lambda: not window.studio.share_job.running, timeout=30000)
             qtbot.waitUntil(lambda: "pending" in window.studio.indicator.text(), timeout=10000)
             assert inbox.messages == []
             assert live.client().get(page).status_code == 404  # not registered yet

@@ -182,6 +182,8 @@ def test_the_qr_code_shows_at_once_and_the_share_waits_in_the_outbox(
     url = dialog.view.url
     prefix = "http://127.0.0.1:9/r/"
     assert url.startswith(prefix) and len(url) - len(prefix) >= 22  # ≥128 bits, base64
+    # the picture is encoded and queued behind the code already on screen
+    qtbot.waitUntil(lambda: not window.studio.share_job.running, timeout=30000)
     [share] = outbox_items(window, "share")
     assert share.body["token"] == url[len(prefix) :]
     stored = window.studio.sync.outbox.image_of(share.id)
