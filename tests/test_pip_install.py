@@ -35,6 +35,27 @@ def _copy_project(target: Path) -> Path:
     return target
 
 
+WINDOW_PROBE = """
+import importlib, pkgutil, photoflux_desktop
+for info in pkgutil.walk_packages(photoflux_desktop.__path__, "photoflux_desktop."):
+    importlib.import_module(info.name)
+from PySide6.QtWidgets import QApplication
+from photoflux_desktop.ui.main_window import MainWindow
+app = QApplication([])
+window = MainWindow()
+window.show()
+app.processEvents()
+window.close()
+print("window ok")
+"""
+
+
+def _private_dirs(tmp_path: Path) -> dict[str, str]:
+    """The probe's settings, library and outbox go to the test's folder, not the user's."""
+    names = ("XDG_DATA_HOME", "XDG_CONFIG_HOME", "XDG_CACHE_HOME", "XDG_STATE_HOME")
+    return {name: str(tmp_path / "home" / name.lower()) for name in names}
+
+
 def _run(argv: list, env: dict[str, str], timeout: float, cwd: Path) -> subprocess.CompletedProcess:
     # cwd outside the checkout: `python -c` puts it on sys.path, which would shadow the install
     return subprocess.run(
@@ -82,3 +103,11 @@ def test_plain_pip_install_renders_and_verifies(tmp_path):
     # the installed copy, not this checkout, did the work
     probe = "import photoflux_desktop; print(photoflux_desktop.__file__)"
     assert str(target) in _run([python, "-c", probe], env, 60, tmp_path).stdout
+    # every desktop module ships, and the window opens from the installed copy
+    window = _run(
+        [python, "-c", WINDOW_PROBE],
+        {**env, **_private_dirs(tmp_path), "QT_QPA_PLATFORM": "offscreen"},
+        300,
+        tmp_path,
+    )
+    assert window.returncode == 0 and "window ok" in window.stdout, window.stderr[-4000:]
