@@ -20,6 +20,11 @@ from photoflux_desktop.sync.outbox import Outbox
 TOKEN_BYTES = 24  # 192 bits; the cloud takes 16 bytes (128 bits) and more
 TOKEN_PATTERN = re.compile(r"^[A-Za-z0-9_-]{22,86}$")  # what the cloud accepts
 CAMPAIGN_MAX = 80
+# what the cloud refuses in a campaign name (cloud_api/api/schemas.py NOT_IN_HEADERS):
+# control characters, line and paragraph separators, invisible format characters
+NOT_IN_CAMPAIGN = re.compile(
+    r"[\x00-\x1f\x7f-\x9f\u2028\u2029\u200b-\u200f\u202a-\u202e\u2060-\u206f\ufeff]"
+)
 
 
 def new_share_token() -> str:
@@ -40,7 +45,7 @@ def check_campaign(campaign: str | None) -> str | None:
     clean = campaign.strip()
     if not clean:
         return None
-    if len(clean) > CAMPAIGN_MAX or any(ord(c) < 32 or 127 <= ord(c) < 160 for c in clean):
+    if len(clean) > CAMPAIGN_MAX or NOT_IN_CAMPAIGN.search(clean):
         raise bad_input(f"A campaign name must be at most {CAMPAIGN_MAX} printable characters.")
     return clean
 
