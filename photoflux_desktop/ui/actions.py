@@ -51,6 +51,10 @@ def build_menus(window: Any) -> dict[str, QAction]:
         "zoom_in": _action(window, "Zoom &in", lambda: window.compare.zoom_by(1.25), "Ctrl+="),
         "zoom_out": _action(window, "Zoom &out", lambda: window.compare.zoom_by(0.8), "Ctrl+-"),
         "theme": _action(window, "Toggle &dark/light", window.toggle_theme, "Ctrl+Shift+T"),
+        "actual_size": _action(
+            window, "&Actual pixels (100%)", window.compare.zoom_actual_size, "Ctrl+1"
+        ),
+        "welcome": _action(window, "Set up &AI models…", window.first_run.show_welcome),
     }
     bar = window.menuBar()
     file_menu = bar.addMenu("&File")
@@ -60,7 +64,8 @@ def build_menus(window: Any) -> dict[str, QAction]:
     for key in ("render", "cancel", "models"):
         render_menu.addAction(a[key])
     view = bar.addMenu("&View")
-    for key in ("split", "side", "after", "fit", "zoom_in", "zoom_out", "theme"):
+    for key in ("split", "side", "after", "fit", "actual_size", "zoom_in", "zoom_out", "theme"):
         view.addAction(a[key])
     bar.addMenu("&Tools").addAction(a["settings"])
+    bar.addMenu("&Help").addAction(a["welcome"])
     return a
