@@ -3,6 +3,8 @@
 Serves one repository's files with the headers huggingface_hub relies on (commit,
 ETag, size, Range). `cut_after[name]` lists byte counts after which successive
 transfers of that file are dropped, to simulate broken connections; `ranges` records Range headers.
+`hold_after[name]` = n sends the first n bytes of the next transfer of that file, then
+waits for `release` before the rest (a download caught mid-file, without timing).
 """
 
 from __future__ import annotations
@@ -20,6 +22,8 @@ class FakeHub:
     def __init__(self, repos: dict[str, dict[str, bytes]]) -> None:
         self.repos = repos
         self.cut_after: dict[str, list[int]] = {}
+        self.hold_after: dict[str, int] = {}
+        self.release = threading.Event()
         self.ranges: list[tuple[str, str]] = []
         self.requests: list[str] = []
         hub = self
@@ -108,6 +112,12 @@ class FakeHub:
             handler.close_connection = True
             handler.connection.shutdown(2)
             return
+        hold = self.hold_after.pop(name, None)
+        if hold is not None:  # part now, the rest once the test says so
+            handler.wfile.write(body[:hold])
+            handler.wfile.flush()
+            self.release.wait(30)
+            body = body[hold:]
         handler.wfile.write(body)
 
 

@@ -8,12 +8,11 @@ in free memory, and an out-of-memory error moves one step down the ladder.
 from __future__ import annotations
 
 import importlib.metadata
-import os
 from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
 
-from photoflux_desktop.engine.catalog import CATALOG, ModelSpec
+from photoflux_desktop.engine.catalog import ModelSpec
 from photoflux_desktop.engine.errors import bad_input
 
 GB = 1024**3
@@ -199,113 +198,3 @@ def choose_plan(
             return PlanChoice(LADDER[LADDER.index(plan) :], reason, estimates)
     reason = f"{device.name}: only {free:g} GB free, under every estimate; trying the cheapest plan"
     return PlanChoice((MemoryPlan.SEQUENTIAL,), reason, estimates)
-
-
-# -- what this machine offers (Settings, first-run recommendation) ---------------------
-
-_probe_cache: list[DeviceInfo] = []
-
-
-def probe_machine() -> DeviceInfo:
-    """The best device here, probed once per process (imports torch: call off the GUI
-    thread). Without torch installed the answer is the CPU, with its memory."""
-    if not _probe_cache:
-        if torch_available():
-            _probe_cache.append(detect_device("auto"))
-        else:
-            ram_total, ram_free = _ram()
-            _probe_cache.append(
-                DeviceInfo("cpu", "CPU", ram_total_gb=ram_total, ram_free_gb=ram_free)
-            )
-    return _probe_cache[0]
-
-
-@dataclass(frozen=True)
-class DeviceOption:
-    value: str  # a Settings.device value
-    label: str
-    explanation: str  # one line, for people, no jargon beyond the device's name
-
-
-def device_options(best: DeviceInfo) -> list[DeviceOption]:
-    """Only the devices that exist on this machine, best first after "Automatic"."""
-    options = [
-        DeviceOption(
-            "auto",
-            f"Automatic ({_short(best)})",
-            "Uses the fastest device found here and falls back when memory runs short.",
-        )
-    ]
-    if best.kind == "cuda":
-        options.append(
-            DeviceOption(
-                "cuda",
-                f"NVIDIA GPU: {best.name}",
-                f"{best.total_gb:g} GB of graphics memory; the fastest way to render.",
-            )
-        )
-    if best.kind == "mps":
-        options.append(
-            DeviceOption("mps", "Apple GPU", "The Mac's graphics chip; several times the CPU.")
-        )
-    options.append(
-        DeviceOption(
-            "cpu",
-            "Processor (CPU)",
-            "Works on every machine, but a diffusion render takes many seconds to minutes.",
-        )
-    )
-    return options
-
-
-def _short(device: DeviceInfo) -> str:
-    return {"cuda": "NVIDIA GPU", "mps": "Apple GPU"}.get(device.kind, "CPU")
-
-
-@dataclass(frozen=True)
-class Recommendation:
-    model_id: str
-    name: str
-    download_gb: float
-    seconds_per_image: float  # estimated, at the model's native size, on this machine
-    reason: str
-
-
-def recommend_model(device: DeviceInfo, cpu_count: int | None = None) -> Recommendation:
-    """The first model to download on this machine, with why and what it will cost.
-
-    A first download should be quick to fetch and quick to run: SDXL-Turbo where the
-    card holds it comfortably (better detail, same two steps), SD-Turbo everywhere else.
-    """
-    if device.kind == "cuda" and (device.total_gb or 0) >= 10:
-        spec = CATALOG["sdxl-turbo"]
-        reason = (
-            f"Your {device.name} has {device.total_gb:g} GB of graphics memory: enough for "
-            "SDXL-Turbo's sharper detail at the same speed class."
-        )
-    elif device.kind == "cuda":
-        spec = CATALOG["sd-turbo"]
-        reason = (
-            f"Your {device.name} has {device.total_gb:g} GB of graphics memory: SD-Turbo "
-            "fits it with room to spare."
-        )
-    elif device.kind == "mps":
-        spec = CATALOG["sd-turbo"]
-        reason = "On an Apple GPU, SD-Turbo is the model that renders in seconds."
-    else:
-        spec = CATALOG["sd-turbo"]
-        reason = "No supported GPU was found: SD-Turbo is the only model practical on a CPU."
-    return Recommendation(
-        spec.id, spec.name, spec.disk_gb, _estimate_seconds(spec, device, cpu_count), reason
-    )
-
-
-def _estimate_seconds(spec: ModelSpec, device: DeviceInfo, cpu_count: int | None) -> float:
-    seconds = spec.seconds_per_image.get(device.kind, spec.seconds_per_image.get("cpu", 60.0))
-    if device.kind == "cpu":
-        # the catalog figure is for 4 cores; fewer cores are proportionally slower
-        cores = cpu_count or os.cpu_count() or 4
-        seconds *= max(0.5, 4 / cores)
-    elif device.kind == "cuda" and (device.total_gb or 0) * 0.9 < spec.vram_gb["full"]:
-        seconds *= 3  # the weights move in and out of the card while it renders
-    return round(seconds, 1)

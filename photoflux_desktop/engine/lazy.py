@@ -16,6 +16,7 @@ from types import ModuleType
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
+    from photoflux_desktop.engine.devices import DeviceInfo
     from photoflux_desktop.engine.diffusion.renderer import DiffusionRenderer
 
 
@@ -31,3 +32,10 @@ def diffusion_renderer(models_dir: Path | None = None) -> DiffusionRenderer:
     from photoflux_desktop.engine.diffusion.renderer import DiffusionRenderer
 
     return DiffusionRenderer(models_dir=models_dir)
+
+
+def detect_device() -> DeviceInfo:
+    """The render device as torch sees it (engine/devices.py); torch loads here."""
+    from photoflux_desktop.engine.devices import detect_device as detect
+
+    return detect("auto")

@@ -76,10 +76,9 @@ def apply_theme(app: QApplication, choice: str) -> str:
         QListWidget {{ border: 1px solid {c["border"]}; border-radius: 6px; }}
         QLabel#muted {{ color: {c["muted"]}; }}
         QLabel#sectionTitle {{ font-weight: 600; }}
-        QPushButton:checkable {{ background: {c["button"]}; border: 1px solid {c["border"]};
-                                 border-radius: 6px; padding: 5px 12px; }}
-        QPushButton:checkable:checked {{ background: {ACCENT.name()}; color: white;
-                                         border-color: {ACCENT.name()}; font-weight: 600; }}
+        QPushButton:checked {{ background: {ACCENT.name()}; color: white;
+                               border: 1px solid {ACCENT.name()}; border-radius: 4px;
+                               padding: 3px 8px; }}
         QFrame#welcomeCard, QFrame#consentCard {{ background: {c["alt"]};
             border: 1px solid {c["border"]}; border-radius: 8px; }}
         QFrame#welcomeCard {{ border-left: 4px solid {ACCENT.name()}; }}

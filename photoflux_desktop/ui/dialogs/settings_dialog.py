@@ -6,6 +6,7 @@ one-line explanation; memory plans that need an NVIDIA GPU are offered only with
 
 from __future__ import annotations
 
+from PySide6.QtCore import Qt
 from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
@@ -17,7 +18,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from photoflux_desktop.engine.devices import DeviceOption, device_options, probe_machine
+from photoflux_desktop.engine.machine import DeviceOption, device_options, probe_machine
 from photoflux_desktop.engine.settings import Settings
 
 _MEMORY_PLANS = (
@@ -89,7 +90,7 @@ class SettingsDialog(QDialog):
         combo = QComboBox()
         for option in self.device_choices:
             combo.addItem(option.label, option.value)
-            combo.setItemData(combo.count() - 1, option.explanation)
+            combo.setItemData(combo.count() - 1, option.explanation, Qt.ItemDataRole.ToolTipRole)
         if combo.findData(current) < 0:
             # a choice saved on another machine: kept visible, not silently changed
             combo.addItem(f"{current} (not found on this computer)", current)

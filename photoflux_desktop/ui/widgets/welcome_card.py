@@ -23,9 +23,9 @@ from PySide6.QtWidgets import (
 )
 
 from photoflux_desktop.engine.catalog import CATALOG
-from photoflux_desktop.engine.devices import Recommendation, probe_machine, recommend_model
 from photoflux_desktop.engine.downloads import DownloadResult
 from photoflux_desktop.engine.errors import Error
+from photoflux_desktop.engine.machine import Recommendation, probe_machine, recommend_model
 from photoflux_desktop.ui.background import start_job
 from photoflux_desktop.ui.download_controller import DownloadController, DownloadStatus
 
