@@ -5,13 +5,16 @@ ETag, size, Range). `cut_after[name]` lists byte counts after which successive
 transfers of that file are dropped, to simulate broken connections; `ranges` records Range headers.
 `hold_after[name]` = n sends the first n bytes of the next transfer of that file, then
 waits for `release` before the rest (a download caught mid-file, without timing).
+`pace[name]` = seconds to wait between 64 kB pieces (a slow line, for screenshots).
 """
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import threading
+import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import unquote, urlparse
 
@@ -24,6 +27,7 @@ class FakeHub:
         self.cut_after: dict[str, list[int]] = {}
         self.hold_after: dict[str, int] = {}
         self.release = threading.Event()
+        self.pace: dict[str, float] = {}
         self.ranges: list[tuple[str, str]] = []
         self.requests: list[str] = []
         hub = self
@@ -117,7 +121,16 @@ class FakeHub:
             handler.wfile.write(body[:hold])
             handler.wfile.flush()
             self.release.wait(30)
-            body = body[hold:]
+            with contextlib.suppress(ConnectionError):  # the client paused and hung up
+                handler.wfile.write(body[hold:])
+            return
+        pace = self.pace.get(name)
+        if pace:
+            with contextlib.suppress(ConnectionError):
+                for start in range(0, len(body), 1 << 16):
+                    handler.wfile.write(body[start : start + (1 << 16)])
+                    time.sleep(pace)
+            return
         handler.wfile.write(body)
 
 

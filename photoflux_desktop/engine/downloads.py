@@ -137,6 +137,8 @@ def download_model(
     already = disk_usage(target) if target.exists() else 0
     check_free_space(target, max(0, int(spec.disk_gb * GB * 1.05) - already))
     files = _plan(_parts(model_id, root))
+    if progress is not None and tqdm_class is None:
+        tqdm_class = _quiet_tqdm()  # a window shows its own progress; nothing on stderr
     progress = progress or DownloadProgress()
     total = sum(f.size or 0 for f in files)
     progress._planned(total, sum(f.have() for f in files))

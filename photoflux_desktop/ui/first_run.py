@@ -2,7 +2,8 @@
 
 The welcome card shows while no diffusion model is installed, until it is dismissed
 (remembered in the settings; Help ▸ Set up AI models brings it back). The analytics
-question shows until it is answered; nothing is sent before a yes.
+question shows once the welcome card is out of the way, until it is answered; nothing
+is sent before a yes.
 """
 
 from __future__ import annotations
@@ -53,7 +54,7 @@ class FirstRunPanel(QWidget):
         wanted = not has_diffusion_model and not settings.welcome_dismissed
         if wanted or self.downloads.busy:
             self.show_welcome(remember=False)
-        self.consent.setVisible(not settings.analytics_asked)
+        self._offer_consent()
 
     def show_welcome(self, remember: bool = True) -> None:
         """Shows the card (the Help menu's action); `remember` forgets an earlier dismissal."""
@@ -62,12 +63,20 @@ class FirstRunPanel(QWidget):
             self.host._save_settings()
         self.welcome.models_dir = self.host._models_dir()
         self.welcome.close_button.setText("Not now")
+        self.consent.hide()  # asked again once the card is closed
         self.welcome.show()
         self.welcome.probe()
+
+    def _offer_consent(self) -> None:
+        """One question at a time: the analytics question waits while the welcome card
+        is up (nothing is sent before an answer, so waiting costs nothing)."""
+        unasked = not self.host.settings.analytics_asked
+        self.consent.setVisible(unasked and self.welcome.isHidden())
 
     def _welcome_dismissed(self) -> None:
         self.host.settings.welcome_dismissed = True
         self.host._save_settings()
+        self._offer_consent()
 
     def _consent_answered(self, allowed: bool) -> None:
         self.host.settings = self.host.settings.with_analytics(allowed)

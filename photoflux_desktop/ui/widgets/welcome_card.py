@@ -18,6 +18,7 @@ from PySide6.QtWidgets import (
     QLabel,
     QProgressBar,
     QPushButton,
+    QSizePolicy,
     QVBoxLayout,
     QWidget,
 )
@@ -60,6 +61,8 @@ class WelcomeCard(QFrame):
     def __init__(self, downloads: DownloadController, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setObjectName("welcomeCard")
+        # never squeezed below its text: the photo area gives way instead
+        self.setSizePolicy(QSizePolicy.Policy.Preferred, QSizePolicy.Policy.Fixed)
         self.downloads = downloads
         self.models_dir: Path | None = None
         self.recommendation: Recommendation | None = None
@@ -135,7 +138,8 @@ class WelcomeCard(QFrame):
         )
         self.reason.setText(recommendation.reason)
         if not self.downloads.busy:
-            self.download_button.setText(f"Download {recommendation.name}")
+            self.download_button.setText("Download")
+            self.download_button.setToolTip(f"Download {recommendation.name} now")
             self.download_button.setEnabled(True)
 
     @Slot(object)
@@ -215,20 +219,24 @@ class ConsentCard(QFrame):
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setObjectName("consentCard")
-        layout = QHBoxLayout(self)
+        self.setSizePolicy(QSizePolicy.Policy.Preferred, QSizePolicy.Policy.Fixed)
+        layout = QVBoxLayout(self)
         layout.setContentsMargins(14, 8, 14, 8)
         text = _label(
             "Help improve PhotoFlux? Share anonymous usage counts (which styles are used, "
-            "how long renders take). Never your photos, prompts or name. "
-            "You can change this in Settings."
+            "how long renders take); never your photos, prompts or name. "
+            "Settings can change this later."
         )
         self.allow_button = QPushButton("Share counts")
         self.decline_button = QPushButton("No thanks")
         self.allow_button.clicked.connect(lambda: self._answer(True))
         self.decline_button.clicked.connect(lambda: self._answer(False))
-        layout.addWidget(text, 1)
-        layout.addWidget(self.allow_button)
-        layout.addWidget(self.decline_button)
+        row = QHBoxLayout()
+        row.addWidget(self.allow_button)
+        row.addWidget(self.decline_button)
+        row.addStretch(1)
+        layout.addWidget(text)
+        layout.addLayout(row)
 
     def _answer(self, allowed: bool) -> None:
         self.hide()
