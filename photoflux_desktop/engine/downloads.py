@@ -12,12 +12,9 @@ request, checked between chunks.
 
 from __future__ import annotations
 
-import http.client
 import os
 import shutil
 import threading
-import urllib.error
-import urllib.request
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -200,6 +197,10 @@ def _plan(parts: list[_Part]) -> list[_File]:
 def _get_file(file: _File, progress: DownloadProgress, bar: Any, attempts: int = 4) -> None:
     """One file into `<name>.part`, continued with a Range request after a drop or a
     pause, then renamed into place."""
+    # the HTTP stack loads with the first download, not with the window that offers it
+    import http.client
+    import urllib.error
+
     last: Exception | None = None
     for _ in range(attempts):
         try:
@@ -217,6 +218,8 @@ def _get_file(file: _File, progress: DownloadProgress, bar: Any, attempts: int =
 
 
 def _transfer(file: _File, progress: DownloadProgress, bar: Any) -> None:
+    import urllib.request
+
     from huggingface_hub.utils import build_hf_headers
 
     have = file.part.stat().st_size if file.part.is_file() else 0
