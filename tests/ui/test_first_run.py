@@ -234,3 +234,28 @@ def test_the_active_compare_mode_is_marked(qtbot, window, theme):
 
     assert fill(buttons["Side by side"]) == ACCENT
     assert fill(buttons["Split"]) != ACCENT
+
+
+def test_the_models_dialog_shows_and_pauses_the_cards_download(qtbot, window, monkeypatch):
+    from tests.fake_hub import FakeHub
+
+    turbo = {"model_index.json": b"{}", WEIGHTS: os.urandom(600_000)}
+    card = window.first_run.welcome
+    qtbot.waitUntil(card.download_button.isEnabled, timeout=5000)
+    with FakeHub({"stabilityai/sd-turbo": turbo, "madebyollin/taesd": {}}) as hub:
+        monkeypatch.delenv("HF_HUB_OFFLINE")
+        monkeypatch.setattr("huggingface_hub.constants.HF_HUB_OFFLINE", False)
+        monkeypatch.setenv("HF_ENDPOINT", hub.url)
+        hub.hold_after[WEIGHTS] = 200_000
+        click(qtbot, card.download_button)
+        window.actions_by_name["models"].trigger()
+        manager = window._model_manager
+        qtbot.waitUntil(lambda: manager.progress.value() > 0, timeout=10000)
+        assert not manager.download_button.isEnabled()  # one download at a time
+        assert "SD-Turbo" in manager.status.text() and " of " in manager.status.text()
+        click(qtbot, manager.pause_button)
+        hub.release.set()
+        qtbot.waitUntil(lambda: card.download_button.text() == "Resume", timeout=10000)
+        assert "press Download to continue" in manager.status.text()
+        assert manager.download_button.isEnabled()
+    manager.close()
