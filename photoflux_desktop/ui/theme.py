@@ -76,9 +76,7 @@ def apply_theme(app: QApplication, choice: str) -> str:
         QListWidget {{ border: 1px solid {c["border"]}; border-radius: 6px; }}
         QLabel#muted {{ color: {c["muted"]}; }}
         QLabel#sectionTitle {{ font-weight: 600; }}
-        QPushButton:checked {{ background: {ACCENT.name()}; color: white;
-                               border: 1px solid {ACCENT.name()}; border-radius: 4px;
-                               padding: 3px 8px; }}
+        QPushButton:checked {{ background-color: {ACCENT.name()}; color: white; }}
         QFrame#welcomeCard, QFrame#consentCard {{ background: {c["alt"]};
             border: 1px solid {c["border"]}; border-radius: 8px; }}
         QFrame#welcomeCard {{ border-left: 4px solid {ACCENT.name()}; }}
