@@ -13,6 +13,7 @@ from typing import Protocol
 
 from PySide6.QtWidgets import QVBoxLayout, QWidget
 
+from photoflux_desktop.engine.errors import Error
 from photoflux_desktop.engine.settings import Settings
 from photoflux_desktop.ui.download_controller import DownloadController
 from photoflux_desktop.ui.widgets.welcome_card import ConsentCard, WelcomeCard
@@ -27,6 +28,7 @@ class FirstRunHost(Protocol):
     def _models_dir(self) -> Path | None: ...
     def _refresh_models(self) -> None: ...
     def open_model_manager(self) -> None: ...
+    def show_error(self, error: Error) -> None: ...
 
 
 class FirstRunPanel(QWidget):
@@ -47,6 +49,7 @@ class FirstRunPanel(QWidget):
         self.welcome.manageModelsRequested.connect(host.open_model_manager)
         self.welcome.installed.connect(lambda _model: host._refresh_models())
         self.consent.answered.connect(self._consent_answered)
+        self.downloads.failed.connect(host.show_error)  # the one place errors are shown
 
     def update_cards(self, has_diffusion_model: bool) -> None:
         """Called once the installed models are known (after the window is up)."""

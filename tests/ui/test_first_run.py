@@ -261,3 +261,13 @@ def test_the_models_dialog_shows_and_pauses_the_cards_download(qtbot, window, mo
         assert "press Download to continue" in manager.status.text()
         assert manager.download_button.isEnabled()
     manager.close()
+
+
+def test_a_failed_download_is_reported_in_the_error_banner(qtbot, window):
+    card = window.first_run.welcome
+    qtbot.waitUntil(card.download_button.isEnabled, timeout=5000)
+    click(qtbot, card.download_button)  # HF_HUB_OFFLINE=1 in tests: refused at once
+    qtbot.waitUntil(lambda: card.download_button.text() == "Try again", timeout=10000)
+    assert window.banner.isVisible()
+    assert "Offline mode" in window.banner.error.message
+    assert "`" not in window.banner.error.hint  # no terminal commands in the window

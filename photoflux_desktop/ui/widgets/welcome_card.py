@@ -191,7 +191,8 @@ class WelcomeCard(QFrame):
         self.download_button.show()
         self.download_button.setEnabled(True)
         self.status.show()
-        self.status.setText(f"{error.message} {error.hint}".strip())
+        # the error itself is shown in the window's error banner (ui/first_run.py)
+        self.status.setText("The download stopped; the part already fetched is kept.")
 
     @Slot(object)
     def _finished(self, result: DownloadResult) -> None:
