@@ -45,11 +45,12 @@ def wait_for(signal, timeout_ms: int = 120000) -> None:
     loop.exec()
 
 
-def shoot(window: MainWindow, out: Path, name: str) -> None:
+def shoot(window: MainWindow, out: Path, name: str) -> Path:
     settle()
     path = out / f"{name}.png"
     window.grab().save(str(path))
     print(path)
+    return path
 
 
 def main() -> None:
@@ -86,6 +87,7 @@ def main() -> None:
             shoot(window, out, "dark-8-error-banner")
         window.close()
         QApplication.processEvents()
+    library_states(app, out)
 
 
 def rendering_with_preview(window: MainWindow, out: Path) -> None:
@@ -174,6 +176,65 @@ def _download_in_progress(window: MainWindow, out: Path, name: str) -> None:
     shutil.rmtree(model_folder("sd-turbo"), ignore_errors=True)  # the next shot starts afresh
     os.environ["HF_HUB_OFFLINE"] = "1"
     huggingface_hub.constants.HF_HUB_OFFLINE = True
+
+
+LIBRARY_SIZES = ((1280, 800), (800, 600))
+
+
+def library_states(app: QApplication, out: Path) -> None:
+    """The library grouped by photo, the All styles contact sheet and the export toast,
+    at both sizes in both themes; exits non-zero when one was not captured."""
+    from PIL import Image
+
+    second = _TMP / "harbour.jpg"
+    with Image.open(sample_photo()) as image:
+        width, height = image.size
+        image.convert("RGB").crop((0, height // 4, width, height * 3 // 4)).save(second)
+    expected = []
+    for theme in ("dark", "light"):
+        apply_theme(app, theme)
+        window = MainWindow()
+        window.settings.export_dir = str(_TMP / "exports")
+        window.export_bar.set_folder(window.exports.export_folder())
+        window.resize(*LIBRARY_SIZES[0])
+        window.show()
+        settle(300)
+        for photo, styles in ((sample_photo(), ("comic", "watercolor")), (second, ("pop-art",))):
+            window.open_photo(str(photo))
+            for style in styles:
+                window.gallery.select(style)
+                window.render()
+                wait_for(window.resultShown)
+        ids = window.history.entry_ids()
+        window.lib.set_favourite([ids[-1]], True)
+        window.history.item_for(ids[0]).setSelected(True)
+        window.history.item_for(ids[1]).setSelected(True)
+        window.show_entry(ids[1])
+        for width, height in LIBRARY_SIZES:
+            window.resize(width, height)
+            expected.append(shoot(window, out, f"{theme}-library-grouped-{width}x{height}"))
+        window.export_bar.save_button.click()
+        for width, height in LIBRARY_SIZES:
+            window.resize(width, height)
+            window.toast.show_message(window.toast.text.text(), _toast_actions(window))
+            expected.append(shoot(window, out, f"{theme}-export-toast-{width}x{height}"))
+        sheet = window.batches.all_styles()
+        while window.batch.busy:
+            settle(100)
+        for width, height in LIBRARY_SIZES:
+            sheet.resize(width, height)
+            expected.append(shoot(sheet, out, f"{theme}-contact-sheet-{width}x{height}"))
+        sheet.close()
+        window.close()
+        QApplication.processEvents()
+    missing = [str(path) for path in expected if not path.is_file()]
+    if missing:
+        raise SystemExit(f"screenshots not captured: {missing}")
+
+
+def _toast_actions(window: MainWindow) -> tuple:
+    folder = window.exports.export_folder()
+    return (("Open folder", lambda: window.exports.open_folder(folder)),)
 
 
 if __name__ == "__main__":

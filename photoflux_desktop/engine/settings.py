@@ -43,6 +43,11 @@ class Settings(BaseModel):
     last_open_dir: str | None = None
     export_format: Literal["png", "jpg", "webp"] = "png"
     watermark_on_export: bool = True
+    # one-click Save: the folder it writes to (None: Pictures/PhotoFlux) and the size
+    export_dir: str | None = None
+    export_size: Literal["original", "social", "print-10x15", "print-13x18", "print-a4"] = (
+        "original"
+    )
 
     @property
     def analytics_enabled(self) -> bool:

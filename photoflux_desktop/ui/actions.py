@@ -36,7 +36,11 @@ def build_menus(window: Any) -> dict[str, QAction]:
         "paste": _action(
             window, "&Paste photo", window.paste_photo, QKeySequence.StandardKey.Paste
         ),
+        "save": _action(window, "&Save", window.quick_export, QKeySequence.StandardKey.Save),
         "export": _action(window, "&Export…", window.export_result, "Ctrl+E"),
+        "undo": _action(window, "&Undo delete", window.undo_delete, QKeySequence.StandardKey.Undo),
+        "all_styles": _action(window, "&All styles on this photo", window.batches.all_styles),
+        "folder": _action(window, "Style a &folder…", window.batches.style_folder),
         "copy": _action(window, "&Copy result", window.copy_result, "Ctrl+Shift+C"),
         "quit": _action(window, "&Quit", window.close, QKeySequence.StandardKey.Quit),
         "render": _action(window, "&Render", window.render, "Ctrl+R"),
@@ -58,10 +62,10 @@ def build_menus(window: Any) -> dict[str, QAction]:
     }
     bar = window.menuBar()
     file_menu = bar.addMenu("&File")
-    for key in ("open", "paste", "export", "copy", "quit"):
+    for key in ("open", "paste", "save", "export", "copy", "undo", "quit"):
         file_menu.addAction(a[key])
     render_menu = bar.addMenu("&Render")
-    for key in ("render", "cancel", "models"):
+    for key in ("render", "cancel", "all_styles", "folder", "models"):
         render_menu.addAction(a[key])
     view = bar.addMenu("&View")
     for key in ("split", "side", "after", "fit", "actual_size", "zoom_in", "zoom_out", "theme"):

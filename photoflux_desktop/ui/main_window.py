@@ -27,7 +27,6 @@ from photoflux_desktop.engine.errors import Error, ErrorKind, PhotoFluxError
 from photoflux_desktop.engine.intake import Photo, load_photo
 from photoflux_desktop.engine.library import Library, LibraryEntry
 from photoflux_desktop.engine.local_renderer import LocalRenderer
-from photoflux_desktop.engine.output import write_image
 from photoflux_desktop.engine.presets import bundled_presets
 from photoflux_desktop.engine.provenance import build_record, result_record
 from photoflux_desktop.engine.request import (
@@ -39,20 +38,28 @@ from photoflux_desktop.engine.request import (
 )
 from photoflux_desktop.engine.settings import load_settings, save_settings
 from photoflux_desktop.ui.actions import build_menus
-from photoflux_desktop.ui.dialogs.export_dialog import ExportDialog
+from photoflux_desktop.ui.batch_actions import BatchActions
+from photoflux_desktop.ui.batch_queue import BatchQueue
+from photoflux_desktop.ui.delete_undo import DeleteUndo
 from photoflux_desktop.ui.dialogs.model_manager import ModelManager
 from photoflux_desktop.ui.dialogs.settings_dialog import SettingsDialog
+from photoflux_desktop.ui.export_actions import ExportActions
 from photoflux_desktop.ui.first_run import FirstRunPanel
 from photoflux_desktop.ui.images import pil_to_qimage, qimage_to_pil
+from photoflux_desktop.ui.library_controller import LibraryController
 from photoflux_desktop.ui.preload import EnginePreloader
 from photoflux_desktop.ui.render_controller import RenderController
 from photoflux_desktop.ui.theme import apply_theme
 from photoflux_desktop.ui.widgets.compare_view import CompareMode, CompareView
 from photoflux_desktop.ui.widgets.error_banner import ErrorBanner
+from photoflux_desktop.ui.widgets.export_bar import ExportBar
 from photoflux_desktop.ui.widgets.history_strip import HistoryStrip
+from photoflux_desktop.ui.widgets.library_panel import LibraryPanel
 from photoflux_desktop.ui.widgets.parameter_panel import ParameterPanel
 from photoflux_desktop.ui.widgets.progress_panel import ProgressPanel
+from photoflux_desktop.ui.widgets.queue_view import QueueView
 from photoflux_desktop.ui.widgets.style_gallery import StyleGallery
+from photoflux_desktop.ui.widgets.toast import Toast
 
 PHOTO_FILTER = "Photos (*.jpg *.jpeg *.png *.tif *.tiff *.webp *.gif *.bmp);;All files (*)"
 
@@ -95,6 +102,16 @@ class MainWindow(QMainWindow):
         self.params = ParameterPanel()
         self.progress = ProgressPanel()
         self.first_run = FirstRunPanel(self)
+        self.lib = LibraryController(self)
+        self.exports = ExportActions(self)
+        self.batches = BatchActions(self)
+        self.deletes = DeleteUndo(self.library, self)
+        self.batch = BatchQueue(self.renderer, self.library, self.controller)
+        self.history.source_thumb = self.library.source_thumb
+        self.library_panel = LibraryPanel(self.history, QueueView(self.batch))
+        self.export_bar = ExportBar()
+        self.export_bar.set_size(self.settings.export_size)
+        self.export_bar.set_folder(self.exports.export_folder())
         center = QWidget()
         column = QVBoxLayout(center)
         column.setContentsMargins(0, 0, 0, 0)
@@ -102,7 +119,7 @@ class MainWindow(QMainWindow):
         column.addWidget(self.banner)
         column.addLayout(self._compare_toolbar())
         column.addWidget(self.compare, 1)
-        column.addWidget(self.history)
+        column.addWidget(self.library_panel)
         side = QWidget()
         side_layout = QVBoxLayout(side)
         scroll = QScrollArea()
@@ -111,6 +128,7 @@ class MainWindow(QMainWindow):
         scroll.setWidget(self.params)
         side_layout.addWidget(scroll, 1)
         side_layout.addWidget(self.progress)
+        side_layout.addWidget(self.export_bar)
         splitter = QSplitter(Qt.Orientation.Horizontal)
         for widget, stretch in ((self.gallery, 0), (center, 1), (side, 0)):
             splitter.addWidget(widget)
@@ -119,6 +137,7 @@ class MainWindow(QMainWindow):
         splitter.setChildrenCollapsible(False)
         splitter.setSizes([170, 700, 340])
         self.setCentralWidget(splitter)
+        self.toast = Toast(self)
 
     def _compare_toolbar(self) -> QHBoxLayout:
         row = QHBoxLayout()
@@ -167,9 +186,19 @@ class MainWindow(QMainWindow):
         h.reopenSettings.connect(self.reopen_settings)
         h.deleteRequested.connect(self.delete_entry)
         h.revealRequested.connect(self.reveal_entry)
-        h.exportRequested.connect(
-            lambda entry_id: (self.show_entry(entry_id), self.export_result())
+        h.exportRequested.connect(self.exports.export_entries)
+        h.favouriteRequested.connect(self.lib.set_favourite)
+        h.useAsPhotoRequested.connect(self.lib.use_as_photo)
+        h.moreLikeThisRequested.connect(self.lib.more_like_this)
+        self.library_panel.allStylesRequested.connect(self.batches.all_styles)
+        self.library_panel.folderRequested.connect(self.batches.style_folder)
+        self.batch.entryAdded.connect(self.history.add_entry)
+        self.export_bar.saveRequested.connect(self.exports.quick_export)
+        self.export_bar.saveAsRequested.connect(self.export_result)
+        self.export_bar.sizeChanged.connect(
+            lambda size: setattr(self.settings, "export_size", size)
         )
+        self.resultShown.connect(lambda _result: self.export_bar.set_has_result(True))
 
     def _late_init(self) -> None:
         """Work that may touch the disk or the HF cache, after the window is up."""
@@ -286,6 +315,9 @@ class MainWindow(QMainWindow):
     def render(self) -> None:
         if self.controller.busy:
             return
+        if self.batch.rendering:  # one job on the renderer at a time
+            self.progress.set_status("The batch is rendering; this render starts after it")
+            return
         request = self.build_request()
         if request is None:
             return
@@ -294,7 +326,7 @@ class MainWindow(QMainWindow):
             scaled.thumbnail((request.max_side, request.max_side), Image.Resampling.LANCZOS)
             request = replace(request, image=scaled)
         self.banner.hide()
-        self.controller.start(request, self.source_name)
+        self.controller.start(request, self.source_name, source=self.photo.image)
 
     def cancel_render(self) -> None:
         self.controller.cancel()
@@ -333,16 +365,7 @@ class MainWindow(QMainWindow):
 
     # -- results -----------------------------------------------------------------
     def show_entry(self, entry_id: str) -> None:
-        entry = self.library.get(entry_id)
-        if entry is None:
-            return
-        with Image.open(entry.image_path) as image:
-            self.result_image = image.convert("RGB")
-        self.current_entry = entry
-        if self.photo is None:
-            self.compare.set_before(pil_to_qimage(self.result_image))
-        self.compare.set_after(pil_to_qimage(self.result_image))
-        self.progress.set_status(f"{entry.style} · {entry.model} · seed {entry.seed}")
+        self.lib.show_entry(entry_id)  # with the photo it was made from
 
     def reopen_settings(self, entry_id: str) -> None:
         entry = self.library.get(entry_id)
@@ -350,9 +373,11 @@ class MainWindow(QMainWindow):
             self.gallery.select(entry.style)
             self.params.apply(entry.params)
 
-    def delete_entry(self, entry_id: str) -> None:
-        if self.library.delete(entry_id):
-            self.history.remove_entry(entry_id)
+    def delete_entry(self, entry_ids: str | list[str]) -> None:
+        self.lib.delete([entry_ids] if isinstance(entry_ids, str) else entry_ids)
+
+    def undo_delete(self) -> None:
+        self.lib.undo_delete()
 
     def reveal_entry(self, entry_id: str) -> None:
         entry = self.library.get(entry_id)
@@ -360,40 +385,10 @@ class MainWindow(QMainWindow):
             QDesktopServices.openUrl(QUrl.fromLocalFile(str(entry.image_path.parent)))
 
     def export_result(self, target: Path | None = None) -> Path | None:
-        if self.result_image is None:
-            self.show_error(
-                Error(
-                    ErrorKind.BAD_INPUT,
-                    "There is no result to export yet.",
-                    "Render first, or pick one from the gallery.",
-                )
-            )
-            return None
-        stem = Path(self.source_name).stem
-        suggested = Path(self.settings.last_open_dir or Path.home()) / (
-            f"{stem}-styled.{self.settings.export_format}"
-        )
-        dialog = ExportDialog(
-            suggested,
-            self.result_image.size,
-            self.settings.export_format,
-            self.settings.watermark_on_export,
-            self,
-        )
-        if target is None:
-            if not dialog.exec():
-                return None
-            target = dialog.target()
-        record = self._current_record()
-        try:
-            written = write_image(self.result_image, target, record, dialog.options())
-        except PhotoFluxError as exc:
-            self.show_error(exc.error)
-            return None
-        self.progress.set_status(
-            f"Exported {written.path.name} ({written.size[0]}×{written.size[1]})"
-        )
-        return written.path
+        return self.exports.export_result(target)
+
+    def quick_export(self) -> Path | None:
+        return self.exports.quick_export()
 
     def _current_record(self) -> dict:
         """The record of the result on screen: a gallery item's own, else the last render's."""
@@ -488,6 +483,9 @@ class MainWindow(QMainWindow):
             self.controller.wait(30000)
         if self.preloader is not None:
             self.preloader.wait()
+        self.batch.cancel()
+        self.batch.wait()
+        self.deletes.flush()  # the undo window ends with the window
         QSettings().setValue("window/geometry", self.saveGeometry())
         self._save_settings()
         super().closeEvent(event)

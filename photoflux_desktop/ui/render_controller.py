@@ -12,6 +12,7 @@ import time
 from functools import partial
 from typing import Any
 
+from PIL import Image
 from PySide6.QtCore import QObject, Signal, Slot
 
 from photoflux_desktop.engine.errors import Error, ErrorKind, PhotoFluxError
@@ -40,12 +41,14 @@ def _render_and_keep(
     source_name: str,
     on_progress: ProgressCallback,
     cancel: CancelToken,
+    source: Image.Image | None = None,
 ) -> tuple[RenderResult, LibraryEntry | None]:
-    """The worker thread's job: render, then file a finished result in the library."""
+    """The worker thread's job: render, then file a finished result in the library,
+    with the photo it was made from (`source`, else the request's own image)."""
     result = renderer.render(request, on_progress, cancel)
     entry = None
     if result.status is Status.COMPLETED and library is not None:
-        entry = library.add(result, source_name)
+        entry = library.add(result, source_name, source=source or request.image)
         if request.prompt:
             library.remember_prompt(request.prompt)
     return result, entry
@@ -74,7 +77,9 @@ class RenderController(QObject):
     def busy(self) -> bool:
         return self._job is not None
 
-    def start(self, request: RenderRequest, source_name: str) -> bool:
+    def start(
+        self, request: RenderRequest, source_name: str, source: Image.Image | None = None
+    ) -> bool:
         if self.busy:
             return False
         self._cancel = CancelToken()
@@ -87,6 +92,7 @@ class RenderController(QObject):
                 request,
                 library=self.library,
                 source_name=source_name,
+                source=source,
                 on_progress=self._worker_progress.emit,
                 cancel=self._cancel,
             ),

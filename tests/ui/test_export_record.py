@@ -34,8 +34,8 @@ def answer_export_dialog(target, seen: list) -> None:
 
 
 def click_history_item(qtbot, window, row: int) -> None:
-    strip = window.history
-    rect = strip.visualItemRect(strip.item(row))
+    strip = window.history  # row: the n-th result, group header tiles not counted
+    rect = strip.visualItemRect(strip.item_for(strip.entry_ids()[row]))
     qtbot.mouseClick(strip.viewport(), Qt.MouseButton.LeftButton, pos=rect.center())
 
 
@@ -47,7 +47,7 @@ def test_exporting_a_gallery_item_carries_its_own_record(qtbot, window, astronau
         window.params.seed.setValue(seed)
         result = render_and_wait(qtbot, window)
         assert result.backend == "instant" and result.seed == seed
-    assert window.history.count() == 2  # newest first: A is the second item
+    assert len(window.history.entry_ids()) == 2  # newest first: A is the second item
 
     click_history_item(qtbot, window, 1)
     entry_a = window.current_entry

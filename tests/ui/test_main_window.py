@@ -44,7 +44,7 @@ def test_drop_a_photo_then_render_an_instant_style(qtbot, window, astronaut_path
     result = render_and_wait(qtbot, window)
     assert result.backend == "instant" and result.parameters.style == "pencil-sketch"
     assert window.compare.after is not None
-    assert window.history.count() == 1
+    assert len(window.history.entry_ids()) == 1
     assert not window.controller.busy and window.progress.render_button.isEnabled()
 
 
@@ -102,7 +102,7 @@ def test_cancel_mid_render(qtbot, window, small_photo_path, tiny_models):
     window.controller.progress.connect(cancel_on_second_step)
     with qtbot.waitSignal(window.controller.cancelled, timeout=60000):
         window.render()
-    assert window.history.count() == 0
+    assert len(window.history.entry_ids()) == 0
     assert "Cancelled" in window.progress.status.text()
     assert window.progress.render_button.isEnabled()
 
@@ -122,7 +122,7 @@ def test_cancel_before_the_render_starts_loads_nothing(
     window.controller.started.connect(window.cancel_render)
     with qtbot.waitSignal(window.controller.cancelled, timeout=60000):
         window.render()
-    assert failed == [] and window.history.count() == 0
+    assert failed == [] and len(window.history.entry_ids()) == 0
     assert "Cancelled" in window.progress.status.text()
 
 
@@ -208,7 +208,7 @@ def test_results_survive_a_restart_and_reopen(qtbot, window, astronaut_path):
     again = MainWindow()
     qtbot.addWidget(again)
     again.show()
-    qtbot.waitUntil(lambda: again.history.count() == 1, timeout=5000)
+    qtbot.waitUntil(lambda: len(again.history.entry_ids()) == 1, timeout=5000)
     entry_id = again.history.entry_ids()[0]
     again.reopen_settings(entry_id)
     assert again.gallery.current_style() == "comic"
@@ -216,7 +216,7 @@ def test_results_survive_a_restart_and_reopen(qtbot, window, astronaut_path):
     again.show_entry(entry_id)
     assert again.result_image is not None
     again.delete_entry(entry_id)
-    assert again.history.count() == 0 and again.library.entries() == []
+    assert len(again.history.entry_ids()) == 0 and again.library.entries() == []
 
 
 def test_gui_command_opens_the_window_with_the_photo(qtbot, astronaut_path, monkeypatch):

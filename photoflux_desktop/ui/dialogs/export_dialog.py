@@ -16,6 +16,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from photoflux_desktop.engine.export_presets import SIZE_PRESETS
 from photoflux_desktop.engine.output import OutputOptions
 from photoflux_desktop.engine.watermark import VisibleWatermark
 
@@ -30,6 +31,8 @@ class ExportDialog(QDialog):
         fmt: str = "png",
         watermark: bool = True,
         parent: QWidget | None = None,
+        *,
+        size_preset: str = "original",
     ) -> None:
         super().__init__(parent)
         self.setWindowTitle("Export")
@@ -38,9 +41,18 @@ class ExportDialog(QDialog):
         for key, label in FORMATS.items():
             self.format.addItem(label, key)
         self.format.setCurrentIndex(max(0, self.format.findData(fmt)))
-        self.long_side = QSpinBox(minimum=64, maximum=max(64, *image_size))
+        self.image_size = image_size
+        self.size_preset = QComboBox()
+        for preset in SIZE_PRESETS.values():
+            self.size_preset.addItem(preset.label, preset.id)
+        self.size_preset.addItem("Custom", "custom")
+        top = max(SIZE_PRESETS[p].target_side(image_size) for p in SIZE_PRESETS)
+        self.long_side = QSpinBox(minimum=64, maximum=max(64, top, *image_size))
         self.long_side.setValue(max(image_size))
         self.long_side.setSuffix(" px")
+        self.size_preset.currentIndexChanged.connect(self._preset_chosen)
+        self.size_preset.setCurrentIndex(max(0, self.size_preset.findData(size_preset)))
+        self.long_side.valueChanged.connect(self._maybe_custom)
         self.quality = QSpinBox(minimum=50, maximum=100, value=92)
         self.invisible = QCheckBox("Invisible PhotoFlux watermark")
         self.invisible.setChecked(watermark)
@@ -48,6 +60,7 @@ class ExportDialog(QDialog):
         self.visible.setPlaceholderText("Visible watermark text (empty: none)")
         self.path = QLineEdit(str(suggested))
         form.addRow("Format", self.format)
+        form.addRow("Size", self.size_preset)
         form.addRow("Long side", self.long_side)
         form.addRow("Quality", self.quality)
         form.addRow(self.invisible)
@@ -60,6 +73,18 @@ class ExportDialog(QDialog):
         buttons.rejected.connect(self.reject)
         form.addRow(buttons)
         self.format.currentIndexChanged.connect(self._fix_suffix)
+
+    def _preset_chosen(self) -> None:
+        preset = SIZE_PRESETS.get(self.size_preset.currentData())
+        if preset is not None:
+            self.long_side.blockSignals(True)
+            self.long_side.setValue(preset.target_side(self.image_size))
+            self.long_side.blockSignals(False)
+
+    def _maybe_custom(self) -> None:
+        preset = SIZE_PRESETS.get(self.size_preset.currentData())
+        if preset is not None and preset.target_side(self.image_size) != self.long_side.value():
+            self.size_preset.setCurrentIndex(self.size_preset.findData("custom"))
 
     def _fix_suffix(self) -> None:
         path = Path(self.path.text())
@@ -78,11 +103,14 @@ class ExportDialog(QDialog):
         path = Path(self.path.text())
         return path if path.suffix else path.with_suffix("." + self.format.currentData())
 
+    def target_long_side(self) -> int:
+        """The long side to write, larger than the result for print sizes."""
+        return self.long_side.value()
+
     def options(self) -> OutputOptions:
         text = self.visible.text().strip()
         return OutputOptions(
             quality=self.quality.value(),
             invisible_watermark=self.invisible.isChecked(),
             visible_watermark=VisibleWatermark(text=text) if text else None,
-            max_side=self.long_side.value(),
         )

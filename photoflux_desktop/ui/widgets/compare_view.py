@@ -167,7 +167,9 @@ class CompareView(QWidget):
             self._paint_image(painter, panes[1], self.after, "After")
         elif self.holding or self.after is None:
             self._paint_image(painter, panes[0], self.before, "Before" if self.after else "")
-        elif self.mode is CompareMode.AFTER:
+        elif self.mode is CompareMode.AFTER or self.before is None:
+            # no known original (a result from before sources were kept): never call
+            # the result "Before"
             self._paint_image(painter, panes[0], self.after, "After")
         else:
             self._paint_split(painter, panes[0])
