@@ -12,6 +12,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from PySide6.QtCore import Qt, Signal, Slot
+from PySide6.QtGui import QResizeEvent
 from PySide6.QtWidgets import (
     QFrame,
     QHBoxLayout,
@@ -29,6 +30,8 @@ from photoflux_desktop.engine.errors import Error
 from photoflux_desktop.engine.machine import Recommendation, probe_machine, recommend_model
 from photoflux_desktop.ui.background import start_job
 from photoflux_desktop.ui.download_controller import DownloadController, DownloadStatus
+
+NARROW_PX = 520  # below this card width the reason line folds into a tooltip
 
 
 def _seconds(value: float) -> str:
@@ -48,6 +51,13 @@ def _label(text: str = "", muted: bool = False) -> QLabel:
     return label
 
 
+def _wrapping_policy() -> QSizePolicy:
+    """Height follows the width (wrapped labels), and never less than that."""
+    policy = QSizePolicy(QSizePolicy.Policy.Preferred, QSizePolicy.Policy.Minimum)
+    policy.setHeightForWidth(True)
+    return policy
+
+
 def machine_recommendation() -> Recommendation:
     """The probe and the choice, together: what the background job computes."""
     return recommend_model(probe_machine())
@@ -61,8 +71,8 @@ class WelcomeCard(QFrame):
     def __init__(self, downloads: DownloadController, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setObjectName("welcomeCard")
-        # never squeezed below its text: the photo area gives way instead
-        self.setSizePolicy(QSizePolicy.Policy.Preferred, QSizePolicy.Policy.Fixed)
+        # never squeezed below its wrapped text: the photo area gives way instead
+        self.setSizePolicy(_wrapping_policy())
         self.downloads = downloads
         self.models_dir: Path | None = None
         self.recommendation: Recommendation | None = None
@@ -73,7 +83,7 @@ class WelcomeCard(QFrame):
         title = QLabel("Welcome to PhotoFlux")
         title.setObjectName("sectionTitle")
         self.instant_line = _label(
-            "Instant looks work right now: open a photo and click any style marked Instant."
+            "Instant looks work now: open a photo and click a style marked Instant."
         )
         self.offer = _label("Checking this computer for the best AI model…")
         self.reason = _label(muted=True)
@@ -132,11 +142,12 @@ class WelcomeCard(QFrame):
         self._probing = False
         self.recommendation = recommendation
         self.offer.setText(
-            f"For AI styles, download {recommendation.name}: "
-            f"{recommendation.download_gb:g} GB, {_seconds(recommendation.seconds_per_image)} "
-            "per image on this computer (estimated)."
+            f"AI styles need a model: {recommendation.name}, {recommendation.download_gb:g} GB, "
+            f"{_seconds(recommendation.seconds_per_image)} per image here (estimated)."
         )
         self.reason.setText(recommendation.reason)
+        self.offer.setToolTip(recommendation.reason)  # where the reason line has no room
+        self._fit_reason()
         if not self.downloads.busy:
             self.download_button.setText("Download")
             self.download_button.setToolTip(f"Download {recommendation.name} now")
@@ -207,6 +218,15 @@ class WelcomeCard(QFrame):
         self.close_button.setText("Done")
         self.installed.emit(result.model_id)
 
+    def resizeEvent(self, event: QResizeEvent) -> None:
+        super().resizeEvent(event)
+        self._fit_reason()
+
+    def _fit_reason(self) -> None:
+        """The why is a nicety: in a narrow window it moves to the offer's tooltip, so the
+        card stays short enough to leave the photo room at 800×600."""
+        self.reason.setVisible(bool(self.reason.text()) and self.width() >= NARROW_PX)
+
     def _dismiss(self) -> None:
         self.hide()
         self.dismissed.emit()
@@ -220,7 +240,7 @@ class ConsentCard(QFrame):
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setObjectName("consentCard")
-        self.setSizePolicy(QSizePolicy.Policy.Preferred, QSizePolicy.Policy.Fixed)
+        self.setSizePolicy(_wrapping_policy())
         layout = QVBoxLayout(self)
         layout.setContentsMargins(14, 8, 14, 8)
         text = _label(
