@@ -9,6 +9,7 @@ model (no download), so its preview shows noise-like colour, not a real painting
 from __future__ import annotations
 
 import os
+import shutil
 import sys
 import tempfile
 from pathlib import Path
@@ -56,6 +57,7 @@ def main() -> None:
     out = Path(sys.argv[1] if len(sys.argv) > 1 else "out/screenshots")
     out.mkdir(parents=True, exist_ok=True)
     app = create_app()
+    first_run_states(app, out)
     for theme in ("dark", "light"):
         apply_theme(app, theme)
         window = MainWindow()
@@ -111,6 +113,71 @@ def rendering_with_preview(window: MainWindow, out: Path) -> None:
     wait_for(window.controller.idle)
     window.controller.progress.disconnect(on_progress)
     window.params.set_model("instant")
+
+
+# -- first run (welcome card, analytics question, a download in progress) ----------------
+
+FIRST_RUN_SIZES = ((1280, 800), (800, 600))
+
+
+def first_run_states(app: QApplication, out: Path) -> None:
+    """A fresh install at both sizes and themes; then a download from a loopback fake hub
+    held part-way, so the card shows real progress. Leaves the cards answered, so the
+    later states show the window as it looks after the first run."""
+    from photoflux_desktop.engine.settings import load_settings, save_settings, settings_path
+
+    for theme in ("dark", "light"):
+        apply_theme(app, theme)
+        for width, height in FIRST_RUN_SIZES:
+            settings_path().unlink(missing_ok=True)  # a first run each time
+            window = MainWindow()
+            window.resize(width, height)
+            window.show()
+            _wait_until(lambda w=window: w.first_run.welcome.download_button.isEnabled())
+            shoot(window, out, f"{theme}-first-run-{width}x{height}")
+            _download_in_progress(window, out, f"{theme}-welcome-download-{width}x{height}")
+            window.close()
+            QApplication.processEvents()
+    settings = load_settings()[0].with_analytics(False)
+    settings.welcome_dismissed = True
+    save_settings(settings)
+
+
+def _wait_until(condition, timeout_ms: int = 20000) -> None:
+    waited = 0
+    while not condition():
+        if waited > timeout_ms:
+            raise SystemExit("screenshots: a first-run state never appeared")
+        settle(50)
+        waited += 50
+
+
+def _download_in_progress(window: MainWindow, out: Path, name: str) -> None:
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+    import huggingface_hub.constants
+
+    from photoflux_desktop.engine.model_store import model_folder
+    from tests.fake_hub import FakeHub
+
+    weights = "unet/diffusion_pytorch_model.fp16.safetensors"
+    turbo = {
+        "model_index.json": b'{"_class_name": "StableDiffusionPipeline"}',
+        weights: os.urandom(3_000_000),
+    }
+    card = window.first_run.welcome
+    with FakeHub({"stabilityai/sd-turbo": turbo, "madebyollin/taesd": {}}) as hub:
+        os.environ.pop("HF_HUB_OFFLINE", None)
+        huggingface_hub.constants.HF_HUB_OFFLINE = False
+        os.environ["HF_ENDPOINT"] = hub.url
+        hub.pace[weights] = 0.05  # about 1.3 MB/s: slow enough to catch part-way
+        card.download_button.click()
+        _wait_until(lambda: card.bar.value() > 250 and "/s" in card.status.text())
+        shoot(window, out, name)
+        card.pause_button.click()
+        _wait_until(lambda: card.download_button.text() == "Resume")
+    shutil.rmtree(model_folder("sd-turbo"), ignore_errors=True)  # the next shot starts afresh
+    os.environ["HF_HUB_OFFLINE"] = "1"
+    huggingface_hub.constants.HF_HUB_OFFLINE = True
 
 
 LIBRARY_SIZES = ((1280, 800), (800, 600))

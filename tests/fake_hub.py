@@ -3,13 +3,18 @@
 Serves one repository's files with the headers huggingface_hub relies on (commit,
 ETag, size, Range). `cut_after[name]` lists byte counts after which successive
 transfers of that file are dropped, to simulate broken connections; `ranges` records Range headers.
+`hold_after[name]` = n sends the first n bytes of the next transfer of that file, then
+waits for `release` before the rest (a download caught mid-file, without timing).
+`pace[name]` = seconds to wait between 64 kB pieces (a slow line, for screenshots).
 """
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import threading
+import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import unquote, urlparse
 
@@ -20,6 +25,9 @@ class FakeHub:
     def __init__(self, repos: dict[str, dict[str, bytes]]) -> None:
         self.repos = repos
         self.cut_after: dict[str, list[int]] = {}
+        self.hold_after: dict[str, int] = {}
+        self.release = threading.Event()
+        self.pace: dict[str, float] = {}
         self.ranges: list[tuple[str, str]] = []
         self.requests: list[str] = []
         hub = self
@@ -107,6 +115,21 @@ class FakeHub:
             handler.wfile.flush()
             handler.close_connection = True
             handler.connection.shutdown(2)
+            return
+        hold = self.hold_after.pop(name, None)
+        if hold is not None:  # part now, the rest once the test says so
+            handler.wfile.write(body[:hold])
+            handler.wfile.flush()
+            self.release.wait(30)
+            with contextlib.suppress(ConnectionError):  # the client paused and hung up
+                handler.wfile.write(body[hold:])
+            return
+        pace = self.pace.get(name)
+        if pace:
+            with contextlib.suppress(ConnectionError):
+                for start in range(0, len(body), 1 << 16):
+                    handler.wfile.write(body[start : start + (1 << 16)])
+                    time.sleep(pace)
             return
         handler.wfile.write(body)
 

@@ -38,7 +38,8 @@ def _copy_project(target: Path) -> Path:
 WINDOW_PROBE = """
 import importlib, pkgutil, photoflux_desktop
 for info in pkgutil.walk_packages(photoflux_desktop.__path__, "photoflux_desktop."):
-    importlib.import_module(info.name)
+    if not info.name.endswith("__main__"):  # that one runs the app
+        importlib.import_module(info.name)
 from PySide6.QtWidgets import QApplication
 from photoflux_desktop.ui.main_window import MainWindow
 app = QApplication([])

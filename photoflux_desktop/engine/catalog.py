@@ -29,6 +29,9 @@ class ModelSpec:
     scheduler: str | None = None  # override the repo's scheduler class
     notes: str = ""
     min_steps: int = 1
+    # rough seconds per image at native size on a mid-range device of each kind, for
+    # the first-run estimate (a 12 GB NVIDIA card, an M1-class Mac, a 4-core CPU)
+    seconds_per_image: dict[str, float] = field(default_factory=dict)
     extra: dict[str, object] = field(default_factory=dict)
 
 
@@ -72,6 +75,7 @@ CATALOG: dict[str, ModelSpec] = {
             variant="fp16",
             preview_decoder="taesd",
             notes="Fastest; the right first download, and the only practical one on CPU.",
+            seconds_per_image={"cuda": 0.4, "mps": 3.0, "cpu": 15.0},
         ),
         ModelSpec(
             id="sdxl-turbo",
@@ -89,6 +93,7 @@ CATALOG: dict[str, ModelSpec] = {
             allow_patterns=_DIFFUSERS_FP16,
             variant="fp16",
             preview_decoder="taesdxl",
+            seconds_per_image={"cuda": 1.0, "mps": 8.0, "cpu": 60.0},
         ),
         ModelSpec(
             id="sdxl-lcm",
@@ -110,6 +115,7 @@ CATALOG: dict[str, ModelSpec] = {
             scheduler="LCMScheduler",
             min_steps=4,
             notes="Full SDXL quality at 1024 px in 4-8 steps.",
+            seconds_per_image={"cuda": 4.0, "mps": 30.0, "cpu": 400.0},
         ),
         ModelSpec(
             id="flux-schnell",
@@ -135,6 +141,7 @@ CATALOG: dict[str, ModelSpec] = {
             preview_decoder="taef1",
             notes="Best prompt following; needs a 24 GB card, or --quantize int8.",
             extra={"max_sequence_length": 256},
+            seconds_per_image={"cuda": 12.0, "mps": 120.0, "cpu": 1500.0},
         ),
     )
 }

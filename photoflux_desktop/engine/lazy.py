@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
     from photoflux_desktop.engine.camera import CameraFeed, CameraSource
+    from photoflux_desktop.engine.devices import DeviceInfo
     from photoflux_desktop.engine.diffusion.renderer import DiffusionRenderer
 
 
@@ -42,3 +43,10 @@ def camera_feed(source: CameraSource) -> CameraFeed:
     from photoflux_desktop.engine.camera import CameraFeed, parse_source
 
     return CameraFeed(parse_source(source) if isinstance(source, str) else source)
+
+
+def detect_device() -> DeviceInfo:
+    """The render device as torch sees it (engine/devices.py); torch loads here."""
+    from photoflux_desktop.engine.devices import detect_device as detect
+
+    return detect("auto")

@@ -28,7 +28,13 @@ class Settings(BaseModel):
     memory: Literal["auto", "full", "lowmem", "offload", "sequential"] = "auto"
     quantize: Literal["none", "int8", "fp8", "int4"] = "none"
     theme: Theme = "system"
+    # anonymous usage events are sent only after the user said yes (asked on first run);
+    # None = not asked yet. `analytics_opt_out` is what older files wrote: a True there
+    # still means no.
+    analytics_consent: bool | None = None
     analytics_opt_out: bool = False
+    # the first-run welcome card (model setup) was closed with "Not now"
+    welcome_dismissed: bool = False
     cloud_url: str | None = Field(default=None, max_length=500)
     # the version id of the consent text a guest agrees to (stored with every lead)
     consent_text_version: str = Field(
@@ -59,6 +65,19 @@ class Settings(BaseModel):
     kiosk_idle_timeout_s: int = Field(default=60, ge=10, le=3600)
     kiosk_countdown_s: int = Field(default=3, ge=0, le=10)
     kiosk_model: str = Field(default="auto", max_length=500)  # "instant" never needs a model
+
+    @property
+    def analytics_enabled(self) -> bool:
+        return self.analytics_consent is True and not self.analytics_opt_out
+
+    @property
+    def analytics_asked(self) -> bool:
+        return self.analytics_consent is not None or self.analytics_opt_out
+
+    def with_analytics(self, allowed: bool) -> Settings:
+        return self.model_copy(
+            update={"analytics_consent": allowed, "analytics_opt_out": not allowed}
+        )
 
 
 def settings_path() -> Path:

@@ -22,6 +22,7 @@ from photoflux_desktop.sync.outbox import KINDS, Item, Outbox
 
 EVENT_BATCH = 500  # the API's limit per POST /api/events
 SHARES_ROUTE = "/api/shares"
+HEARTBEAT_ROUTE = "/api/auth/me"
 _EVENT_INDEX = re.compile(r"^body\.events\.(\d+)\b")
 # the service's own screens (personal data) name the event as "events[N]: why"
 _EVENT_NAMED = re.compile(r"^events\[(\d+)\]")
@@ -49,6 +50,7 @@ class Drainer:
         self.outbox = outbox
         self.client = client
         self.now = None if honour_schedule else math.inf
+        self.requests = 0
 
     def run(self) -> DrainReport:
         report = DrainReport()
@@ -58,6 +60,10 @@ class Drainer:
             self._share_images(report)
             self._deliveries(report)
             self._events(report)
+            if self.requests == 0:
+                # nothing was due: one cheap authenticated call, so "online" (and a
+                # revoked token) is known from the cloud itself, never assumed
+                self.client.get(HEARTBEAT_ROUTE)
         except CloudUnreachable as exc:
             report.stopped, report.error = "unreachable", str(exc)
         except TokenRefused as exc:
@@ -199,6 +205,7 @@ class Drainer:
     def _post(self, items: list[Item], path: str, body: dict[str, Any]) -> httpx.Response:
         """Posts; when the cloud stays unreachable, schedules the items' next attempt
         (the background loop honours it; an explicit `photoflux sync` does not)."""
+        self.requests += 1
         try:
             return self.client.post(path, body)
         except CloudUnreachable as exc:

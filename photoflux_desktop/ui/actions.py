@@ -60,6 +60,10 @@ def build_menus(window: Any) -> dict[str, QAction]:
         "print": _action(window, "&Print…", window.studio.print_result, "Ctrl+P"),
         "connect": _action(window, "&Connect to studio…", window.studio.connect_dialog),
         "kiosk": _action(window, "&Kiosk mode…", lambda: _open_kiosk(window)),
+        "actual_size": _action(
+            window, "&Actual pixels (100%)", window.compare.zoom_actual_size, "Ctrl+1"
+        ),
+        "welcome": _action(window, "Set up &AI models…", window.first_run.show_welcome),
     }
     bar = window.menuBar()
     file_menu = bar.addMenu("&File")
@@ -69,12 +73,13 @@ def build_menus(window: Any) -> dict[str, QAction]:
     for key in ("render", "cancel", "all_styles", "folder", "models"):
         render_menu.addAction(a[key])
     view = bar.addMenu("&View")
-    for key in ("split", "side", "after", "fit", "zoom_in", "zoom_out", "theme"):
+    for key in ("split", "side", "after", "fit", "actual_size", "zoom_in", "zoom_out", "theme"):
         view.addAction(a[key])
     studio = bar.addMenu("&Studio")
     for key in ("send_email", "show_qr", "print", "connect", "kiosk"):
         studio.addAction(a[key])
     bar.addMenu("&Tools").addAction(a["settings"])
+    bar.addMenu("&Help").addAction(a["welcome"])
     return a
 
 

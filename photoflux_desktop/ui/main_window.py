@@ -44,6 +44,7 @@ from photoflux_desktop.ui.delete_undo import DeleteUndo
 from photoflux_desktop.ui.dialogs.model_manager import ModelManager
 from photoflux_desktop.ui.dialogs.settings_dialog import SettingsDialog
 from photoflux_desktop.ui.export_actions import ExportActions
+from photoflux_desktop.ui.first_run import FirstRunPanel
 from photoflux_desktop.ui.images import pil_to_qimage, qimage_to_pil
 from photoflux_desktop.ui.library_controller import LibraryController
 from photoflux_desktop.ui.preload import EnginePreloader
@@ -103,6 +104,7 @@ class MainWindow(QMainWindow):
         self.history = HistoryStrip()
         self.params = ParameterPanel()
         self.progress = ProgressPanel()
+        self.first_run = FirstRunPanel(self)
         self.lib = LibraryController(self)
         self.exports = ExportActions(self)
         self.batches = BatchActions(self)
@@ -116,6 +118,7 @@ class MainWindow(QMainWindow):
         center = QWidget()
         column = QVBoxLayout(center)
         column.setContentsMargins(0, 0, 0, 0)
+        column.addWidget(self.first_run)
         column.addWidget(self.banner)
         column.addLayout(self._compare_toolbar())
         column.addWidget(self.compare, 1)
@@ -172,6 +175,8 @@ class MainWindow(QMainWindow):
         self.progress.cancelRequested.connect(self.cancel_render)
         self.params.manageModelsRequested.connect(self.open_model_manager)
         self.params.changed.connect(self._maybe_preload)
+        self.params.set_memory(self.settings.memory)
+        self.params.memoryChanged.connect(lambda plan: setattr(self.settings, "memory", plan))
         c = self.controller
         c.started.connect(lambda: self.progress.set_busy(True))
         c.idle.connect(lambda: self.progress.set_busy(False))
@@ -202,6 +207,7 @@ class MainWindow(QMainWindow):
     def _late_init(self) -> None:
         """Work that may touch the disk or the HF cache, after the window is up."""
         self._refresh_models()
+        self.first_run.update_cards(self.params.has_diffusion_model())
         self.gallery.select("watercolor")
         self.history.set_entries(self.library.entries())
         vocabulary = sorted(
@@ -422,7 +428,9 @@ class MainWindow(QMainWindow):
         forgetter = self.renderer if isinstance(self.renderer, LocalRenderer) else None
         if self._model_manager is None:
             # probes the disk as it is built
-            self._model_manager = ModelManager(self, self._models_dir(), forgetter)
+            self._model_manager = ModelManager(
+                self, self._models_dir(), forgetter, self.first_run.downloads
+            )
             self._model_manager.modelsChanged.connect(self._refresh_models)
         else:
             self._model_manager.models_dir = self._models_dir()
@@ -438,6 +446,7 @@ class MainWindow(QMainWindow):
             if isinstance(self.renderer, LocalRenderer):
                 self.renderer.models_dir = self._models_dir()
             apply_theme(QApplication.instance(), self.settings.theme)
+            self.params.set_memory(self.settings.memory)
             self._refresh_models()
 
     def toggle_theme(self) -> None:
@@ -473,6 +482,7 @@ class MainWindow(QMainWindow):
             QTimer.singleShot(0, self.firstShown.emit)
 
     def closeEvent(self, event: QCloseEvent) -> None:
+        self.first_run.downloads.pause()  # the partial is kept for next time
         if self.controller.busy:
             self.controller.cancel()
             self.controller.wait(30000)

@@ -76,6 +76,16 @@ def apply_theme(app: QApplication, choice: str) -> str:
         QListWidget {{ border: 1px solid {c["border"]}; border-radius: 6px; }}
         QLabel#muted {{ color: {c["muted"]}; }}
         QLabel#sectionTitle {{ font-weight: 600; }}
+        QPushButton:checked {{ background-color: {ACCENT.name()}; color: white; }}
+        QFrame#welcomeCard, QFrame#consentCard {{ background: {c["alt"]};
+            border: 1px solid {c["border"]}; border-radius: 8px; }}
+        QFrame#welcomeCard {{ border-left: 4px solid {ACCENT.name()}; }}
+        QFrame#welcomeCard QLabel, QFrame#consentCard QLabel {{ background: transparent; }}
+        QToolButton#sectionToggle {{ border: none; font-weight: 600; padding: 2px 0; }}
+        QFrame#welcomeCard QProgressBar {{ border: none; border-radius: 4px;
+                                           background: {c["border"]}; }}
+        QFrame#welcomeCard QProgressBar::chunk {{ border-radius: 4px;
+                                                  background: {ACCENT.name()}; }}
         """
     )
     app.setProperty("photofluxTheme", theme)

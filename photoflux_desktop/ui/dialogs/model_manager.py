@@ -1,20 +1,18 @@
 """The model manager: catalog, what is installed, download with progress, delete.
 
-Download progress is read from the bytes arriving in the model's folder (partial
-files included), which works the same whether huggingface_hub resumes or starts.
-The download runs as a superqt worker (ui/background.py). Deleting a model first
-drops its loaded pipelines from the renderer, so its memory goes with its files.
+Downloads go through the window's DownloadController (ui/download_controller.py), the
+same one the welcome card uses: bytes counted as they are written, pause keeps the
+partial, Download again resumes it. Deleting a model first drops its loaded pipelines
+from the renderer, so its memory goes with its files.
 """
 
 from __future__ import annotations
 
 import shutil
-import time
-from functools import partial
 from pathlib import Path
 from typing import Protocol
 
-from PySide6.QtCore import QTimer, Signal, Slot
+from PySide6.QtCore import Signal, Slot
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QDialog,
@@ -31,10 +29,10 @@ from PySide6.QtWidgets import (
 )
 
 from photoflux_desktop.engine.catalog import CATALOG
-from photoflux_desktop.engine.downloads import DownloadResult, download_model
-from photoflux_desktop.engine.errors import Error, ErrorKind, PhotoFluxError
+from photoflux_desktop.engine.downloads import DownloadResult
+from photoflux_desktop.engine.errors import Error, ErrorKind
 from photoflux_desktop.engine.model_store import disk_usage, installed_models, model_folder
-from photoflux_desktop.ui.background import BackgroundJob, start_job
+from photoflux_desktop.ui.download_controller import DownloadController, DownloadStatus
 from photoflux_desktop.ui.widgets.error_banner import ErrorBanner
 
 GB = 1024**3
@@ -46,17 +44,6 @@ class ModelForgetter(Protocol):
     def forget_model(self, folder: Path) -> int: ...
 
 
-def _download_error(exc: BaseException) -> Error:
-    if isinstance(exc, PhotoFluxError):
-        return exc.error
-    # keep the dialog alive whatever the network does
-    return Error(
-        ErrorKind.CLOUD,
-        f"Download failed: {exc}",
-        "Try again; files already downloaded are kept.",
-    )
-
-
 class ModelManager(QDialog):
     modelsChanged = Signal()
 
@@ -65,10 +52,12 @@ class ModelManager(QDialog):
         parent: QWidget | None = None,
         models_dir: Path | None = None,
         renderer: ModelForgetter | None = None,
+        downloads: DownloadController | None = None,
     ) -> None:
         super().__init__(parent)
         self.models_dir = models_dir  # None: the environment's or the default folder
         self.renderer = renderer
+        self.downloads = downloads or DownloadController(self)
         self.setWindowTitle("Models")
         self.resize(760, 360)
         layout = QVBoxLayout(self)
@@ -87,9 +76,13 @@ class ModelManager(QDialog):
         buttons = QHBoxLayout()
         self.download_button = QPushButton("Download")
         self.download_button.setObjectName("primary")
+        self.pause_button = QPushButton("Pause")
+        self.pause_button.setToolTip("Stop for now; Download continues where it stopped")
+        self.pause_button.hide()
         self.delete_button = QPushButton("Delete")
         close = QPushButton("Close")
         buttons.addWidget(self.download_button)
+        buttons.addWidget(self.pause_button)
         buttons.addWidget(self.delete_button)
         buttons.addStretch(1)
         buttons.addWidget(close)
@@ -99,14 +92,18 @@ class ModelManager(QDialog):
         layout.addWidget(self.status)
         layout.addLayout(buttons)
         self.download_button.clicked.connect(self.download_selected)
+        self.pause_button.clicked.connect(self.downloads.pause)
         self.delete_button.clicked.connect(self.delete_selected)
         close.clicked.connect(self.accept)
-        self._job: BackgroundJob | None = None
-        self._downloading: str | None = None
-        self._poll = QTimer(self, interval=500)
-        self._poll.timeout.connect(self._update_progress)
-        self._last = (0.0, 0)
+        d = self.downloads
+        d.started.connect(self._started)
+        d.progressed.connect(self._update_progress)
+        d.finished.connect(self._finished)
+        d.paused.connect(self._paused)
+        d.failed.connect(self._failed)
         self.refresh()
+        if d.busy:
+            self._started(d.model_id or "")
 
     def refresh(self) -> None:
         installed = installed_models(self.models_dir)
@@ -135,59 +132,48 @@ class ModelManager(QDialog):
         return list(CATALOG)[max(0, self.table.currentRow())]
 
     def download_selected(self) -> None:
-        if self._job is not None:
-            return
-        model_id = self.selected_id()
         self.banner.hide()
-        self._downloading = model_id
+        self.downloads.start(self.selected_id(), self.models_dir)
+
+    @Slot(str)
+    def _started(self, model_id: str) -> None:
         self.progress.setRange(0, 1000)
         self.progress.setValue(0)
         self.progress.show()
+        self.pause_button.show()
         self.download_button.setEnabled(False)
-        self._last = (time.monotonic(), self._bytes(model_id))
-        self._poll.start()
-        self._job = start_job(
-            partial(download_model, model_id, root=self.models_dir),
-            returned=self._finished,
-            errored=self._failed,
-        )
+        self.status.setText(f"Downloading {CATALOG[model_id].name}…")
 
-    def _bytes(self, model_id: str) -> int:
-        folder = model_folder(model_id, self.models_dir)
-        return disk_usage(folder) if folder.exists() else 0
-
-    def _update_progress(self) -> None:
-        model_id = self._downloading
-        if model_id is None:
-            return
-        now, got = time.monotonic(), self._bytes(model_id)
-        then, before = self._last
-        speed = (got - before) / max(1e-3, now - then)
-        self._last = (now, got)
-        expected = CATALOG[model_id].disk_gb * GB
-        self.progress.setValue(min(1000, int(got / expected * 1000)))
-        self.status.setText(
-            f"Downloading {model_id}: {got / GB:.2f} of ~{expected / GB:.1f} GB"
-            f" · {speed / 2**20:.1f} MB/s"
-        )
+    @Slot(object)
+    def _update_progress(self, status: DownloadStatus) -> None:
+        self.progress.setValue(int(status.fraction * 1000))
+        self.status.setText(f"Downloading {CATALOG[status.model_id].name}: {status.text()}")
 
     def _stop(self) -> None:
-        self._poll.stop()
         self.progress.hide()
+        self.pause_button.hide()
         self.download_button.setEnabled(True)
-        self._job, self._downloading = None, None
 
     @Slot(object)
     def _finished(self, download: DownloadResult) -> None:
         self._stop()
         self.refresh()
-        self.status.setText(f"{download.model_id} is installed")
+        self.status.setText(f"{CATALOG[download.model_id].name} is installed")
         self.modelsChanged.emit()
 
-    @Slot(object)
-    def _failed(self, exc: BaseException) -> None:
+    @Slot(str)
+    def _paused(self, model_id: str) -> None:
         self._stop()
-        self.banner.show_error(_download_error(exc))
+        done = self.downloads.status()
+        self.status.setText(
+            f"{CATALOG[model_id].name} paused at {done.text().split(' · ')[0]}; "
+            "press Download to continue where it stopped"
+        )
+
+    @Slot(object)
+    def _failed(self, error: Error) -> None:
+        self._stop()
+        self.banner.show_error(error)
 
     def delete_selected(self) -> None:
         model_id = self.selected_id()
@@ -199,8 +185,9 @@ class ModelManager(QDialog):
             self.banner.show_error(
                 Error(
                     ErrorKind.BAD_INPUT,
-                    f"{model_id} lives in the Hugging Face cache.",
-                    "Remove it with `hf cache delete`; PhotoFlux only deletes its own copies.",
+                    f"{model_id} lives in the shared Hugging Face cache, which other apps may use.",
+                    "PhotoFlux only deletes its own copies; remove it with the tool that "
+                    "downloaded it.",
                 )
             )
             return

@@ -69,7 +69,7 @@ class AnalyticsRecorder(QObject):
 
     @property
     def enabled(self) -> bool:
-        return not self._settings().analytics_opt_out
+        return self._settings().analytics_enabled
 
     def record(self, name: str, **properties: Value) -> str | None:
         """Writes one event (committed before it returns); None when opted out."""

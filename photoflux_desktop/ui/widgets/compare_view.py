@@ -2,6 +2,8 @@
 
 Both images are drawn through one view transform (zoom + pan in image coordinates), so
 zooming or panning always shows the same region of the before and the after image.
+The wheel zooms about the point under the cursor; "Actual pixels" shows one image pixel
+per screen pixel (below "fit" too, for a photo smaller than the view).
 """
 
 from __future__ import annotations
@@ -81,9 +83,45 @@ class CompareView(QWidget):
         self.zoom, self.center = 1.0, QPointF(0.5, 0.5)
         self.update()
 
-    def zoom_by(self, factor: float) -> None:
-        self.zoom = min(32.0, max(1.0, self.zoom * factor))
+    def zoom_by(self, factor: float, anchor: QPointF | None = None) -> None:
+        """Zoom by `factor`, keeping the image point under `anchor` (widget coordinates;
+        None: the view's centre) where it is."""
+        pane = self._panes()[0]
+        before = self.image_rect(pane)
+        floor = min(1.0, self.actual_size_zoom())
+        zoom = min(32.0, max(floor, self.zoom * factor))
+        if before.isEmpty() or anchor is None or zoom <= 1.0:
+            self.zoom = zoom
+            self.update()
+            return
+        # the anchor's position as a fraction of the image, before the zoom
+        fx = (anchor.x() - before.left()) / before.width()
+        fy = (anchor.y() - before.top()) / before.height()
+        self.zoom = zoom
+        after = self.image_rect(pane)
+        self.center = QPointF(
+            min(1.0, max(0.0, fx + (pane.center().x() - anchor.x()) / after.width())),
+            min(1.0, max(0.0, fy + (pane.center().y() - anchor.y()) / after.height())),
+        )
         self.update()
+
+    def actual_size_zoom(self) -> float:
+        """The zoom at which one image pixel covers one physical screen pixel."""
+        reference = self.before or self.after
+        pane = self._panes()[0]
+        if reference is None or pane.isEmpty():
+            return 1.0
+        fit = min(pane.width() / reference.width(), pane.height() / reference.height())
+        return 1.0 / (fit * self.devicePixelRatioF())
+
+    def zoom_actual_size(self) -> None:
+        """1:1: image pixels on screen pixels, about the view's centre."""
+        self.zoom = min(32.0, self.actual_size_zoom())
+        self.update()
+
+    def zoom_percent(self) -> int:
+        """The zoom as users read it: 100 = actual pixels."""
+        return round(100 * self.zoom / self.actual_size_zoom())
 
     # -- geometry ----------------------------------------------------------------
     def _panes(self) -> list[QRectF]:
@@ -135,6 +173,9 @@ class CompareView(QWidget):
             self._paint_image(painter, panes[0], self.after, "After")
         else:
             self._paint_split(painter, panes[0])
+        if self.zoom != 1.0:  # "fit" needs no badge; any other zoom says how far
+            corner = QRectF(self.rect()).bottomRight() - QPointF(64, 30)
+            self._paint_label(painter, corner, f"{self.zoom_percent()}%")
 
     def _paint_image(
         self, painter: QPainter, pane: QRectF, image: QImage | None, label: str
@@ -244,7 +285,7 @@ class CompareView(QWidget):
             return
         steps = event.angleDelta().y() / 120
         if steps:
-            self.zoom_by(1.25**steps)
+            self.zoom_by(1.25**steps, event.position())
 
     def mouseDoubleClickEvent(self, event: QMouseEvent) -> None:
         self.reset_view()

@@ -1,7 +1,9 @@
 """Prompt and parameters: model, strength, steps, guidance, seed, size, likeness, LoRA.
 
 Defaults follow the chosen style and model family (the preset's per-family values, or
-the instant amount for instant styles); Reset returns to them.
+the instant amount for instant styles); Reset returns to them. Steps, guidance, seed,
+LoRA and the memory plan sit in a collapsible "Advanced" section, closed until the
+user opens it (remembered in QSettings).
 """
 
 from __future__ import annotations
@@ -10,7 +12,7 @@ import random
 from dataclasses import dataclass
 from pathlib import Path
 
-from PySide6.QtCore import QStringListModel, Qt, Signal
+from PySide6.QtCore import QSettings, QStringListModel, Qt, Signal
 from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
@@ -44,6 +46,14 @@ def _compact_combo(min_chars: int) -> QComboBox:
 
 
 SIZES = (512, 768, 1024, 1536, 2048)
+MEMORY_PLANS = (
+    ("auto", "Automatic"),
+    ("full", "Fastest (all in graphics memory)"),
+    ("lowmem", "Lower memory"),
+    ("offload", "Offload (NVIDIA, less memory)"),
+    ("sequential", "Smallest (NVIDIA, slowest)"),
+)
+ADVANCED_KEY = "panel/advancedOpen"
 
 
 @dataclass(frozen=True)
@@ -64,6 +74,7 @@ class Parameters:
 class ParameterPanel(QWidget):
     changed = Signal()
     manageModelsRequested = Signal()
+    memoryChanged = Signal(str)  # a Settings.memory value
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -74,26 +85,74 @@ class ParameterPanel(QWidget):
         form.addRow("Model", self._model_row())
         self.strength = QDoubleSpinBox(minimum=0.05, maximum=1.0, singleStep=0.05, decimals=2)
         self.strength.setToolTip("How far the result may move away from the photo")
-        self.steps = QSpinBox(minimum=1, maximum=50)
-        self.guidance = QDoubleSpinBox(minimum=0.0, maximum=20.0, singleStep=0.5, decimals=1)
         form.addRow("Strength", self.strength)
-        form.addRow("Steps", self.steps)
-        form.addRow("Guidance", self.guidance)
-        form.addRow("Seed", self._seed_row())
         self.size = _compact_combo(6)
         for side in SIZES:
             self.size.addItem(f"{side} px (long side)", side)
         self.size.setCurrentIndex(SIZES.index(1024))
         form.addRow("Size", self.size)
         form.addRow("Likeness", self._likeness_combo())
-        form.addRow("LoRA", self._lora_row())
         self.reset_button = QPushButton("Reset to style defaults")
         self.reset_button.clicked.connect(self.reset)
         form.addRow(self.reset_button)
+        form.addRow(self._advanced_toggle())
+        form.addRow(self._advanced_section())
         self.model.currentIndexChanged.connect(self._model_changed)
         self._auto_family = INSTANT  # what "Automatic" renders with; set by refresh_models
         self._fill_models(installed=None)  # disk is probed later, by refresh_models()
         self.randomise_seed()
+
+    def _advanced_toggle(self) -> QToolButton:
+        self.advanced_toggle = QToolButton()
+        self.advanced_toggle.setObjectName("sectionToggle")
+        self.advanced_toggle.setText("Advanced")
+        self.advanced_toggle.setCheckable(True)
+        self.advanced_toggle.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextBesideIcon)
+        self.advanced_toggle.setArrowType(Qt.ArrowType.RightArrow)
+        self.advanced_toggle.setToolTip("Steps, guidance, seed, LoRA and memory plan")
+        self.advanced_toggle.toggled.connect(self.set_advanced_open)
+        return self.advanced_toggle
+
+    def _advanced_section(self) -> QWidget:
+        self.advanced = QWidget()
+        form = QFormLayout(self.advanced)
+        form.setContentsMargins(0, 0, 0, 0)
+        form.setFieldGrowthPolicy(QFormLayout.FieldGrowthPolicy.AllNonFixedFieldsGrow)
+        self.steps = QSpinBox(minimum=1, maximum=50)
+        self.guidance = QDoubleSpinBox(minimum=0.0, maximum=20.0, singleStep=0.5, decimals=1)
+        form.addRow("Steps", self.steps)
+        form.addRow("Guidance", self.guidance)
+        form.addRow("Seed", self._seed_row())
+        form.addRow("LoRA", self._lora_row())
+        self.memory = _compact_combo(8)
+        for value, label in MEMORY_PLANS:
+            self.memory.addItem(label, value)
+        self.memory.setToolTip("Where the model's weights live while it renders")
+        self.memory.currentIndexChanged.connect(
+            lambda _i: self.memoryChanged.emit(self.memory.currentData())
+        )
+        form.addRow("Memory", self.memory)
+        opened = QSettings().value(ADVANCED_KEY, False, type=bool)
+        self.advanced.setVisible(opened)
+        self.advanced_toggle.setChecked(opened)
+        self._show_arrow(opened)
+        return self.advanced
+
+    def set_advanced_open(self, opened: bool) -> None:
+        self.advanced.setVisible(opened)
+        if self.advanced_toggle.isChecked() != opened:
+            self.advanced_toggle.setChecked(opened)
+        self._show_arrow(opened)
+        QSettings().setValue(ADVANCED_KEY, opened)
+
+    def _show_arrow(self, opened: bool) -> None:
+        arrow = Qt.ArrowType.DownArrow if opened else Qt.ArrowType.RightArrow
+        self.advanced_toggle.setArrowType(arrow)
+
+    def set_memory(self, plan: str) -> None:
+        self.memory.blockSignals(True)
+        self.memory.setCurrentIndex(max(0, self.memory.findData(plan)))
+        self.memory.blockSignals(False)
 
     def _prompt_field(self) -> QLineEdit:
         self.prompt = QLineEdit()
@@ -178,6 +237,10 @@ class ParameterPanel(QWidget):
             self.model.addItem(f"Folder: {current}", current)  # keep a folder the user chose
         self.model.setCurrentIndex(max(0, self.model.findData(current)) if current else 0)
         self.model.blockSignals(False)
+
+    def has_diffusion_model(self) -> bool:
+        """Whether "Automatic" found an installed diffusion model (refresh_models)."""
+        return self._auto_family != INSTANT
 
     def set_model(self, model: str) -> None:
         index = self.model.findData(model)

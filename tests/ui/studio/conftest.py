@@ -29,3 +29,12 @@ def memory_keyring() -> Iterator[MemoryKeyring]:
 
 
 from tests.cloud.conftest import make_server  # noqa: E402, F401
+
+
+@pytest.fixture(autouse=True)
+def analytics_agreed() -> None:
+    # usage events are off until the user agrees (first-run question); these tests
+    # are about what happens once they have
+    from photoflux_desktop.engine.settings import Settings, save_settings
+
+    save_settings(Settings(analytics_consent=True))
