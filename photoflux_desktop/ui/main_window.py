@@ -83,7 +83,8 @@ class MainWindow(QMainWindow):
         self._restore_geometry()
         if settings_note:
             self.banner.show_error(Error(ErrorKind.BAD_INPUT, settings_note))
-        QTimer.singleShot(0, self._late_init)
+        self._late_done = False
+        QTimer.singleShot(0, self._late_init_if_hidden)
 
     # -- layout ------------------------------------------------------------------
     def _build(self) -> None:
@@ -166,8 +167,15 @@ class MainWindow(QMainWindow):
             lambda entry_id: (self.show_entry(entry_id), self.export_result())
         )
 
+    def _late_init_if_hidden(self) -> None:
+        if not self._shown:  # a shown window runs it from showEvent, after its first paint
+            self._late_init()
+
     def _late_init(self) -> None:
         """Work that may touch the disk or the HF cache, after the window is up."""
+        if self._late_done:
+            return
+        self._late_done = True
         self._refresh_models()
         self.gallery.select("watercolor")
         self.history.set_entries(self.library.entries())
@@ -470,7 +478,9 @@ class MainWindow(QMainWindow):
         super().showEvent(event)
         if not self._shown:
             self._shown = True
+            # posted paint events run before zero timers: the window is on screen
             QTimer.singleShot(0, self.firstShown.emit)
+            QTimer.singleShot(0, self._late_init)
 
     def closeEvent(self, event: QCloseEvent) -> None:
         if self.controller.busy:
