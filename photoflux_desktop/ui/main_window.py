@@ -9,7 +9,7 @@ from pathlib import Path
 
 from PIL import Image
 from PySide6.QtCore import QSettings, Qt, QTimer, QUrl, Signal
-from PySide6.QtGui import QCloseEvent, QDesktopServices, QGuiApplication, QImage, QKeyEvent
+from PySide6.QtGui import QCloseEvent, QDesktopServices, QGuiApplication, QImage
 from PySide6.QtWidgets import (
     QApplication,
     QButtonGroup,
@@ -42,6 +42,7 @@ from photoflux_desktop.ui.actions import build_menus
 from photoflux_desktop.ui.dialogs.export_dialog import ExportDialog
 from photoflux_desktop.ui.dialogs.model_manager import ModelManager
 from photoflux_desktop.ui.dialogs.settings_dialog import SettingsDialog
+from photoflux_desktop.ui.hold_to_compare import HoldToCompare
 from photoflux_desktop.ui.images import pil_to_qimage, qimage_to_pil
 from photoflux_desktop.ui.preload import EnginePreloader
 from photoflux_desktop.ui.render_controller import RenderController
@@ -138,6 +139,7 @@ class MainWindow(QMainWindow):
         )
         self.hold_button.pressed.connect(lambda: self.compare.set_holding(True))
         self.hold_button.released.connect(lambda: self.compare.set_holding(False))
+        self.hold_key = HoldToCompare(self, self.compare.set_holding)
         row.addWidget(self.hold_button)
         row.addStretch(1)
         return row
@@ -415,16 +417,6 @@ class MainWindow(QMainWindow):
         self.compare.set_mode(CompareMode(mode))
         for button, value in zip(self.mode_buttons.buttons(), CompareMode, strict=False):
             button.setChecked(value.value == mode)
-
-    def keyPressEvent(self, event: QKeyEvent) -> None:
-        if event.key() == Qt.Key.Key_Space and not event.isAutoRepeat():
-            self.compare.set_holding(True)
-        super().keyPressEvent(event)
-
-    def keyReleaseEvent(self, event: QKeyEvent) -> None:
-        if event.key() == Qt.Key.Key_Space and not event.isAutoRepeat():
-            self.compare.set_holding(False)
-        super().keyReleaseEvent(event)
 
     def open_model_manager(self) -> None:
         forgetter = self.renderer if isinstance(self.renderer, LocalRenderer) else None
