@@ -110,7 +110,12 @@ def locate(ref: str, root: Path | None = None) -> LocatedModel:
         located = find_installed(ref, root)
         if located is None:
             spec = CATALOG[ref]
-            raise model_missing(f"{spec.name} is not installed.", download_hint(ref), model=ref)
+            raise model_missing(
+                f"{spec.name} is not installed.",
+                download_hint(ref),
+                gui_hint="Download it in the model manager, or choose the instant style.",
+                model=ref,
+            )
         return located
     path = Path(ref).expanduser()
     if path.exists():

@@ -23,7 +23,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from photoflux_desktop.engine.errors import Error, ErrorKind, PhotoFluxError
+from photoflux_desktop.engine.errors import Error, ErrorKind, PhotoFluxError, for_gui
 from photoflux_desktop.engine.intake import Photo, load_photo
 from photoflux_desktop.engine.library import Library, LibraryEntry
 from photoflux_desktop.engine.local_renderer import LocalRenderer
@@ -190,6 +190,8 @@ class MainWindow(QMainWindow):
             }
         )
         self.params.set_completions(self.library.prompts() + vocabulary)
+        if self.preloader is not None:
+            self.preloader.warm_instant()  # the first render is then as quick as the next
         self._maybe_preload()
 
     def _maybe_preload(self) -> None:
@@ -262,7 +264,7 @@ class MainWindow(QMainWindow):
             )
             return None
         p = self.params.values()
-        if not p.seed_locked:
+        if not p.seed_locked and self.params.family() != "instant":  # instant ignores it
             self.params.seed.setValue(secrets.randbelow(2**31))
             p = self.params.values()
         try:  # the request checks every value; a bad one is shown, not raised
@@ -312,10 +314,11 @@ class MainWindow(QMainWindow):
         self.result, self.result_image = result, result.image
         self.compare.set_after(pil_to_qimage(result.image))
         self.current_entry = entry  # what export stamps: this result's own record
-        if entry is not None:
-            self.history.add_entry(entry)
-        seconds = result.timings.get("total", 0.0)
-        note = f" · {result.notes[0]}" if result.notes else ""
+        if entry is not None and entry.id not in self.history.entry_ids():
+            self.history.add_entry(entry)  # an identical instant result is filed once
+        seconds = self.controller.last_waited_s  # what the user waited, not the engine's span
+        note = for_gui(result.notes[0]) if result.notes else ""  # no terminal advice here
+        note = f" · {note}" if note else ""
         self.progress.set_status(f"Done in {seconds:.1f} s with {result.model}{note}")
         self.resultShown.emit(result)
 
@@ -475,11 +478,11 @@ class MainWindow(QMainWindow):
             QTimer.singleShot(0, self._late_init)
 
     def closeEvent(self, event: QCloseEvent) -> None:
+        QSettings().setValue("window/geometry", self.saveGeometry())
+        self.hide()  # quitting looks instant; a render stops within a step, unseen
         if self.controller.busy:
             self.controller.cancel()
             self.controller.wait(30000)
-        if self.preloader is not None:
-            self.preloader.wait()
-        QSettings().setValue("window/geometry", self.saveGeometry())
+        # a preload only imports libraries: nothing to wait for, nothing to lose
         self._save_settings()
         super().closeEvent(event)

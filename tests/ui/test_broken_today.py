@@ -80,9 +80,8 @@ def test_space_holds_the_original_whatever_has_focus(qtbot, window, astronaut_pa
 
 def test_space_in_the_prompt_types_a_space(qtbot, window, astronaut_path):
     window.open_photo(str(astronaut_path))
+    window.params.set_model("sd-turbo")  # a diffusion model takes a prompt
     prompt = window.params.prompt
-    if not prompt.isEnabled():  # instant styles take no prompt; pick one that does
-        pytest.skip("no prompt field for this style")
     focus(qtbot, prompt)
     QTest.keyClicks(prompt, "a b")
     assert prompt.text() == "a b" and not window.compare.holding
@@ -119,3 +118,125 @@ def test_results_and_exports_are_not_private_files(qtbot, window, astronaut_path
     assert stat.S_IMODE(target.stat().st_mode) == 0o644
     stored = window.current_entry.image_path
     assert stat.S_IMODE(stored.stat().st_mode) == 0o644
+
+
+# -- 6: the time reported is the time waited --------------------------------------------
+def test_done_in_reports_the_wait_not_the_engine_span(qtbot, astronaut_path):
+    import threading
+
+    from photoflux_desktop.engine.local_renderer import LocalRenderer
+    from photoflux_desktop.ui.main_window import MainWindow
+
+    class SlowFirstUse(LocalRenderer):
+        """First-use start-up outside the span the engine times, as OpenCV's was."""
+
+        def render(self, *args, **kwargs):
+            threading.Event().wait(0.6)
+            return super().render(*args, **kwargs)
+
+    window = MainWindow(renderer=SlowFirstUse())
+    qtbot.addWidget(window)
+    window.open_photo(str(astronaut_path))
+    window.gallery.select("comic")
+    render_and_wait(qtbot, window)
+    shown = float(window.progress.status.text().split("Done in ")[1].split(" s")[0])
+    assert shown >= 0.6
+
+
+def test_the_instant_engine_warms_after_the_window_shows(qtbot, window):
+    assert window.preloader is not None
+    qtbot.waitUntil(lambda: window.preloader.instant_warm, timeout=30000)
+
+
+# -- 7: instant looks ignore the seed and the prompt ------------------------------------
+def test_instant_renders_keep_the_seed_and_file_one_entry(qtbot, window, astronaut_path):
+    window.open_photo(str(astronaut_path))
+    window.gallery.select("comic")
+    assert window.params.family() == "instant"
+    seed = window.params.seed.value()
+    first = render_and_wait(qtbot, window)
+    second = render_and_wait(qtbot, window)
+    assert window.params.seed.value() == seed == first.seed == second.seed
+    assert window.history.count() == 1 and len(window.library.entries()) == 1
+    window.gallery.select("pencil-sketch")  # a different look is a new entry
+    render_and_wait(qtbot, window)
+    assert window.history.count() == 2
+
+
+def test_the_prompt_field_says_instant_looks_take_none(qtbot, window, astronaut_path):
+    window.open_photo(str(astronaut_path))
+    window.gallery.select("comic")
+    assert not window.params.prompt.isEnabled()
+    assert "no prompt" in window.params.prompt.placeholderText()
+    window.params.set_model("sd-turbo")
+    assert window.params.prompt.isEnabled()
+
+
+# -- 7: the Render button stays put; combos show their whole text -----------------------
+def test_a_long_status_does_not_move_the_render_button(qtbot, window):
+    button = window.progress.render_button
+    where = button.mapTo(window, button.rect().topLeft())
+    long_status = "Done in 0.4 s with instant:comic · " + "a very long note " * 30
+    window.progress.set_status(long_status)
+    qtbot.wait(50)  # let the layout settle, as it would on screen
+    assert button.mapTo(window, button.rect().topLeft()) == where
+    assert window.progress.status_text() == long_status
+    assert window.progress.status.toolTip() == long_status
+    assert window.progress.status.text().endswith("…")
+
+
+def test_combo_lists_open_wide_enough_for_their_entries(qtbot, window):
+    combo = window.params.model
+    combo.showPopup()
+    view = combo.view()
+    widest = max(
+        view.fontMetrics().horizontalAdvance(combo.itemText(i)) for i in range(combo.count())
+    )
+    assert view.width() >= widest
+    combo.hidePopup()
+    combo.setCurrentIndex(1)
+    assert combo.currentText() in combo.toolTip()
+
+
+# -- 7: no terminal commands in the window ----------------------------------------------
+CLI_WORDS = ("`", " --", "photoflux ", "HF_HUB_OFFLINE")
+
+
+def test_a_missing_model_is_explained_without_terminal_commands(qtbot, window, astronaut_path):
+    window.open_photo(str(astronaut_path))
+    window.params.set_model("sd-turbo")
+    window.params.prompt.setText("a sailor")
+    with qtbot.waitSignal(window.controller.failed, timeout=30000):
+        window.actions_by_name["render"].trigger()
+    shown = window.banner.text.text()
+    assert "model manager" in shown
+    assert not any(word in shown for word in CLI_WORDS), shown
+
+
+def test_an_offline_download_is_explained_without_terminal_commands(qtbot, window):
+    window.open_model_manager()
+    manager = window._model_manager
+    manager.table.selectRow(0)
+    manager.download_selected()  # HF_HUB_OFFLINE=1 in tests: refused at once
+    qtbot.waitUntil(lambda: manager.banner.isVisibleTo(manager), timeout=10000)
+    shown = manager.banner.text.text()
+    assert "offline" in shown.lower() and not any(word in shown for word in CLI_WORDS), shown
+    manager.close()
+
+
+def test_the_instant_fallback_note_keeps_its_news_and_drops_the_command(qtbot, window, astronaut_path):
+    window.open_photo(str(astronaut_path))
+    window.gallery.select("comic")
+    result = render_and_wait(qtbot, window)
+    assert result.notes and "photoflux models" in result.notes[0]  # the CLI's advice
+    shown = window.progress.status_text()
+    assert "instant version" in shown and not any(word in shown for word in CLI_WORDS)
+
+
+def test_cli_sentences_are_dropped_for_the_window():
+    from photoflux_desktop.engine.errors import Error, ErrorKind, for_gui
+
+    assert for_gui("It was used. Run `photoflux models download x` first.") == "It was used."
+    assert for_gui("Lower --max-side. Or pick a smaller size.") == "Or pick a smaller size."
+    error = Error(ErrorKind.BAD_INPUT, "m", "Unset HF_HUB_OFFLINE.", gui_hint="Go online.")
+    assert error.hint_for_gui() == "Go online." and error.hint == "Unset HF_HUB_OFFLINE."
