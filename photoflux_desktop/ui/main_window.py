@@ -218,6 +218,7 @@ class MainWindow(QMainWindow):
             self.settings.last_open_dir = str(Path(source).resolve().parent)
         self.result, self.result_image, self.current_entry = None, None, None
         self.banner.hide()
+        self._select_in_history(None)
         self.compare.set_before(pil_to_qimage(photo.image))
         self.compare.set_after(None)
         self.progress.set_status(
@@ -316,11 +317,21 @@ class MainWindow(QMainWindow):
         self.current_entry = entry  # what export stamps: this result's own record
         if entry is not None and entry.id not in self.history.entry_ids():
             self.history.add_entry(entry)  # an identical instant result is filed once
+        self._select_in_history(entry.id if entry is not None else None)
         seconds = self.controller.last_waited_s  # what the user waited, not the engine's span
         note = for_gui(result.notes[0]) if result.notes else ""  # no terminal advice here
         note = f" · {note}" if note else ""
         self.progress.set_status(f"Done in {seconds:.1f} s with {result.model}{note}")
         self.resultShown.emit(result)
+
+    def _select_in_history(self, entry_id: str | None) -> None:
+        """The strip highlights what is on screen, or nothing: never an older result."""
+        ids = self.history.entry_ids()
+        if entry_id in ids:
+            self.history.setCurrentRow(ids.index(entry_id))
+        else:
+            self.history.clearSelection()
+            self.history.setCurrentItem(None)
 
     def _on_failed(self, error: Error) -> None:
         self.progress.reset_bar()
@@ -346,6 +357,7 @@ class MainWindow(QMainWindow):
         with Image.open(entry.image_path) as image:
             self.result_image = image.convert("RGB")
         self.current_entry = entry
+        self.banner.hide()  # an earlier failure is not about this result
         if self.photo is None:
             self.compare.set_before(pil_to_qimage(self.result_image))
         self.compare.set_after(pil_to_qimage(self.result_image))

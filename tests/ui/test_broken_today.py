@@ -240,3 +240,74 @@ def test_cli_sentences_are_dropped_for_the_window():
     assert for_gui("Lower --max-side. Or pick a smaller size.") == "Or pick a smaller size."
     error = Error(ErrorKind.BAD_INPUT, "m", "Unset HF_HUB_OFFLINE.", gui_hint="Go online.")
     assert error.hint_for_gui() == "Go online." and error.hint == "Unset HF_HUB_OFFLINE."
+
+
+# -- 7: no stale selection or error banner ----------------------------------------------
+def test_the_strip_highlights_the_result_on_screen(qtbot, window, astronaut_path, rocket_path):
+    from tests.ui.test_export_record import click_history_item
+
+    window.open_photo(str(astronaut_path))
+    window.gallery.select("comic")
+    render_and_wait(qtbot, window)
+    window.gallery.select("pencil-sketch")
+    render_and_wait(qtbot, window)
+    click_history_item(qtbot, window, 1)  # the comic one
+    window.gallery.select("vintage")
+    newest = render_and_wait(qtbot, window)
+    selected = window.history.selectedItems()
+    assert len(selected) == 1 and window.history.row(selected[0]) == 0
+    assert window.current_entry.style == newest.parameters.style
+    window.open_photo(str(rocket_path))  # a new photo: no result of it is on screen
+    assert window.history.selectedItems() == []
+
+
+def test_an_old_error_goes_when_a_result_is_opened(qtbot, window, astronaut_path):
+    from tests.ui.test_export_record import click_history_item
+
+    window.open_photo(str(astronaut_path))
+    window.gallery.select("comic")
+    render_and_wait(qtbot, window)
+    window.params.lora.setText("/no/such/lora.safetensors")
+    window.actions_by_name["render"].trigger()
+    assert window.banner.isVisible()
+    click_history_item(qtbot, window, 0)
+    assert not window.banner.isVisible()
+
+
+# -- 7: quitting is immediate -----------------------------------------------------------
+def test_quit_hides_the_window_before_waiting_for_a_render(qtbot, astronaut_path):
+    import threading
+
+    from photoflux_desktop.engine.local_renderer import LocalRenderer
+    from photoflux_desktop.ui.main_window import MainWindow
+
+    order: list[str] = []
+    started = threading.Event()
+
+    class Slow(LocalRenderer):
+        def render(self, request, on_progress=None, cancel=None):
+            if cancel is None:  # the start-up warm-up
+                return super().render(request)
+            started.set()
+            while not cancel.cancelled:
+                threading.Event().wait(0.01)
+            order.append("render saw the cancel")
+            return super().render(request, on_progress, cancel)
+
+    window = MainWindow(renderer=Slow())
+    qtbot.addWidget(window)
+    window.show()
+    window.open_photo(str(astronaut_path))
+    window.gallery.select("comic")
+    window.actions_by_name["render"].trigger()
+    assert started.wait(10)
+    original_hide = window.hide
+
+    def hide():
+        order.append("window hidden")
+        original_hide()
+
+    window.hide = hide  # closeEvent's own call, recorded
+    window.actions_by_name["quit"].trigger()  # Ctrl+Q, File ▸ Quit
+    assert order == ["window hidden", "render saw the cancel"]
+    assert not window.isVisible() and window.controller.wait(0)  # the render has stopped
