@@ -224,7 +224,7 @@ def test_an_offline_download_is_explained_without_terminal_commands(qtbot, windo
     manager.close()
 
 
-def test_the_instant_fallback_note_keeps_its_news_and_drops_the_command(qtbot, window, astronaut_path):
+def test_the_instant_fallback_note_drops_the_command(qtbot, window, astronaut_path):
     window.open_photo(str(astronaut_path))
     window.gallery.select("comic")
     result = render_and_wait(qtbot, window)

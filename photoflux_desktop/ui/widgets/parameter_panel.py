@@ -44,7 +44,7 @@ class _CompactCombo(QComboBox):
         self._about = ""
         self.currentTextChanged.connect(self._refresh_tip)
 
-    def setToolTip(self, text: str) -> None:  # noqa: N802 - Qt's name
+    def setToolTip(self, text: str) -> None:  # Qt's own name: keeps the base tip
         self._about = text
         self._refresh_tip()
 
