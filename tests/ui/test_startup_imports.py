@@ -38,7 +38,10 @@ app = create_app()
 window = MainWindow()
 window.resize(1100, 760)
 at_show = []
-window.firstShown.connect(lambda: at_show.append([n for n in HEAVY if n in sys.modules]))
+LATER = ("structlog", "huggingface_hub")  # logging setup, the model probe: after the paint
+window.firstShown.connect(
+    lambda: at_show.append([n for n in HEAVY + LATER if n in sys.modules])
+)
 window.show()
 # late init (disk probes, first style) has run once the first style is selected
 wait_until(lambda: window.gallery.current_style() == "watercolor" and at_show)
@@ -50,6 +53,8 @@ report = {
     "at_start": at_show[0],
     "forgotten": window.renderer.forget_model(Path("nothing-loaded")),
     "instant_warm": window.preloader.instant_warm,
+    # with nothing in the HF cache, probing it must not import huggingface_hub (~0.45 s)
+    "hub_after_probe": "huggingface_hub" in sys.modules,
 }
 report["after_forget"] = [name for name in HEAVY if name in sys.modules and name != "cv2"]
 window.open_photo(str(sample_photo()))
@@ -90,3 +95,4 @@ def test_window_shows_without_torch_diffusers_transformers_or_opencv():
     # OpenCV is lazy, not absent: the warm-up after the window shows loads it
     assert report["rendered"] == "instant" and report["cv2_after_instant_render"]
     assert report["instant_warm"] and not report["torch_after_instant_render"]
+    assert not report["hub_after_probe"]
