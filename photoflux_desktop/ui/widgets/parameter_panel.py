@@ -260,9 +260,7 @@ class ParameterPanel(QWidget):
         diffusion = self.family() != INSTANT
         self.prompt.setEnabled(diffusion)
         self.prompt.setPlaceholderText(
-            "Subject (optional), e.g. a sailor"
-            if diffusion
-            else "Instant looks take no prompt (needs a diffusion model)"
+            "Subject (optional), e.g. a sailor" if diffusion else "Instant looks take no prompt"
         )
 
     def randomise_seed(self) -> None:
