@@ -9,10 +9,16 @@ VENV="${PHOTOFLUX_VENV:-.venv}"
 STAMP="$VENV/.photoflux-installed"
 WANT="$(cat pyproject.toml scripts/bootstrap.sh | sha256sum | cut -d' ' -f1)"
 
-# Debian packages Qt needs to draw offscreen; with PHOTOFLUX_TEST_SERVICES=1 also the
-# real services and browser the tests start (redis-server, chromium).
+# Debian packages Qt needs: offscreen drawing, and every library its X11 platform plugin
+# (PySide6/Qt/plugins/platforms/libqxcb.so) links, from `ldd` on the plugin: without one
+# Qt aborts with a misleading message (engine/qt_libs.py, `photoflux doctor`, checks it).
+# With PHOTOFLUX_TEST_SERVICES=1 also the real services and browser the tests start
+# (redis-server, chromium).
 if command -v apt-get >/dev/null 2>&1 && [ "$(id -u)" = "0" ]; then
-  wanted=(libegl1 libgl1 libxkbcommon0 libfontconfig1 libdbus-1-3)
+  wanted=(libegl1 libgl1 libxkbcommon0 libfontconfig1 libfreetype6 libdbus-1-3 libglib2.0-0
+    libx11-6 libx11-xcb1 libxcb1 libxkbcommon-x11-0 libxcb-cursor0 libxcb-icccm4
+    libxcb-image0 libxcb-keysyms1 libxcb-randr0 libxcb-render0 libxcb-render-util0
+    libxcb-shape0 libxcb-shm0 libxcb-sync1 libxcb-util1 libxcb-xfixes0 libxcb-xkb1)
   if [ "${PHOTOFLUX_TEST_SERVICES:-0}" = "1" ]; then
     wanted+=(redis-server chromium)
   fi

@@ -1,6 +1,17 @@
-"""Screenshots of the desktop app's main states, for reviewing the UI as a user sees it.
+"""Screenshots of the desktop app's states, for reviewing the UI as a user sees it.
 
-    .venv/bin/python scripts/screenshots.py [OUT_DIR]     (default: out/screenshots)
+    .venv/bin/python scripts/screenshots.py [OUT_DIR] [--only SUBSTRING]
+    (default OUT_DIR: out/screenshots)
+
+Every state is a function registered with `@state(name)`: it gets a fresh, shown main
+window and puts it in that state; the window is then captured as
+`{theme}-{width}x{height}-{name}.png`, for every theme and size the state is registered
+for (both themes, 1280×800 and 800×600 unless it says otherwise). A state that raises,
+or that could not be captured, is listed at the end and the script exits 1: a missing
+screenshot is a failure, not a quiet gap. To add states, append functions decorated
+with `@state` near the end of this file. Flows that need their own windows or several
+captures in a row (first run, library, studio delivery, kiosk) are SCENARIOS: each lists
+the files it must produce, and a missing one fails the run the same way.
 
 Runs offscreen with private folders; the diffusion state uses a tiny random-weight
 model (no download), so its preview shows noise-like colour, not a real painting.
@@ -12,6 +23,9 @@ import os
 import shutil
 import sys
 import tempfile
+import traceback
+from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
@@ -22,7 +36,7 @@ os.environ["PHOTOFLUX_MODELS_DIR"] = str(_TMP / "models")
 os.environ["HF_HOME"] = str(_TMP / "hf")
 os.environ["HF_HUB_OFFLINE"] = "1"
 
-from PySide6.QtCore import QEventLoop, QTimer  # noqa: E402
+from PySide6.QtCore import QEventLoop, QThreadPool, QTimer  # noqa: E402
 from PySide6.QtWidgets import QApplication  # noqa: E402
 
 from photoflux_desktop.engine.request import Stage  # noqa: E402
@@ -30,6 +44,34 @@ from photoflux_desktop.engine.resources import sample_photo  # noqa: E402
 from photoflux_desktop.ui.app import create_app  # noqa: E402
 from photoflux_desktop.ui.main_window import MainWindow  # noqa: E402
 from photoflux_desktop.ui.theme import apply_theme  # noqa: E402
+
+THEMES = ("dark", "light")
+SIZES = ((1280, 800), (800, 600))
+
+
+@dataclass(frozen=True)
+class State:
+    name: str
+    setup: Callable[[MainWindow], None]
+    themes: tuple[str, ...] = THEMES
+    sizes: tuple[tuple[int, int], ...] = SIZES
+
+
+STATES: list[State] = []  # the registry, in the order the states run
+
+
+def state(
+    name: str,
+    themes: tuple[str, ...] = THEMES,
+    sizes: tuple[tuple[int, int], ...] = SIZES,
+) -> Callable[[Callable[[MainWindow], None]], Callable[[MainWindow], None]]:
+    """Registers `setup(window)` as the state `name` (see the module docstring)."""
+
+    def register(setup: Callable[[MainWindow], None]) -> Callable[[MainWindow], None]:
+        STATES.append(State(name, setup, themes, sizes))
+        return setup
+
+    return register
 
 
 def settle(ms: int = 150) -> None:
@@ -45,74 +87,179 @@ def wait_for(signal, timeout_ms: int = 120000) -> None:
     loop.exec()
 
 
-def shoot(window: MainWindow, out: Path, name: str) -> Path:
+def shoot(widget, out: Path, name: str) -> Path:
+    """A scenario's capture (see SCENARIOS): saves `name`.png and answers its path."""
     settle()
     path = out / f"{name}.png"
-    window.grab().save(str(path))
+    widget.grab().save(str(path))
     print(path)
     return path
 
 
-def main() -> None:
-    out = Path(sys.argv[1] if len(sys.argv) > 1 else "out/screenshots")
-    out.mkdir(parents=True, exist_ok=True)
+class _Camera:
+    """Saves the state being run; `snap` lets a state capture mid-way (a live preview)."""
+
+    def __init__(self, out: Path) -> None:
+        self.out = out
+        self.file = ""
+        self.captured: set[str] = set()
+
+    def snap(self, window: MainWindow) -> None:
+        if self.file in self.captured:
+            return
+        settle()
+        path = self.out / self.file
+        pixmap = window.grab()
+        if not pixmap.isNull() and pixmap.save(str(path)):
+            self.captured.add(self.file)
+            print(path)
+
+
+_cameras: list[_Camera] = []  # the run in progress
+
+
+def snap(window: MainWindow) -> None:
+    """Capture the current state now (else it is captured when its setup returns)."""
+    _cameras[-1].snap(window)
+
+
+def run_states(out: Path, only: str = "") -> list[str]:
+    """Runs every registered state; returns the files that were not captured."""
+    _camera = _Camera(out)
+    _cameras.append(_camera)
     app = create_app()
-    first_run_states(app, out)
-    for theme in ("dark", "light"):
-        apply_theme(app, theme)
-        window = MainWindow()
-        window.resize(1280, 820)
-        window.show()
-        settle(400)
-        shoot(window, out, f"{theme}-1-empty")
-        window.open_photo(str(sample_photo()))
-        window.gallery.select("comic")
-        shoot(window, out, f"{theme}-2-photo-loaded")
-        window.render()
-        wait_for(window.resultShown)
-        shoot(window, out, f"{theme}-3-compare-split")
-        window.set_compare_mode("side")
-        shoot(window, out, f"{theme}-4-side-by-side")
-        window.set_compare_mode("split")
-        window.gallery.select("pop-art")
-        window.render()
-        wait_for(window.resultShown)
-        window.compare.set_split(0.35)
-        shoot(window, out, f"{theme}-5-gallery")
-        if theme == "dark":
-            rendering_with_preview(window, out)
-            window.resize(800, 600)
-            shoot(window, out, "dark-7-small-800x600")
-            window.open_photo(b"not an image")
-            shoot(window, out, "dark-8-error-banner")
-        window.close()
-        QApplication.processEvents()
-    library_states(app, out)
-    studio_delivery(out)
-    kiosk_states(out)
+    expected: list[str] = []
+    for item in STATES:
+        if only and only not in item.name:
+            continue
+        for theme in item.themes:
+            for width, height in item.sizes:
+                _camera.file = f"{theme}-{width}x{height}-{item.name}.png"
+                expected.append(_camera.file)
+                apply_theme(app, theme)
+                window = MainWindow()
+                window.resize(width, height)
+                window.show()
+                wait_for(window.firstShown, 10000)
+                settle(300)
+                try:
+                    item.setup(window)
+                    _camera.snap(window)
+                except Exception:  # reported below as missing; the other states still run
+                    traceback.print_exc()
+                finally:
+                    window.close()
+                    QThreadPool.globalInstance().waitForDone()  # its warm-up reports to it
+                    window.deleteLater()
+                    QApplication.processEvents()
+    return [name for name in expected if name not in _camera.captured]
 
 
-def rendering_with_preview(window: MainWindow, out: Path) -> None:
+def main(argv: list[str]) -> int:
+    only = ""
+    if "--only" in argv:
+        index = argv.index("--only")
+        only = argv[index + 1]
+        argv = argv[:index] + argv[index + 2 :]
+    out = Path(argv[0] if argv else "out/screenshots")
+    out.mkdir(parents=True, exist_ok=True)
+    missing = run_scenarios(out, only, first=True)
+    missing += run_states(out, only)
+    missing += run_scenarios(out, only, first=False)
+    if missing:
+        print(f"NOT CAPTURED ({len(missing)}): " + ", ".join(missing), file=sys.stderr)
+        return 1
+    return 0
+
+
+def run_scenarios(out: Path, only: str, first: bool) -> list[str]:
+    """Runs the multi-step flows (each captures several files itself); returns the files
+    that were not captured. The first-run flow runs before the states: it leaves the
+    welcome and analytics cards answered, as they are after a real first run."""
+    app = QApplication.instance() or create_app()
+    missing: list[str] = []
+    for name, run, files in SCENARIOS:
+        if (name == "first-run") != first or (only and only not in name):
+            continue
+        try:
+            run(app, out)
+        except (Exception, SystemExit):  # reported as missing; the other flows still run
+            traceback.print_exc()
+        missing += [f for f in files if not (out / f).is_file()]
+    return missing
+
+
+def _both(prefix: str, sizes=((1280, 800), (800, 600))) -> list[str]:
+    return [f"{t}-{prefix}-{w}x{h}.png" for t in THEMES for w, h in sizes]
+
+
+# -- states ------------------------------------------------------------------------------
+def _photo_with(window: MainWindow, style: str) -> None:
+    window.open_photo(str(sample_photo()))
+    window.gallery.select(style)
+
+
+def _render(window: MainWindow) -> None:
+    window.render()
+    wait_for(window.resultShown)
+
+
+@state("1-empty")
+def empty(window: MainWindow) -> None:
+    pass
+
+
+@state("2-photo-loaded")
+def photo_loaded(window: MainWindow) -> None:
+    _photo_with(window, "comic")
+
+
+@state("3-compare-split")
+def compare_split(window: MainWindow) -> None:
+    _photo_with(window, "comic")
+    _render(window)
+
+
+@state("4-side-by-side")
+def side_by_side(window: MainWindow) -> None:
+    compare_split(window)
+    window.set_compare_mode("side")
+
+
+@state("5-gallery")
+def gallery(window: MainWindow) -> None:
+    compare_split(window)
+    window.gallery.select("pop-art")
+    _render(window)
+    window.compare.set_split(0.35)
+
+
+@state("6-rendering-with-preview", themes=("dark",), sizes=((1280, 800),))
+def rendering_with_preview(window: MainWindow) -> None:
     from photoflux_desktop.engine.diffusion.tiny_models import build_tiny_pipeline
 
-    folder = build_tiny_pipeline("sd", _TMP / "tiny-sd")
+    _photo_with(window, "comic")
+    folder = _TMP / "tiny-sd"
+    if not folder.exists():
+        build_tiny_pipeline("sd", folder)
     window.params.set_model(str(folder))
     window.params.steps.setValue(30)
     window.params.strength.setValue(1.0)
     window.params.size.setCurrentIndex(0)
-    captured = {"done": False}
 
     def on_progress(event) -> None:
-        if event.stage is Stage.DENOISING and event.step == 5 and not captured["done"]:
-            captured["done"] = True
-            shoot(window, out, "dark-6-rendering-with-preview")
+        if event.stage is Stage.DENOISING and event.step == 5:
+            snap(window)
             window.cancel_render()
 
     window.controller.progress.connect(on_progress)
     window.render()
     wait_for(window.controller.idle)
-    window.controller.progress.disconnect(on_progress)
-    window.params.set_model("instant")
+
+
+@state("8-error-banner")
+def error_banner(window: MainWindow) -> None:
+    window.open_photo(b"not an image")
 
 
 # -- first run (welcome card, analytics question, a download in progress) ----------------
@@ -338,5 +485,29 @@ def kiosk_states(out: Path) -> None:
     QApplication.processEvents()
 
 
+SCENARIOS: list[tuple[str, Callable[[QApplication, Path], None], list[str]]] = [
+    ("first-run", first_run_states, _both("first-run") + _both("welcome-download")),
+    (
+        "library",
+        library_states,
+        _both("library-grouped") + _both("export-toast") + _both("contact-sheet"),
+    ),
+    (
+        "studio-delivery",
+        lambda app, out: studio_delivery(out),
+        [f"dark-{name}.png" for name in ("9-email-typing", "10-email-ready", "11-email-done")]
+        + ["dark-12-qr-code.png", "dark-13-studio-status.png"],
+    ),
+    (
+        "kiosk",
+        lambda app, out: kiosk_states(out),
+        [
+            f"kiosk-{name}.png"
+            for name in ("1-attract", "2-countdown", "3-styles", "4-reveal", "5-take-home")
+        ],
+    ),
+]
+
+
 if __name__ == "__main__":
-    main()
+    sys.exit(main(sys.argv[1:]))

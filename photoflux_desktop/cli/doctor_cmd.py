@@ -17,6 +17,7 @@ from photoflux_desktop.engine.devices import choose_plan, detect_device, torch_a
 from photoflux_desktop.engine.errors import PhotoFluxError
 from photoflux_desktop.engine.model_store import first_installed, installed_models
 from photoflux_desktop.engine.presets import PresetError, bundled_presets
+from photoflux_desktop.engine.qt_libs import check_qt_libs
 from photoflux_desktop.sync.status import sync_status
 
 _PACKAGES = (
@@ -73,6 +74,12 @@ def run_doctor(args: argparse.Namespace, console: Console) -> int:
     models = {model_id: str(found.path) for model_id, found in installed_models().items()}
     if not models:
         missing.append("No diffusion model installed. " + download_hint())
+    qt_libs = check_qt_libs()
+    if qt_libs.missing:
+        missing.append(
+            f"The desktop app's Qt needs {', '.join(qt_libs.missing)}: "
+            f"run `{qt_libs.install_command}`."
+        )
     report = {
         "version": __version__,
         "python": sys.version.split()[0],
@@ -88,6 +95,7 @@ def run_doctor(args: argparse.Namespace, console: Console) -> int:
         "presets": preset_count,
         "models_installed": models,
         "sync": sync_status(),
+        "qt_libs": qt_libs.to_dict(),
         "missing": missing,
     }
     console.result(report, _human(report))
@@ -113,6 +121,7 @@ def _human(report: dict[str, Any]) -> str:
     lines.append(f"style presets: {report['presets']}")
     lines.append(f"models installed: {', '.join(report['models_installed']) or 'none'}")
     lines.extend(_sync_lines(report["sync"]))
+    lines.append(_qt_line(report["qt_libs"]))
     lines.extend(f"missing: {item}" for item in report["missing"])
     return "\n".join(lines)
 
@@ -134,3 +143,11 @@ def _sync_lines(sync: dict[str, Any]) -> list[str]:
     when = datetime.fromtimestamp(last, UTC).isoformat(timespec="seconds") if last else "never"
     lines.append(f"  last sync: {when}; last error: {sync['last_error'] or 'none'}")
     return lines
+
+
+def _qt_line(qt: dict[str, Any]) -> str:
+    if not qt["checked"]:
+        return f"desktop (Qt X11) libraries: not checked ({qt['reason']})"
+    if not qt["missing"]:
+        return "desktop (Qt X11) libraries: all present"
+    return f"desktop (Qt X11) libraries: MISSING {', '.join(qt['missing'])}"

@@ -186,7 +186,9 @@ def build_parser() -> CliParser:
     download.add_argument("model_id")
     download.add_argument("--json", action="store_true")
 
-    doctor = sub.add_parser("doctor", help="device, versions, paths and what is missing")
+    doctor = sub.add_parser(
+        "doctor", help="device, versions, paths, Qt system libraries and what is missing"
+    )
     doctor.add_argument("--json", action="store_true")
 
     _add_sync(sub)

@@ -127,8 +127,10 @@ def download_model(
         raise bad_input(f"Unknown model '{model_id}'.", f"Known models: {', '.join(CATALOG)}.")
     if _offline():
         raise cloud_error(
-            "Offline mode is on for this computer (HF_HUB_OFFLINE), so nothing can be downloaded.",
-            "Turn offline mode off and try again.",
+            "Offline mode is on, so nothing can be downloaded.",
+            "Unset HF_HUB_OFFLINE and run the command again.",
+            gui_hint="PhotoFlux was started in offline mode: start it with offline mode "
+            "off to download models.",
         )
     target = model_folder(model_id, root)
     already = disk_usage(target) if target.exists() else 0

@@ -58,13 +58,17 @@ def choose_backend(
     # to the instant style would silently drop it
     if request.prompt or request.loras or preset.instant is None:
         if preset.instant is None:
-            needs, drop = f"The style '{preset.id}' needs", ""
+            needs, drop, clear = f"The style '{preset.id}' needs", "", ""
         elif request.prompt:
             needs, drop = "A prompt needs", " Or drop --prompt to use the instant version."
+            clear = " Or clear the prompt to use the instant version."
         else:
             needs, drop = "A LoRA needs", " Or drop --lora to use the instant version."
+            clear = " Or clear the LoRA to use the instant version."
         raise model_missing(
-            f"{needs} a diffusion model, and none is installed.", download_hint() + drop
+            f"{needs} a diffusion model, and none is installed.",
+            download_hint() + drop,
+            gui_hint="Download a model in the model manager." + clear,
         )
     return BackendChoice(
         None,

@@ -1,11 +1,18 @@
-"""Structured logs (structlog, JSON lines on stderr) shared by every front end."""
+"""Structured logs (structlog, JSON lines on stderr) shared by every front end.
+
+structlog (with its dev and traceback helpers) costs ~0.4 s to import on a busy 2-core
+machine, which the desktop window would pay before it shows. So `get_logger` hands out
+a small proxy and structlog is imported, and configured, on the first log call.
+"""
 
 from __future__ import annotations
 
 import logging
 import sys
+from typing import TYPE_CHECKING, Any
 
-import structlog
+if TYPE_CHECKING:
+    from structlog.typing import FilteringBoundLogger
 
 
 class _StderrLogger:
@@ -23,6 +30,8 @@ def _stderr_logger(*args: object) -> _StderrLogger:
 
 
 def configure_logging(level: str = "WARNING") -> None:
+    import structlog
+
     numeric = getattr(logging, level.upper(), logging.WARNING)
     structlog.configure(
         processors=[
@@ -41,7 +50,23 @@ def configure_logging(level: str = "WARNING") -> None:
     )
 
 
-def get_logger(name: str) -> structlog.typing.FilteringBoundLogger:
-    if not structlog.is_configured():
-        configure_logging()  # library use: quiet JSON by default, front ends may reconfigure
-    return structlog.get_logger(name)
+class _LazyLogger:
+    """Stands in for a structlog logger until the first call (`log.warning(...)`)."""
+
+    def __init__(self, name: str) -> None:
+        self._name = name
+        self._logger: Any = None
+
+    def __getattr__(self, attr: str) -> Any:
+        if self._logger is None:
+            import structlog
+
+            if not structlog.is_configured():
+                configure_logging()  # library use: quiet JSON by default
+            # not cached by structlog: a later configure_logging still applies
+            self._logger = structlog.get_logger(self._name)
+        return getattr(self._logger, attr)
+
+
+def get_logger(name: str) -> FilteringBoundLogger:
+    return _LazyLogger(name)  # type: ignore[return-value]

@@ -7,6 +7,7 @@ environment or the platform default, see paths.models_dir).
 from __future__ import annotations
 
 import json
+import os
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -80,7 +81,22 @@ def is_complete(folder: Path) -> bool:
     return any(path.suffix in _WEIGHT_SUFFIXES for path in folder.rglob("*") if path.is_file())
 
 
+def _hf_cache_root() -> Path:
+    """huggingface_hub's cache folder, by its documented variables, without importing it."""
+    for name in ("HF_HUB_CACHE", "HUGGINGFACE_HUB_CACHE"):
+        if os.environ.get(name):
+            return Path(os.environ[name]).expanduser()
+    home = os.environ.get("HF_HOME") or os.path.join(
+        os.environ.get("XDG_CACHE_HOME") or os.path.join(Path.home(), ".cache"), "huggingface"
+    )
+    return Path(home).expanduser() / "hub"
+
+
 def _hf_cache_snapshot(spec_hub_id: str, revision: str) -> Path | None:
+    # importing huggingface_hub costs ~0.45 s (the window's start-up probe pays it on
+    # the GUI thread): when the repo has no cache folder at all, nothing can be there
+    if not (_hf_cache_root() / f"models--{spec_hub_id.replace('/', '--')}").is_dir():
+        return None
     try:
         from huggingface_hub import snapshot_download
         from huggingface_hub.errors import LocalEntryNotFoundError
@@ -110,7 +126,12 @@ def locate(ref: str, root: Path | None = None) -> LocatedModel:
         located = find_installed(ref, root)
         if located is None:
             spec = CATALOG[ref]
-            raise model_missing(f"{spec.name} is not installed.", download_hint(ref), model=ref)
+            raise model_missing(
+                f"{spec.name} is not installed.",
+                download_hint(ref),
+                gui_hint="Download it in the model manager, or choose the instant style.",
+                model=ref,
+            )
         return located
     path = Path(ref).expanduser()
     if path.exists():

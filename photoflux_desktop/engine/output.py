@@ -11,6 +11,7 @@ import contextlib
 import io
 import os
 import tempfile
+import threading
 from dataclasses import dataclass, replace
 from functools import cache
 from pathlib import Path
@@ -152,6 +153,9 @@ def _atomic_save(target: Path, write: Any) -> None:
         with os.fdopen(fd, "wb") as fp:
             write(fp)
             fp.flush()
+            # mkstemp makes 0600; a result is an ordinary file: 0666 less the umask (0644)
+            if os.name == "posix":
+                os.fchmod(fp.fileno(), 0o666 & ~_umask())
             os.fsync(fp.fileno())
         os.replace(tmp, target)
     except BaseException:
@@ -159,6 +163,17 @@ def _atomic_save(target: Path, write: Any) -> None:
             tmp.unlink()
         raise
     _fsync_dir(target.parent)
+
+
+_UMASK_LOCK = threading.Lock()
+
+
+def _umask() -> int:
+    """The process umask; reading it means setting it, so briefly and under a lock."""
+    with _UMASK_LOCK:
+        current = os.umask(0o022)
+        os.umask(current)
+    return current
 
 
 def _fsync_dir(folder: Path) -> None:

@@ -6,7 +6,7 @@ import sys
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
-from PySide6.QtCore import QTimer
+from PySide6.QtCore import QThreadPool, QTimer
 from PySide6.QtWidgets import QApplication
 
 from photoflux_desktop import __version__
@@ -40,4 +40,8 @@ def create_window(photo: str | None = None) -> MainWindow:
 def run_app(photo: str | None = None) -> int:
     app = create_app()
     window = create_window(photo)  # noqa: F841 - kept alive by this frame until exec ends
-    return app.exec()
+    code = app.exec()
+    # the window is already gone; a background job (a warm-up, a preload) finishes
+    # before the objects it reports to are torn down
+    QThreadPool.globalInstance().waitForDone()
+    return code

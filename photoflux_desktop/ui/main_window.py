@@ -9,7 +9,7 @@ from pathlib import Path
 
 from PIL import Image
 from PySide6.QtCore import QSettings, Qt, QTimer, QUrl, Signal
-from PySide6.QtGui import QCloseEvent, QDesktopServices, QGuiApplication, QImage, QKeyEvent
+from PySide6.QtGui import QCloseEvent, QDesktopServices, QGuiApplication, QImage
 from PySide6.QtWidgets import (
     QApplication,
     QButtonGroup,
@@ -23,7 +23,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from photoflux_desktop.engine.errors import Error, ErrorKind, PhotoFluxError
+from photoflux_desktop.engine.errors import Error, ErrorKind, PhotoFluxError, for_gui
 from photoflux_desktop.engine.intake import Photo, load_photo
 from photoflux_desktop.engine.library import Library, LibraryEntry
 from photoflux_desktop.engine.local_renderer import LocalRenderer
@@ -45,6 +45,7 @@ from photoflux_desktop.ui.dialogs.model_manager import ModelManager
 from photoflux_desktop.ui.dialogs.settings_dialog import SettingsDialog
 from photoflux_desktop.ui.export_actions import ExportActions
 from photoflux_desktop.ui.first_run import FirstRunPanel
+from photoflux_desktop.ui.hold_to_compare import HoldToCompare
 from photoflux_desktop.ui.images import pil_to_qimage, qimage_to_pil
 from photoflux_desktop.ui.library_controller import LibraryController
 from photoflux_desktop.ui.preload import EnginePreloader
@@ -94,7 +95,8 @@ class MainWindow(QMainWindow):
         self._restore_geometry()
         if settings_note:
             self.banner.show_error(Error(ErrorKind.BAD_INPUT, settings_note))
-        QTimer.singleShot(0, self._late_init)
+        self._late_done = False
+        QTimer.singleShot(0, self._late_init_if_hidden)
 
     # -- layout ------------------------------------------------------------------
     def _build(self) -> None:
@@ -163,6 +165,7 @@ class MainWindow(QMainWindow):
         )
         self.hold_button.pressed.connect(lambda: self.compare.set_holding(True))
         self.hold_button.released.connect(lambda: self.compare.set_holding(False))
+        self.hold_key = HoldToCompare(self, self.compare.set_holding)
         row.addWidget(self.hold_button)
         row.addStretch(1)
         return row
@@ -204,8 +207,15 @@ class MainWindow(QMainWindow):
         )
         self.resultShown.connect(lambda _result: self.export_bar.set_has_result(True))
 
+    def _late_init_if_hidden(self) -> None:
+        if not self._shown:  # a shown window runs it from showEvent, after its first paint
+            self._late_init()
+
     def _late_init(self) -> None:
         """Work that may touch the disk or the HF cache, after the window is up."""
+        if self._late_done:
+            return
+        self._late_done = True
         self._refresh_models()
         self.first_run.update_cards(self.params.has_diffusion_model())
         self.gallery.select("watercolor")
@@ -219,6 +229,8 @@ class MainWindow(QMainWindow):
             }
         )
         self.params.set_completions(self.library.prompts() + vocabulary)
+        if self.preloader is not None:
+            self.preloader.warm_instant()  # the first render is then as quick as the next
         self._maybe_preload()
 
     def _maybe_preload(self) -> None:
@@ -245,6 +257,7 @@ class MainWindow(QMainWindow):
             self.settings.last_open_dir = str(Path(source).resolve().parent)
         self.result, self.result_image, self.current_entry = None, None, None
         self.banner.hide()
+        self._select_in_history(None)
         self.compare.set_before(pil_to_qimage(photo.image))
         self.compare.set_after(None)
         self.progress.set_status(
@@ -292,7 +305,7 @@ class MainWindow(QMainWindow):
             )
             return None
         p = self.params.values()
-        if not p.seed_locked:
+        if not p.seed_locked and self.params.family() != "instant":  # instant ignores it
             self.params.seed.setValue(secrets.randbelow(2**31))
             p = self.params.values()
         try:  # the request checks every value; a bad one is shown, not raised
@@ -345,12 +358,23 @@ class MainWindow(QMainWindow):
         self.result, self.result_image = result, result.image
         self.compare.set_after(pil_to_qimage(result.image))
         self.current_entry = entry  # what export stamps: this result's own record
-        if entry is not None:
-            self.history.add_entry(entry)
-        seconds = result.timings.get("total", 0.0)
-        note = f" · {result.notes[0]}" if result.notes else ""
+        if entry is not None and entry.id not in self.history.entry_ids():
+            self.history.add_entry(entry)  # an identical instant result is filed once
+        self._select_in_history(entry.id if entry is not None else None)
+        seconds = self.controller.last_waited_s  # what the user waited, not the engine's span
+        note = for_gui(result.notes[0]) if result.notes else ""  # no terminal advice here
+        note = f" · {note}" if note else ""
         self.progress.set_status(f"Done in {seconds:.1f} s with {result.model}{note}")
         self.resultShown.emit(result)
+
+    def _select_in_history(self, entry_id: str | None) -> None:
+        """The strip highlights what is on screen, or nothing: never an older result."""
+        ids = self.history.entry_ids()
+        if entry_id in ids:
+            self.history.setCurrentRow(ids.index(entry_id))
+        else:
+            self.history.clearSelection()
+            self.history.setCurrentItem(None)
 
     def _on_failed(self, error: Error) -> None:
         self.progress.reset_bar()
@@ -370,6 +394,7 @@ class MainWindow(QMainWindow):
 
     # -- results -----------------------------------------------------------------
     def show_entry(self, entry_id: str) -> None:
+        self.banner.hide()  # an earlier failure is not about this result
         self.lib.show_entry(entry_id)  # with the photo it was made from
 
     def reopen_settings(self, entry_id: str) -> None:
@@ -413,16 +438,6 @@ class MainWindow(QMainWindow):
         self.compare.set_mode(CompareMode(mode))
         for button, value in zip(self.mode_buttons.buttons(), CompareMode, strict=False):
             button.setChecked(value.value == mode)
-
-    def keyPressEvent(self, event: QKeyEvent) -> None:
-        if event.key() == Qt.Key.Key_Space and not event.isAutoRepeat():
-            self.compare.set_holding(True)
-        super().keyPressEvent(event)
-
-    def keyReleaseEvent(self, event: QKeyEvent) -> None:
-        if event.key() == Qt.Key.Key_Space and not event.isAutoRepeat():
-            self.compare.set_holding(False)
-        super().keyReleaseEvent(event)
 
     def open_model_manager(self) -> None:
         forgetter = self.renderer if isinstance(self.renderer, LocalRenderer) else None
@@ -479,19 +494,21 @@ class MainWindow(QMainWindow):
         super().showEvent(event)
         if not self._shown:
             self._shown = True
+            # posted paint events run before zero timers: the window is on screen
             QTimer.singleShot(0, self.firstShown.emit)
+            QTimer.singleShot(0, self._late_init)
 
     def closeEvent(self, event: QCloseEvent) -> None:
+        QSettings().setValue("window/geometry", self.saveGeometry())
+        self.hide()  # quitting looks instant; a render stops within a step, unseen
         self.first_run.downloads.pause()  # the partial is kept for next time
         if self.controller.busy:
             self.controller.cancel()
             self.controller.wait(30000)
-        if self.preloader is not None:
-            self.preloader.wait()
+        # a preload only imports libraries: nothing to wait for, nothing to lose
         self.batch.cancel()
         self.batch.wait()
         self.deletes.flush()  # the undo window ends with the window
         self.studio.shutdown()
-        QSettings().setValue("window/geometry", self.saveGeometry())
         self._save_settings()
         super().closeEvent(event)

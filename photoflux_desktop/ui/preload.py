@@ -23,6 +23,22 @@ def _warm(renderer: LocalRenderer) -> None:
     _ = renderer.diffusion  # imports torch + diffusers once
 
 
+def warm_instant(renderer: LocalRenderer) -> None:
+    """One tiny instant render and encode: OpenCV's import and first filter, colour
+    profiles and the PNG writer start up here, not in the first render the user times."""
+    from PIL import Image
+
+    from photoflux_desktop.engine.output import encode_bytes
+    from photoflux_desktop.engine.presets import bundled_presets
+    from photoflux_desktop.engine.request import RenderRequest
+
+    style = next(p.id for p in bundled_presets().values() if p.instant is not None)
+    image = Image.new("RGB", (64, 48), (128, 96, 64))
+    result = renderer.render(RenderRequest(image=image, style_id=style, model="instant", seed=0))
+    encode_bytes(result.image, "PNG", {})
+    result.image.copy().thumbnail((16, 16))
+
+
 class EnginePreloader(QObject):
     finished = Signal()
 
@@ -31,6 +47,28 @@ class EnginePreloader(QObject):
         self.renderer = renderer
         self._job: BackgroundJob | None = None
         self.done = False
+        self.instant_warm = False  # the instant engine has run once
+        self._instant_job: BackgroundJob | None = None
+
+    def warm_instant(self) -> bool:
+        """Warm the instant engine in the background (after the window shows)."""
+        if self.instant_warm or self._instant_job is not None:
+            return False
+        self._instant_job = start_job(
+            partial(warm_instant, self.renderer),
+            returned=self._instant_finished,
+            errored=self._instant_failed,
+        )
+        return True
+
+    @Slot(object)
+    def _instant_finished(self, _: object) -> None:
+        self.instant_warm, self._instant_job = True, None
+
+    @Slot(object)
+    def _instant_failed(self, exc: BaseException) -> None:
+        log.warning("instant_warm_failed", error=str(exc)[:200])
+        self._instant_job = None
 
     def start(self) -> bool:
         if self.done or self._job is not None:

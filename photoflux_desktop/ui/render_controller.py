@@ -8,6 +8,8 @@ sets the engine's CancelToken and takes effect within one denoising step.
 
 from __future__ import annotations
 
+import hashlib
+import json
 import time
 from functools import partial
 from typing import Any
@@ -33,6 +35,17 @@ from photoflux_desktop.ui.background import BackgroundJob, start_job
 log = get_logger("photoflux.ui.render")
 
 
+def _sameness(request: RenderRequest, result: RenderResult, source_name: str) -> str:
+    """Identifies an instant result: instant looks ignore the seed, so the same photo,
+    style and settings give the same picture, which the library needs only once."""
+    digest = hashlib.blake2b(request.image.tobytes(), digest_size=16)
+    digest.update(repr(request.image.size).encode())
+    params = {k: v for k, v in result.parameters.to_dict().items() if k != "seed"}
+    digest.update(json.dumps(params, sort_keys=True, default=str).encode())
+    digest.update(source_name.encode())
+    return digest.hexdigest()
+
+
 def _render_and_keep(
     renderer: Renderer,
     request: RenderRequest,
@@ -41,14 +54,21 @@ def _render_and_keep(
     source_name: str,
     on_progress: ProgressCallback,
     cancel: CancelToken,
+    kept: dict[str, str],
     source: Image.Image | None = None,
 ) -> tuple[RenderResult, LibraryEntry | None]:
-    """The worker thread's job: render, then file a finished result in the library,
-    with the photo it was made from (`source`, else the request's own image)."""
+    """The worker thread's job: render, then file a finished result in the library with
+    the photo it was made from (`source`, else the request's own image), unless it is an
+    instant result identical to one filed before (then that entry)."""
     result = renderer.render(request, on_progress, cancel)
     entry = None
     if result.status is Status.COMPLETED and library is not None:
-        entry = library.add(result, source_name, source=source or request.image)
+        key = _sameness(request, result, source_name) if result.backend == "instant" else ""
+        entry = library.get(kept[key]) if key in kept else None
+        if entry is None:
+            entry = library.add(result, source_name, source=source or request.image)
+            if key:
+                kept[key] = entry.id
         if request.prompt:
             library.remember_prompt(request.prompt)
     return result, entry
@@ -71,6 +91,11 @@ class RenderController(QObject):
         self._job: BackgroundJob | None = None
         self._cancel: CancelToken | None = None
         self._step_times: list[float] = []
+        self._kept: dict[str, str] = {}  # instant results filed this session: key -> entry id
+        self._started_at = 0.0
+        # seconds from Render to the result filed and on its way to the screen: what the
+        # user waited, first-use start-up included (the result's own timings leave it out)
+        self.last_waited_s = 0.0
         self._worker_progress.connect(self._on_progress)
 
     @property
@@ -82,6 +107,7 @@ class RenderController(QObject):
     ) -> bool:
         if self.busy:
             return False
+        self._started_at = time.perf_counter()
         self._cancel = CancelToken()
         self._step_times = []
         self.started.emit()
@@ -95,6 +121,7 @@ class RenderController(QObject):
                 source=source,
                 on_progress=self._worker_progress.emit,
                 cancel=self._cancel,
+                kept=self._kept,
             ),
             returned=self._on_returned,
             errored=self._on_errored,
@@ -148,11 +175,12 @@ class RenderController(QObject):
             Error(
                 ErrorKind.INTERNAL,
                 f"Rendering failed: {exc}",
-                "Try again; if it keeps failing, run `photoflux doctor`.",
+                "Try again; if it keeps failing, restart PhotoFlux and try a smaller size.",
             )
         )
 
     def _on_done(self, result: Any, entry: Any) -> None:
+        self.last_waited_s = time.perf_counter() - self._started_at
         self._finish()
         if result.status is Status.CANCELLED:
             self.status.emit("Cancelled")

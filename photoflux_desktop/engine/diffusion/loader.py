@@ -168,13 +168,18 @@ def _damaged(located: LocatedModel, exc: Exception) -> PhotoFluxError:
     else:
         hint = "Check the folder is a complete diffusers model (save_pretrained output)."
     reason = str(exc).splitlines()[0][:300] if str(exc) else type(exc).__name__
-    return model_missing(f"The model at {located.path} could not be loaded: {reason}", hint)
+    return model_missing(
+        f"The model at {located.path} could not be loaded: {reason}",
+        hint,
+        gui_hint="It may be incomplete: download it again in the model manager (it resumes).",
+    )
 
 
 def _lora_mismatch(lora: LoraSpec, located: LocatedModel, why: str) -> PhotoFluxError:
     return bad_input(
         f"The LoRA {lora.path} does not fit this model ({located.label}): {why.rstrip(' .')}.",
         f"Use a LoRA trained for this {located.family.upper()} model, or drop --lora.",
+        gui_hint=f"Choose a LoRA trained for this {located.family.upper()} model, or clear it.",
     )
 
 

@@ -53,7 +53,9 @@ class ErrorBanner(QFrame):
             f" border-radius: 6px; }} QFrame#errorBanner QLabel {{ color: #1d1d22; }}"
         )
         self.icon.setText(symbol)
-        hint = f"<br><span>{error.hint}</span>" if error.hint else ""
+        # a window shows no terminal commands: the GUI hint, or the hint without them
+        shown_hint = error.hint_for_gui()
+        hint = f"<br><span>{shown_hint}</span>" if shown_hint else ""
         self.text.setText(f"<b>{_escape(error.message)}</b>{_escape_keep(hint)}")
         self._action = action[1] if action else None
         self.action.setVisible(action is not None)

@@ -12,7 +12,7 @@ import random
 from dataclasses import dataclass
 from pathlib import Path
 
-from PySide6.QtCore import QSettings, QStringListModel, Qt, Signal
+from PySide6.QtCore import QEvent, QSettings, QStringListModel, Qt, Signal
 from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
@@ -37,9 +37,37 @@ from photoflux_desktop.engine.request import RenderParameters
 AUTO, INSTANT = "auto", "instant"
 
 
+class _CompactCombo(QComboBox):
+    """Narrow when closed; its list opens wide enough for every entry, whole; the
+    tooltip spells out the current choice when the closed box cuts it."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._about = ""
+        self.currentTextChanged.connect(self._refresh_tip)
+
+    def setToolTip(self, text: str) -> None:  # Qt's own name: keeps the base tip
+        self._about = text
+        self._refresh_tip()
+
+    def event(self, event: QEvent) -> bool:
+        if event.type() == QEvent.Type.ToolTip:  # items may change with signals blocked
+            self._refresh_tip()
+        return super().event(event)
+
+    def _refresh_tip(self) -> None:
+        super().setToolTip("\n".join(part for part in (self.currentText(), self._about) if part))
+
+    def showPopup(self) -> None:
+        view = self.view()
+        view.setTextElideMode(Qt.TextElideMode.ElideNone)
+        view.setMinimumWidth(view.sizeHintForColumn(0) + 2 * view.frameWidth() + 24)
+        super().showPopup()
+
+
 def _compact_combo(min_chars: int) -> QComboBox:
     """A combo box that does not demand the width of its longest entry."""
-    combo = QComboBox()
+    combo = _CompactCombo()
     combo.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
     combo.setMinimumContentsLength(min_chars)
     return combo
@@ -223,6 +251,7 @@ class ParameterPanel(QWidget):
         first = next((installed[m] for m in AUTO_PREFERENCE if m in installed), None)
         self._auto_family = first.family if first else INSTANT
         self._fill_models(installed)
+        self._sync_prompt()
 
     def _fill_models(self, installed: dict | None) -> None:
         current = self.model.currentData()
@@ -279,6 +308,7 @@ class ParameterPanel(QWidget):
         diffusion = family != INSTANT
         for widget in (self.steps, self.guidance):
             widget.setEnabled(diffusion)
+        self._sync_prompt()
         if diffusion:
             defaults = self.preset.defaults[family]
             self.strength.setValue(defaults.strength)
@@ -287,6 +317,14 @@ class ParameterPanel(QWidget):
         else:
             self.strength.setValue(self.preset.instant.amount if self.preset.instant else 1.0)
         self.changed.emit()
+
+    def _sync_prompt(self) -> None:
+        # an instant look takes no prompt: say so rather than ignore what is typed
+        diffusion = self.family() != INSTANT
+        self.prompt.setEnabled(diffusion)
+        self.prompt.setPlaceholderText(
+            "Subject (optional), e.g. a sailor" if diffusion else "Instant looks take no prompt"
+        )
 
     def randomise_seed(self) -> None:
         self.seed.setValue(random.randrange(2**31))
@@ -297,7 +335,7 @@ class ParameterPanel(QWidget):
     def values(self) -> Parameters:
         lora = self.lora.text().strip() or None
         return Parameters(
-            prompt=self.prompt.text().strip(),
+            prompt=self.prompt.text().strip() if self.prompt.isEnabled() else "",
             model=self.model.currentData(),
             strength=round(self.strength.value(), 3),
             steps=self.steps.value(),

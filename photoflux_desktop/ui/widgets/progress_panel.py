@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from PySide6.QtCore import Signal
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtGui import QResizeEvent
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QProgressBar, QPushButton, QVBoxLayout, QWidget
 
 from photoflux_desktop.engine.request import ProgressEvent, Stage
@@ -28,9 +29,14 @@ class ProgressPanel(QWidget):
         self.bar = QProgressBar()
         self.bar.setTextVisible(False)
         self.bar.setMaximumHeight(8)
-        self.status = QLabel("Open a photo to begin")
+        self.status = QLabel()
         self.status.setObjectName("muted")
         self.status.setWordWrap(True)
+        # two lines, always: a longer status is cut (whole in the tooltip) rather than
+        # growing the panel and pushing the Render button up under the pointer
+        self.status.setFixedHeight(2 * self.status.fontMetrics().lineSpacing() + 4)
+        self._status_text = ""
+        self.set_status("Open a photo to begin")
         layout.addLayout(buttons)
         layout.addWidget(self.bar)
         layout.addWidget(self.status)
@@ -59,4 +65,31 @@ class ProgressPanel(QWidget):
             self.bar.setValue(1)
 
     def set_status(self, text: str) -> None:
-        self.status.setText(text)
+        self._status_text = text
+        self.status.setToolTip(text)
+        self._fit_status()
+
+    def status_text(self) -> str:
+        """The whole status, however much of it fits on screen."""
+        return self._status_text
+
+    def resizeEvent(self, event: QResizeEvent) -> None:
+        super().resizeEvent(event)
+        self._fit_status()
+
+    def _fit_status(self) -> None:
+        text = self._status_text
+        if self._fits(text):
+            self.status.setText(text)
+            return
+        words = text.split(" ")
+        while len(words) > 1 and not self._fits(" ".join(words) + "…"):
+            words.pop()
+        self.status.setText(" ".join(words).rstrip(" ·,") + "…")
+
+    def _fits(self, text: str) -> bool:
+        width = max(40, self.status.width())
+        box = self.status.fontMetrics().boundingRect(
+            0, 0, width, 10_000, Qt.TextFlag.TextWordWrap, text
+        )
+        return box.height() <= self.status.height()
