@@ -4,7 +4,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+# likeness add-ons (ControlNets, IP-Adapters, a depth estimator) live in their own
+# module: they are not pipelines, but are downloaded and listed like models
+from photoflux_desktop.engine.catalog_addons import ADDONS, AddonSpec
 from photoflux_desktop.engine.presets import Family
+
+__all__ = ["ADDONS", "CATALOG", "PREVIEW_DECODERS", "AddonSpec", "ModelSpec"]
 
 
 @dataclass(frozen=True)
@@ -30,6 +35,7 @@ class ModelSpec:
     notes: str = ""
     min_steps: int = 1
     extra: dict[str, object] = field(default_factory=dict)
+    commercial_use: bool = True  # the licence allows commercial use (perhaps with terms)
 
 
 @dataclass(frozen=True)
@@ -153,5 +159,18 @@ AUTO_PREFERENCE = ("sd-turbo", "sdxl-turbo", "sdxl-lcm", "flux-schnell")
 
 
 def download_hint(model_id: str = "sd-turbo") -> str:
+    if model_id in ADDONS:
+        addon = ADDONS[model_id]
+        return f"Run `photoflux models download {addon.id}` ({addon.disk_gb:g} GB) and try again."
     spec = CATALOG.get(model_id, CATALOG["sd-turbo"])
     return f"Run `photoflux models download {spec.id}` ({spec.disk_gb:g} GB) and try again."
+
+
+def commercial_models(commercial_only: bool) -> list[ModelSpec]:
+    """The catalog models a user may pick ("commercial-use models only" hides the rest)."""
+    return [spec for spec in CATALOG.values() if spec.commercial_use or not commercial_only]
+
+
+def likeness_addons(commercial_only: bool) -> list[AddonSpec]:
+    """The likeness add-ons to show; opt-in non-commercial ones go when `commercial_only`."""
+    return [addon for addon in ADDONS.values() if addon.commercial_use or not commercial_only]
