@@ -53,6 +53,7 @@ def build_request(args: argparse.Namespace, image: Any) -> RenderRequest:
         seed=args.seed,
         max_side=args.max_side,
         likeness=args.likeness,
+        likeness_strength=args.likeness_strength,
         loras=tuple(parse_lora(text) for text in args.lora),
         device=args.device,
         memory=args.memory,

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from photoflux_desktop.engine.catalog import CATALOG, PREVIEW_DECODERS
+from photoflux_desktop.engine.catalog import ADDONS, CATALOG, PREVIEW_DECODERS
 from photoflux_desktop.engine.errors import bad_input, cloud_error
 from photoflux_desktop.engine.model_store import disk_usage, model_folder
 from photoflux_desktop.engine.paths import models_dir
@@ -53,10 +53,12 @@ def check_free_space(folder: Path, needed_bytes: int) -> None:
 def download_model(
     model_id: str, tqdm_class: Any = None, root: Path | None = None
 ) -> DownloadResult:
-    """Fetch a catalog model into `root` (None: the environment's or default models folder)."""
+    """Fetch a catalog model or likeness add-on into `root` (None: the environment's or
+    default models folder)."""
     spec = CATALOG.get(model_id)
-    if spec is None:
-        raise bad_input(f"Unknown model '{model_id}'.", f"Known models: {', '.join(CATALOG)}.")
+    if spec is None and model_id not in ADDONS:
+        known = ", ".join([*CATALOG, *ADDONS])
+        raise bad_input(f"Unknown model '{model_id}'.", f"Known models and add-ons: {known}.")
     if _offline():
         raise cloud_error(
             "Offline mode is on (HF_HUB_OFFLINE), so nothing can be downloaded.",
@@ -64,6 +66,11 @@ def download_model(
         )
     target = model_folder(model_id, root)
     already = disk_usage(target) if target.exists() else 0
+    if spec is None:  # a likeness add-on: one repository, no extras
+        addon = ADDONS[model_id]
+        check_free_space(target, max(0, int(addon.disk_gb * GB * 1.05) - already))
+        _fetch(addon.hub_id, addon.revision, target, list(addon.allow_patterns), tqdm_class)
+        return DownloadResult(model_id, target, disk_usage(target))
     check_free_space(target, max(0, int(spec.disk_gb * GB * 1.05) - already))
     _fetch(spec.hub_id, spec.revision, target, list(spec.allow_patterns), tqdm_class)
     if spec.lora_hub_id:

@@ -37,6 +37,9 @@ class Settings(BaseModel):
     last_open_dir: str | None = None
     export_format: Literal["png", "jpg", "webp"] = "png"
     watermark_on_export: bool = True
+    # studios: hide catalog entries whose licence forbids commercial use (opt-in
+    # insightface-based likeness add-ons); see catalog.likeness_addons
+    commercial_models_only: bool = False
 
 
 def settings_path() -> Path:
