@@ -129,15 +129,55 @@ def build_tiny_ip_adapter(
     return folder
 
 
+def build_tiny_depth_estimator(folder: Path, seed: int = 0) -> Path:
+    """A Depth Anything-shaped estimator (tiny DINOv2 backbone) with its processor."""
+    from transformers import (
+        DepthAnythingConfig,
+        DepthAnythingForDepthEstimation,
+        Dinov2Config,
+        DPTImageProcessor,
+    )
+
+    torch.manual_seed(seed)
+    backbone = Dinov2Config(
+        hidden_size=32,
+        num_hidden_layers=2,
+        num_attention_heads=4,
+        intermediate_size=37,
+        image_size=32,
+        patch_size=4,
+        out_indices=[1, 2],
+        reshape_hidden_states=False,
+    )
+    config = DepthAnythingConfig(
+        backbone_config=backbone,
+        patch_size=4,
+        reassemble_hidden_size=32,
+        reassemble_factors=[2, 1],
+        neck_hidden_sizes=[16, 32],
+        fusion_hidden_size=16,
+        head_hidden_size=8,
+    )
+    DepthAnythingForDepthEstimation(config).save_pretrained(folder, safe_serialization=True)
+    processor = DPTImageProcessor(
+        size={"height": 32, "width": 32}, keep_aspect_ratio=True, ensure_multiple_of=4
+    )
+    processor.save_pretrained(folder)
+    return folder
+
+
 def install_tiny_likeness(pipeline_folder: Path, family: str, models_dir: Path) -> list[str]:
     """Every likeness add-on for `family`, where downloads would have put them."""
     from photoflux_desktop.engine.catalog import ADDONS
 
     installed = []
     for addon in ADDONS.values():
+        target = models_dir / addon.id
+        if addon.kind == "depth-estimator" and not target.exists():
+            build_tiny_depth_estimator(target)
+            installed.append(addon.id)
         if family not in addon.families or addon.opt_in:
             continue
-        target = models_dir / addon.id
         if addon.kind == "ip-adapter":
             build_tiny_ip_adapter(
                 pipeline_folder, target, addon.weight_name or "", addon.image_encoder or ""
