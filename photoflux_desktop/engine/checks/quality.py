@@ -36,8 +36,11 @@ def _pixels(image: Image.Image | np.ndarray) -> np.ndarray:
     """HxWx3 float32 in 0-255; a float array is taken as 0-1 (a decoder's output)."""
     if isinstance(image, Image.Image):
         return np.asarray(image.convert("RGB"), dtype=np.float32)
-    array = np.asarray(image, dtype=np.float32)
-    return array * 255.0 if array.dtype.kind == "f" and np.nanmax(array) <= 1.0 else array
+    raw = np.asarray(image)
+    array = raw.astype(np.float32)
+    finite = array[np.isfinite(array)]
+    unit_range = raw.dtype.kind == "f" and (finite.size == 0 or float(finite.max()) <= 1.0)
+    return array * 255.0 if unit_range else array
 
 
 def _grey(image: Image.Image | np.ndarray) -> np.ndarray:
