@@ -22,6 +22,7 @@ from PIL import Image
 
 from photoflux_desktop.engine.checks import CheckResult, timed
 from photoflux_desktop.engine.checks.faces import face_detector
+from photoflux_desktop.engine.lazy import opencv
 
 WORK_SIDE = 512
 BLANK_STD = 3.0  # grey levels (0-255): below this the image is practically one colour
@@ -44,10 +45,14 @@ def _pixels(image: Image.Image | np.ndarray) -> np.ndarray:
 
 
 def _grey(image: Image.Image | np.ndarray) -> np.ndarray:
-    import cv2
+    cv2 = opencv()  # through the engine's lazy door: the window imports this module
 
-    pixels = np.nan_to_num(_pixels(image), nan=0.0, posinf=255.0, neginf=0.0)
-    grey = cv2.cvtColor(np.clip(pixels, 0, 255).astype(np.uint8), cv2.COLOR_RGB2GRAY)
+    if isinstance(image, Image.Image):  # 8 bit already: no float copy of the full frame
+        rgb = np.asarray(image.convert("RGB"))
+    else:
+        pixels = np.nan_to_num(_pixels(image), nan=0.0, posinf=255.0, neginf=0.0)
+        rgb = np.clip(pixels, 0, 255).astype(np.uint8)
+    grey = cv2.cvtColor(rgb, cv2.COLOR_RGB2GRAY)
     scale = WORK_SIDE / max(grey.shape)
     if scale < 1:
         size = (max(1, round(grey.shape[1] * scale)), max(1, round(grey.shape[0] * scale)))
@@ -56,6 +61,8 @@ def _grey(image: Image.Image | np.ndarray) -> np.ndarray:
 
 
 def check_finite(output: Image.Image | np.ndarray) -> CheckResult:
+    if isinstance(output, Image.Image) and output.mode in ("RGB", "RGBA", "L"):
+        return CheckResult("finite", True, 0.0, 0.0, "Every pixel value is a number (8 bit).")
     pixels = _pixels(output)
     bad = float(np.count_nonzero(~np.isfinite(pixels))) / max(1, pixels.size)
     reason = (
@@ -85,7 +92,7 @@ def check_blank(output: np.ndarray, source: np.ndarray) -> CheckResult:
 
 
 def _sharpness(grey: np.ndarray) -> float:
-    import cv2
+    cv2 = opencv()  # through the engine's lazy door: the window imports this module
 
     return float(cv2.Laplacian(grey, cv2.CV_32F).var())
 
