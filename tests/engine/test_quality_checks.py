@@ -96,3 +96,12 @@ def test_render_json_and_metadata_carry_the_checks(capsys, tmp_path, astronaut_p
         {"passed", "value", "threshold", "reason", "time_s"} <= set(c) for c in payload["checks"]
     )
     assert read_record(out)["checks"] == payload["checks"]
+
+
+def test_face_crop_for_the_face_adapter(astronaut, rocket_path):
+    crop = faces.face_crop(astronaut)
+    assert crop.width < astronaut.width / 2 and crop.height < astronaut.height / 2
+    assert faces.face_detector().count(crop) == 1  # the face is inside, whole
+    with Image.open(rocket_path) as im:
+        rocket = im.convert("RGB")
+    assert faces.face_crop(rocket).size == rocket.size  # no face: the whole photo

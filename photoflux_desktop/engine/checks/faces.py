@@ -19,7 +19,12 @@ from PIL import Image
 DETECT_SIDE = 512
 
 
+Box = tuple[int, int, int, int]  # left, top, right, bottom in the image's pixels
+
+
 class FaceDetector(Protocol):
+    def boxes(self, image: Image.Image) -> list[Box]: ...
+
     def count(self, image: Image.Image) -> int: ...
 
 
@@ -32,14 +37,19 @@ class DlibHogDetector:
         self._detector = dlib.get_frontal_face_detector()
         self._lock = threading.Lock()
 
-    def count(self, image: Image.Image) -> int:
-        scale = DETECT_SIDE / max(image.size)
+    def boxes(self, image: Image.Image) -> list[Box]:
+        scale = min(1.0, DETECT_SIDE / max(image.size))
         if scale < 1:
             size = (max(1, round(image.width * scale)), max(1, round(image.height * scale)))
             image = image.resize(size, Image.Resampling.BILINEAR)
         pixels = np.ascontiguousarray(np.asarray(image.convert("RGB")))
         with self._lock:
-            return len(self._detector(pixels, 0))
+            found = self._detector(pixels, 0)
+        edges = [(r.left(), r.top(), r.right(), r.bottom()) for r in found]
+        return [tuple(round(edge / scale) for edge in box) for box in edges]  # type: ignore[misc]
+
+    def count(self, image: Image.Image) -> int:
+        return len(self.boxes(image))
 
 
 _loaded: dict[str, FaceDetector | None] = {}  # "detector" once it was tried
@@ -60,3 +70,22 @@ def face_detector() -> FaceDetector | None:
             except ImportError:
                 _loaded["detector"] = None
         return _loaded["detector"]
+
+
+def face_crop(image: Image.Image, margin: float = 0.4) -> Image.Image:
+    """The largest face with `margin` of its size around it (what face adapters were
+    trained on); the whole image when no face is found or no detector is installed."""
+    detector = face_detector()
+    boxes = detector.boxes(image) if detector is not None else []
+    if not boxes:
+        return image
+    left, top, right, bottom = max(boxes, key=lambda b: (b[2] - b[0]) * (b[3] - b[1]))
+    pad = round(max(right - left, bottom - top) * margin)
+    return image.crop(
+        (
+            max(0, left - pad),
+            max(0, top - pad),
+            min(image.width, right + pad),
+            min(image.height, bottom + pad),
+        )
+    )

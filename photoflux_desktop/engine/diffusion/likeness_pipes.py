@@ -14,6 +14,7 @@ from typing import Any
 import numpy as np
 from PIL import Image
 
+from photoflux_desktop.engine.checks.faces import face_crop
 from photoflux_desktop.engine.errors import bad_input
 from photoflux_desktop.engine.likeness import LikenessPlan
 from photoflux_desktop.engine.request import Likeness
@@ -107,7 +108,7 @@ def likeness_call_kwargs(
         return {}
     if plan.kind == "ip-adapter":
         pipe.set_ip_adapter_scale(plan.scale)
-        return {"ip_adapter_image": image}
+        return {"ip_adapter_image": face_crop(image)}
     start, end = plan.control_range(denoising_steps)
     condition = control_image(plan, image)
     kwargs: dict[str, Any] = {
