@@ -120,6 +120,10 @@ class LocalRenderer:
         preload_face_detector()  # the checks after the render need it; load it meanwhile
         notes = (choice.note,) if choice.note else ()
         if choice.model is None:
+            if request.likeness != "none":
+                notes += (
+                    "Likeness control needs a diffusion model; the instant style ignored it.",
+                )
             result = render_instant(request, preset, on_progress, cancel, notes)
         else:
             result = self.diffusion.render(request, preset, choice.model, on_progress, cancel)

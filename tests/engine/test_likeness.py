@@ -146,6 +146,20 @@ def test_missing_add_ons_name_the_download(tiny_models, small_photo, tmp_path):
         render(tmp_path, tiny_models["sd"], small_photo, "depth")
     assert caught.value.error.kind is ErrorKind.MODEL_MISSING
     assert "photoflux models download depth-anything-v2-small" in caught.value.error.hint
+    # a damaged ControlNet is named as the add-on, not blamed on the model
+    (tmp_path / "controlnet-canny-sd21" / "diffusion_pytorch_model.safetensors").write_bytes(b"x")
+    with pytest.raises(PhotoFluxError) as caught:
+        render(tmp_path, tiny_models["sd"], small_photo, "canny")
+    assert "likeness add-on" in caught.value.error.message
+    assert "photoflux models download controlnet-canny-sd21" in caught.value.error.hint
+
+
+def test_the_instant_style_says_it_ignored_likeness(small_photo):
+    from photoflux_desktop.engine.local_renderer import LocalRenderer
+
+    request = RenderRequest(image=small_photo, style_id="comic", model="instant", likeness="face")
+    result = LocalRenderer().render(request)
+    assert any("ignored" in note for note in result.notes)
 
 
 def test_cli_renders_with_likeness_as_a_subprocess(tiny_models, likeness_models, tmp_path):

@@ -15,7 +15,7 @@ import numpy as np
 from PIL import Image
 
 from photoflux_desktop.engine.checks.faces import face_crop
-from photoflux_desktop.engine.errors import bad_input
+from photoflux_desktop.engine.errors import bad_input, model_missing
 from photoflux_desktop.engine.likeness import LikenessPlan
 from photoflux_desktop.engine.request import Likeness
 
@@ -43,8 +43,22 @@ def extra_components(plan: LikenessPlan | None, dtype: Any) -> dict[str, Any]:
         return {}
     import diffusers
 
+    from photoflux_desktop.engine.catalog import download_hint
+    from photoflux_desktop.engine.diffusion.memory import is_oom, is_transient
+
     cls = getattr(diffusers, CONTROLNET_MODELS[plan.kind])
-    return {"controlnet": cls.from_pretrained(str(plan.addon_path), torch_dtype=dtype)}
+    try:
+        controlnet = cls.from_pretrained(str(plan.addon_path), torch_dtype=dtype)
+    except Exception as exc:
+        if is_oom(exc) or is_transient(exc):
+            raise  # the renderer's recovery handles these
+        reason = str(exc).splitlines()[0][:200] if str(exc) else type(exc).__name__
+        raise model_missing(
+            f"The likeness add-on at {plan.addon_path} could not be loaded: {reason}",
+            "It may be incomplete. " + download_hint(plan.addon_id),
+            model=plan.addon_id,
+        ) from exc
+    return {"controlnet": controlnet}
 
 
 def attach_ip_adapter(pipe: Any, plan: LikenessPlan | None, model_label: str) -> None:

@@ -129,8 +129,8 @@ def load_pipeline(
         kwargs["variant"] = spec.variant
     if family == "sd":
         kwargs.update(safety_checker=None, requires_safety_checker=False)
+    kwargs.update(extra_components(likeness, dtype))  # the ControlNet, if any
     try:
-        kwargs.update(extra_components(likeness, dtype))  # a damaged add-on: same message
         pipe = cls.from_pretrained(str(located.path), **kwargs)
     except PhotoFluxError:
         raise
