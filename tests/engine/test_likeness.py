@@ -15,6 +15,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from PIL import Image
 
 from photoflux_desktop.cli import main
 from photoflux_desktop.engine.catalog import ADDONS, likeness_addons
@@ -60,7 +61,8 @@ class _Calls:
 
     def __init__(self, monkeypatch, cls):
         self.count = 0
-        original = cls.forward
+        self.cls = cls
+        self.original = original = cls.forward
 
         def counted(module, *args, **kwargs):
             self.count += 1
@@ -81,26 +83,39 @@ def _spy(monkeypatch, family: str, mode: Likeness) -> _Calls:
     )
 
 
+def cli_render(capsys, tmp_path, model, mode: str) -> tuple[dict, np.ndarray]:
+    """`photoflux render ... --likeness MODE --json` in-process, as a user would run it."""
+    photo, out = tmp_path / "photo.png", tmp_path / f"{mode}.png"
+    argv = ["render", str(photo), "-o", str(out), "--model", str(model), "--style", "comic"]
+    argv += ["--seed", "5", "--steps", "2", "--max-side", "64", "--no-watermark"]
+    code = main([*argv, "--likeness", mode, "--json"])
+    payload = json.loads(capsys.readouterr().out)
+    assert code == 0, payload
+    with Image.open(out) as image:
+        return payload, np.asarray(image.convert("RGB"), float)
+
+
 @pytest.mark.parametrize("family", ["sd", "sdxl"])
-def test_every_mode_conditions_the_render(
-    family, tiny_models, likeness_models, small_photo, monkeypatch
+def test_every_mode_conditions_the_render_through_the_cli(
+    family, tiny_models, likeness_models, small_photo, monkeypatch, capsys, tmp_path
 ):
-    renderer = DiffusionRenderer(PipelineCache(budget_bytes=2**30), models_dir=likeness_models)
-    plain = render(likeness_models, tiny_models[family], small_photo, "none", renderer)
-    assert "likeness" not in plain.report
+    monkeypatch.setenv("PHOTOFLUX_MODELS_DIR", str(likeness_models))
+    small_photo.save(tmp_path / "photo.png")
+    plain, plain_pixels = cli_render(capsys, tmp_path, tiny_models[family], "none")
+    assert "likeness" not in plain["result"]["report"]
     for mode in (Likeness.CANNY, Likeness.DEPTH, Likeness.FACE):
         calls = _spy(monkeypatch, family, mode)
-        result = render(likeness_models, tiny_models[family], small_photo, mode, renderer)
+        payload, pixels = cli_render(capsys, tmp_path, tiny_models[family], mode.value)
         assert calls.count >= 1, f"{mode}: the conditioning model never ran"
         # the same seed without likeness gives another image: the conditioning counted
-        diff = np.abs(np.asarray(result.image, float) - np.asarray(plain.image, float)).mean()
-        assert diff > 0.5, f"{mode} left the render unchanged"
+        assert np.abs(pixels - plain_pixels).mean() > 0.5, f"{mode} left the render unchanged"
         defaults = DEFAULTS[(family, mode)]
-        assert result.report["likeness"]["mode"] == mode.value
-        assert result.parameters.likeness == mode.value
-        assert result.parameters.likeness_scale == defaults.scale
-        assert result.parameters.strength == defaults.strength  # no --strength given
-        monkeypatch.undo()
+        parameters = payload["result"]["parameters"]
+        assert payload["result"]["report"]["likeness"]["mode"] == mode.value
+        assert parameters["likeness"] == mode.value
+        assert parameters["likeness_scale"] == defaults.scale
+        assert parameters["strength"] == defaults.strength  # no --strength given
+        monkeypatch.setattr(calls.cls, "forward", calls.original)
 
 
 def test_likeness_strength_sets_the_scale_and_changes_the_image(
