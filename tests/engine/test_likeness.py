@@ -231,3 +231,17 @@ def test_commercial_only_hides_the_non_commercial_add_ons():
 
     used = {*likeness._STRUCTURE_ADDON.values(), *likeness._FACE_ADDON.values()}
     assert used <= commercial and likeness.DEPTH_ESTIMATOR in commercial
+
+
+def test_models_lists_add_ons_and_the_setting_hides_non_commercial_ones(capsys):
+    from photoflux_desktop.engine.settings import Settings, save_settings
+
+    assert main(["models", "--json"]) == 0
+    listed = {item["id"]: item for item in json.loads(capsys.readouterr().out)["likeness_addons"]}
+    assert listed["instantid"]["commercial_use"] is False and listed["instantid"]["opt_in"]
+    assert listed["controlnet-union-sdxl"]["licence"] == "Apache-2.0"
+    save_settings(Settings(commercial_models_only=True))
+    assert main(["models", "--json"]) == 0
+    payload = json.loads(capsys.readouterr().out)
+    assert all(item["commercial_use"] for item in payload["likeness_addons"])
+    assert "controlnet-union-sdxl" in {item["id"] for item in payload["likeness_addons"]}
