@@ -245,3 +245,34 @@ def test_models_lists_add_ons_and_the_setting_hides_non_commercial_ones(capsys):
     payload = json.loads(capsys.readouterr().out)
     assert all(item["commercial_use"] for item in payload["likeness_addons"])
     assert "controlnet-union-sdxl" in {item["id"] for item in payload["likeness_addons"]}
+
+
+def test_an_add_on_downloads_only_its_files_and_is_then_found(tmp_path):
+    """The real console entry point against a fake hub over loopback (a fresh process:
+    huggingface_hub reads offline mode once, at import)."""
+    from photoflux_desktop.engine.model_store import find_addon
+    from tests.fake_hub import FakeHub
+
+    repo = {
+        "models/ip-adapter-plus-face_sd15.safetensors": b"w" * 1000,
+        "models/image_encoder/config.json": b"{}",
+        "models/image_encoder/model.safetensors": b"e" * 1000,
+        "models/ip-adapter_sd15.safetensors": b"other adapter" * 100,  # not this entry's
+    }
+    env = {k: v for k, v in os.environ.items() if k != "HF_HUB_OFFLINE"}
+    env["PHOTOFLUX_MODELS_DIR"] = str(tmp_path)
+    argv = [sys.executable, "-m", "photoflux_desktop", "models", "download"]
+    with FakeHub({"h94/IP-Adapter": repo}) as hub:
+        env["HF_ENDPOINT"] = hub.url
+        done = subprocess.run(
+            [*argv, "ip-adapter-plus-face-sd15", "--json"],
+            capture_output=True,
+            text=True,
+            env=env,
+            timeout=120,
+        )
+    assert done.returncode == 0, done.stderr
+    folder = Path(json.loads(done.stdout)["download"]["path"])
+    assert (folder / "models/image_encoder/model.safetensors").is_file()
+    assert not (folder / "models/ip-adapter_sd15.safetensors").exists()
+    assert find_addon("ip-adapter-plus-face-sd15", tmp_path) == folder
