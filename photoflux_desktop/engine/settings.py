@@ -29,6 +29,9 @@ class Settings(BaseModel):
     quantize: Literal["none", "int8", "fp8", "int4"] = "none"
     theme: Theme = "system"
     analytics_opt_out: bool = False
+    # studios: hide catalog entries whose licence forbids commercial use (opt-in
+    # insightface-based likeness add-ons); see catalog.likeness_addons
+    commercial_models_only: bool = False
     cloud_url: str | None = Field(default=None, max_length=500)
     # the version id of the consent text a guest agrees to (stored with every lead)
     consent_text_version: str = Field(
@@ -37,9 +40,6 @@ class Settings(BaseModel):
     last_open_dir: str | None = None
     export_format: Literal["png", "jpg", "webp"] = "png"
     watermark_on_export: bool = True
-    # studios: hide catalog entries whose licence forbids commercial use (opt-in
-    # insightface-based likeness add-ons); see catalog.likeness_addons
-    commercial_models_only: bool = False
 
 
 def settings_path() -> Path:
