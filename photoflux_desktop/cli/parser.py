@@ -9,6 +9,7 @@ from photoflux_desktop import __version__
 from photoflux_desktop.engine.errors import bad_input
 from photoflux_desktop.engine.request import (
     GUIDANCE_RANGE,
+    LIKENESS_STRENGTH_RANGE,
     MAX_SIDE_RANGE,
     SEED_RANGE,
     STEPS_RANGE,
@@ -49,6 +50,13 @@ def _strength(text: str) -> float:
     return value
 
 
+def _likeness_strength(text: str) -> float:
+    value = _bounded(float, *LIKENESS_STRENGTH_RANGE, "likeness-strength")(text)
+    if value <= 0.0:
+        raise argparse.ArgumentTypeError("likeness-strength must be above 0 (or --likeness none)")
+    return value
+
+
 def _seed(text: str) -> int:
     try:
         return _bounded(int, *SEED_RANGE, "seed")(text)
@@ -77,7 +85,21 @@ def _add_render(sub: argparse._SubParsersAction) -> None:
         help=f"{SEED_RANGE[0]} to {SEED_RANGE[1]}; leave out for a random seed",
     )
     p.add_argument("--max-side", type=_bounded(int, *MAX_SIDE_RANGE, "max-side"), default=1024)
-    p.add_argument("--likeness", choices=[m.value for m in Likeness], default="none")
+    p.add_argument(
+        "--likeness",
+        choices=[m.value for m in Likeness],
+        default="none",
+        help="keep the person: canny/depth hold the photo's structure (ControlNet), face "
+        "holds the face (IP-Adapter plus-face); SD/SDXL models, add-ons from `photoflux models`",
+    )
+    p.add_argument(
+        "--likeness-strength",
+        type=_likeness_strength,
+        default=None,
+        metavar="F",
+        help=f"above {LIKENESS_STRENGTH_RANGE[0]:g} to {LIKENESS_STRENGTH_RANGE[1]:g}: how "
+        "strongly --likeness binds (default: per model family)",
+    )
     p.add_argument(
         "--lora",
         action="append",

@@ -53,6 +53,7 @@ def build_request(args: argparse.Namespace, image: Any) -> RenderRequest:
         seed=args.seed,
         max_side=args.max_side,
         likeness=args.likeness,
+        likeness_strength=args.likeness_strength,
         loras=tuple(parse_lora(text) for text in args.lora),
         device=args.device,
         memory=args.memory,
@@ -122,6 +123,9 @@ def run_render(args: argparse.Namespace, console: Console) -> int:
     written = write_image(result.image, output_path, result_record(result), options)
     for note in result.notes:
         console.note(note)
+    for check in result.checks:
+        if not check["passed"]:
+            console.note(f"Quality check '{check['name']}' failed: {check['reason']}")
     payload = {
         "output": written.to_dict(),
         "input": {
@@ -132,6 +136,7 @@ def run_render(args: argparse.Namespace, console: Console) -> int:
             "notes": list(photo.notes),
         },
         "result": result.summary(),
+        "checks": list(result.checks),
         "previews": previews.saved,
         "elapsed_s": round(time.perf_counter() - started, 3),
     }

@@ -4,7 +4,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+# likeness add-ons (ControlNets, IP-Adapters, a depth estimator) live in their own
+# module: they are not pipelines, but are downloaded and listed like models
+from photoflux_desktop.engine.catalog_addons import ADDONS, AddonSpec
 from photoflux_desktop.engine.presets import Family
+
+__all__ = ["ADDONS", "CATALOG", "PREVIEW_DECODERS", "AddonSpec", "ModelSpec"]
 
 
 @dataclass(frozen=True)
@@ -33,6 +38,7 @@ class ModelSpec:
     # the first-run estimate (a 12 GB NVIDIA card, an M1-class Mac, a 4-core CPU)
     seconds_per_image: dict[str, float] = field(default_factory=dict)
     extra: dict[str, object] = field(default_factory=dict)
+    commercial_use: bool = True  # the licence allows commercial use (perhaps with terms)
 
 
 @dataclass(frozen=True)
@@ -160,5 +166,18 @@ AUTO_PREFERENCE = ("sd-turbo", "sdxl-turbo", "sdxl-lcm", "flux-schnell")
 
 
 def download_hint(model_id: str = "sd-turbo") -> str:
+    if model_id in ADDONS:
+        addon = ADDONS[model_id]
+        return f"Run `photoflux models download {addon.id}` ({addon.disk_gb:g} GB) and try again."
     spec = CATALOG.get(model_id, CATALOG["sd-turbo"])
     return f"Run `photoflux models download {spec.id}` ({spec.disk_gb:g} GB) and try again."
+
+
+def commercial_models(commercial_only: bool) -> list[ModelSpec]:
+    """The catalog models a user may pick ("commercial-use models only" hides the rest)."""
+    return [spec for spec in CATALOG.values() if spec.commercial_use or not commercial_only]
+
+
+def likeness_addons(commercial_only: bool) -> list[AddonSpec]:
+    """The likeness add-ons to show; opt-in non-commercial ones go when `commercial_only`."""
+    return [addon for addon in ADDONS.values() if addon.commercial_use or not commercial_only]

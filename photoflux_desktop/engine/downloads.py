@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from photoflux_desktop.engine.catalog import CATALOG, PREVIEW_DECODERS
+from photoflux_desktop.engine.catalog import ADDONS, CATALOG, PREVIEW_DECODERS
 from photoflux_desktop.engine.errors import bad_input, cancelled, cloud_error
 from photoflux_desktop.engine.model_store import disk_usage, model_folder
 from photoflux_desktop.engine.paths import models_dir
@@ -118,13 +118,15 @@ def download_model(
     root: Path | None = None,
     progress: DownloadProgress | None = None,
 ) -> DownloadResult:
-    """Fetch a catalog model into `root` (None: the environment's or default models folder).
+    """Fetch a catalog model or likeness add-on into `root` (None: the environment's or
+    default models folder).
 
     With `progress`, its bytes are counted there (instead of `tqdm_class`) and its
     `cancel()` stops the download with a CANCELLED error, partial files kept."""
     spec = CATALOG.get(model_id)
-    if spec is None:
-        raise bad_input(f"Unknown model '{model_id}'.", f"Known models: {', '.join(CATALOG)}.")
+    if spec is None and model_id not in ADDONS:
+        known = ", ".join([*CATALOG, *ADDONS])
+        raise bad_input(f"Unknown model '{model_id}'.", f"Known models and add-ons: {known}.")
     if _offline():
         raise cloud_error(
             "Offline mode is on, so nothing can be downloaded.",
@@ -134,7 +136,8 @@ def download_model(
         )
     target = model_folder(model_id, root)
     already = disk_usage(target) if target.exists() else 0
-    check_free_space(target, max(0, int(spec.disk_gb * GB * 1.05) - already))
+    disk_gb = spec.disk_gb if spec is not None else ADDONS[model_id].disk_gb
+    check_free_space(target, max(0, int(disk_gb * GB * 1.05) - already))
     files = _plan(_parts(model_id, root))
     if progress is not None and tqdm_class is None:
         tqdm_class = _quiet_tqdm()  # a window shows its own progress; nothing on stderr
@@ -164,9 +167,13 @@ _Part = tuple[str, str, Path, list[str]]
 
 
 def _parts(model_id: str, root: Path | None) -> list[_Part]:
-    """The repositories a model needs: its own, its built-in LoRA, its preview decoder."""
-    spec = CATALOG[model_id]
+    """The repositories a model needs: its own, its built-in LoRA, its preview decoder
+    (a likeness add-on is one repository)."""
     target = model_folder(model_id, root)
+    if model_id in ADDONS:
+        addon = ADDONS[model_id]
+        return [(addon.hub_id, addon.revision, target, list(addon.allow_patterns))]
+    spec = CATALOG[model_id]
     parts: list[_Part] = [(spec.hub_id, spec.revision, target, list(spec.allow_patterns))]
     if spec.lora_hub_id:
         parts.append(

@@ -11,11 +11,12 @@ passes its Settings' folder); None falls back to PHOTOFLUX_MODELS_DIR or the def
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from photoflux_desktop.engine.catalog import download_hint
+from photoflux_desktop.engine.checks.faces import preload_in_background as preload_face_detector
 from photoflux_desktop.engine.errors import model_missing
 from photoflux_desktop.engine.instant_renderer import render_instant
 from photoflux_desktop.engine.lazy import diffusion_renderer
@@ -26,6 +27,7 @@ from photoflux_desktop.engine.request import (
     ProgressCallback,
     RenderRequest,
     RenderResult,
+    Status,
     ignore_progress,
 )
 
@@ -119,7 +121,25 @@ class LocalRenderer:
     ) -> RenderResult:
         preset = get_preset(request.style_id)
         choice = choose_backend(request, preset, self._models_dir)
+        preload_face_detector()  # the checks after the render need it; load it meanwhile
         notes = (choice.note,) if choice.note else ()
         if choice.model is None:
-            return render_instant(request, preset, on_progress, cancel, notes)
-        return self.diffusion.render(request, preset, choice.model, on_progress, cancel)
+            if request.likeness != "none":
+                notes += (
+                    "Likeness control needs a diffusion model; the instant style ignored it.",
+                )
+            result = render_instant(request, preset, on_progress, cancel, notes)
+        else:
+            result = self.diffusion.render(request, preset, choice.model, on_progress, cancel)
+        return with_quality_checks(result, request)
+
+
+def with_quality_checks(result: RenderResult, request: RenderRequest) -> RenderResult:
+    """The result with every quality check of its image against the request's photo
+    (a cancelled render has no image and is returned as it is)."""
+    if result.status is not Status.COMPLETED or result.image is None:
+        return result
+    from photoflux_desktop.engine.checks.quality import quality_checks
+
+    checks = tuple(check.to_dict() for check in quality_checks(result.image, request.image))
+    return replace(result, checks=checks)

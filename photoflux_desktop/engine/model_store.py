@@ -187,3 +187,24 @@ def preview_decoder_folder(decoder_id: str, root: Path | None = None) -> Path | 
 
 def disk_usage(folder: Path) -> int:
     return sum(path.stat().st_size for path in folder.rglob("*") if path.is_file())
+
+
+def find_addon(addon_id: str, root: Path | None = None) -> Path | None:
+    """A likeness add-on's folder (models folder, then the HF cache), or None."""
+    from photoflux_desktop.engine.catalog import ADDONS
+
+    addon = ADDONS[addon_id]
+    marker = addon.weight_name or "config.json"  # the file that makes the folder usable
+    folder = models_dir(root) / addon_id
+    if (folder / marker).is_file():
+        return folder
+    try:
+        from huggingface_hub import snapshot_download
+        from huggingface_hub.errors import LocalEntryNotFoundError
+    except ImportError:
+        return None
+    try:
+        path = Path(snapshot_download(addon.hub_id, revision=addon.revision, local_files_only=True))
+    except (LocalEntryNotFoundError, OSError, ValueError):
+        return None
+    return path if (path / marker).is_file() else None

@@ -46,6 +46,8 @@ def result_record(result: RenderResult) -> dict[str, Any]:
         seed=result.seed,
         parameters=result.parameters.to_dict(),
         ai_generated=result.ai_generated,
+        # what the automatic checks found, so a file carries its own quality report
+        checks=list(result.checks) or None,
     )
 
 

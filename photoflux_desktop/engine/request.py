@@ -41,6 +41,8 @@ STRENGTH_RANGE = (0.0, 1.0)  # above 0: 0 would return the photo unchanged
 GUIDANCE_RANGE = (0.0, 30.0)
 SEED_RANGE = (0, 2**32 - 1)
 MAX_SIDE_RANGE = (64, 4096)
+# ControlNet conditioning scale / IP-Adapter scale; above 0 (0 is --likeness none)
+LIKENESS_STRENGTH_RANGE = (0.0, 2.0)
 
 
 class Likeness(StrEnum):
@@ -122,6 +124,7 @@ class RenderRequest:
     seed: int | None = None
     max_side: int = 1024
     likeness: Likeness = Likeness.NONE
+    likeness_strength: float | None = None  # None: the family's default for the mode
     loras: tuple[LoraSpec, ...] = ()
     device: Device = Device.AUTO
     memory: MemoryMode = MemoryMode.AUTO
@@ -149,6 +152,13 @@ class RenderRequest:
                 "max_side", self.max_side, int, *MAX_SIDE_RANGE, optional=False
             ),
             "likeness": check_choice("likeness", self.likeness, Likeness),
+            "likeness_strength": check_number(
+                "likeness_strength",
+                self.likeness_strength,
+                float,
+                *LIKENESS_STRENGTH_RANGE,
+                low_open=True,
+            ),
             "loras": check_loras(self.loras, LoraSpec),
             "device": check_choice("device", self.device, Device),
             "memory": check_choice("memory", self.memory, MemoryMode),
@@ -210,6 +220,7 @@ class RenderParameters:
     render_width: int | None = None
     render_height: int | None = None
     likeness: str | None = None
+    likeness_scale: float | None = None  # the conditioning / IP-Adapter scale applied
     quantize: str | None = None
     loras: tuple[LoraSpec, ...] = ()
     compile: bool | None = None
@@ -264,6 +275,8 @@ class RenderResult:
     memory_plan: str | None = None
     report: dict[str, Any] = field(default_factory=dict)
     notes: tuple[str, ...] = ()
+    # quality checks run on the finished image (engine/checks): plain dicts, one per check
+    checks: tuple[dict[str, Any], ...] = ()
 
     @property
     def seed(self) -> int | None:
@@ -292,6 +305,7 @@ class RenderResult:
             "memory_plan": self.memory_plan,
             "report": self.report,
             "notes": list(self.notes),
+            "checks": list(self.checks),
         }
 
 

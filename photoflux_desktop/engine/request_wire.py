@@ -29,6 +29,7 @@ _FIELDS = (
     "seed",
     "max_side",
     "likeness",
+    "likeness_strength",
     "loras",
     "device",
     "memory",
@@ -45,6 +46,8 @@ def request_to_wire(request: RenderRequest) -> tuple[dict[str, Any], bytes]:
     data: dict[str, Any] = {"version": WIRE_VERSION}
     for name in _FIELDS:
         value = getattr(request, name)
+        if name == "likeness_strength" and value is None:
+            continue  # sent only when set: a worker from before it still takes the rest
         if name == "loras":
             value = [lora.to_dict() for lora in value]
         elif hasattr(value, "value"):  # StrEnum -> its plain string

@@ -35,6 +35,9 @@ class Settings(BaseModel):
     analytics_opt_out: bool = False
     # the first-run welcome card (model setup) was closed with "Not now"
     welcome_dismissed: bool = False
+    # studios: hide catalog entries whose licence forbids commercial use (opt-in
+    # insightface-based likeness add-ons); see catalog.likeness_addons
+    commercial_models_only: bool = False
     cloud_url: str | None = Field(default=None, max_length=500)
     # the version id of the consent text a guest agrees to (stored with every lead)
     consent_text_version: str = Field(

@@ -302,8 +302,10 @@ def test_named_devices_and_plans_that_cannot_work_here(tiny_models, small_photo,
         render(renderer, request_for(small_photo, tiny_models["sd"], device="cuda"))
     with pytest.raises(PhotoFluxError, match="needs an NVIDIA GPU"):
         render(renderer, request_for(small_photo, tiny_models["sd"], memory="offload"))
-    with pytest.raises(PhotoFluxError, match="not available in this build"):
+    # likeness works (tests/engine/test_likeness.py) once its add-on is downloaded
+    with pytest.raises(PhotoFluxError) as caught:
         render(renderer, request_for(small_photo, tiny_models["sd"], likeness=Likeness.CANNY))
+    assert "photoflux models download controlnet-canny-sd21" in caught.value.error.hint
 
 
 def test_lowmem_plan_renders(tiny_models, small_photo, renderer):

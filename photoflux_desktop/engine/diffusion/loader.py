@@ -15,10 +15,16 @@ from typing import Any
 import torch
 
 from photoflux_desktop.engine.devices import DeviceInfo, MemoryPlan
+from photoflux_desktop.engine.diffusion.likeness_pipes import (
+    attach_ip_adapter,
+    extra_components,
+    pipeline_class,
+)
 from photoflux_desktop.engine.diffusion.memory import apply_plan, is_oom, is_transient
 from photoflux_desktop.engine.diffusion.quantize import quantize_pipeline
 from photoflux_desktop.engine.downloads import LORA_SUBFOLDER
 from photoflux_desktop.engine.errors import PhotoFluxError, bad_input, model_missing
+from photoflux_desktop.engine.likeness import LikenessPlan
 from photoflux_desktop.engine.model_store import LocatedModel
 from photoflux_desktop.engine.request import CancelToken, LoraSpec
 
@@ -56,6 +62,11 @@ class PipelineKey:
     quantize: str
     loras: tuple[str, ...]  # the SET of LoRA files, sorted
     compile: bool
+    likeness: str = ""  # the ControlNet / IP-Adapter folder built in, if any
+
+
+def likeness_key(plan: LikenessPlan | None) -> str:
+    return "" if plan is None else f"{plan.kind}:{plan.addon_path}"
 
 
 def lora_files(loras: tuple[LoraSpec, ...]) -> tuple[str, ...]:
@@ -99,6 +110,7 @@ def load_pipeline(
     loras: tuple[LoraSpec, ...] = (),
     compile_denoiser: bool = False,
     cancel: CancelToken | None = None,
+    likeness: LikenessPlan | None = None,
 ) -> Any:
     """Load, adapt, quantize and place a pipeline. Cancel is honoured between these
     steps (each can take seconds to minutes on a large model) by raising
@@ -109,13 +121,15 @@ def load_pipeline(
 
     quiet_libraries()
     family = located.family
-    cls = getattr(diffusers, PIPELINE_CLASSES[family])
-    kwargs: dict[str, Any] = {"dtype": choose_dtype(device, family), "local_files_only": True}
+    cls = getattr(diffusers, pipeline_class(likeness, PIPELINE_CLASSES[family]))
+    dtype = choose_dtype(device, family)
+    kwargs: dict[str, Any] = {"dtype": dtype, "local_files_only": True}
     spec = located.spec
     if spec and spec.variant and _has_variant(located.path, spec.variant):
         kwargs["variant"] = spec.variant
     if family == "sd":
         kwargs.update(safety_checker=None, requires_safety_checker=False)
+    kwargs.update(extra_components(likeness, dtype))  # the ControlNet, if any
     try:
         pipe = cls.from_pretrained(str(located.path), **kwargs)
     except PhotoFluxError:
@@ -127,6 +141,7 @@ def load_pipeline(
     if spec and spec.scheduler:
         pipe.scheduler = getattr(diffusers, spec.scheduler).from_config(pipe.scheduler.config)
     _stop_if_cancelled(cancel)
+    attach_ip_adapter(pipe, likeness, located.label)
     _load_loras(pipe, located, loras)
     _stop_if_cancelled(cancel)
     quantize_pipeline(pipe, quantize)

@@ -21,11 +21,13 @@ from PIL import Image
 from photoflux_desktop.engine.devices import MemoryPlan, PlanChoice, choose_plan, detect_device
 from photoflux_desktop.engine.diffusion.cache import PipelineCache
 from photoflux_desktop.engine.diffusion.decode import decode_latents, unpack_for_preview
+from photoflux_desktop.engine.diffusion.likeness_pipes import likeness_call_kwargs
 from photoflux_desktop.engine.diffusion.loader import (
     LoadCancelled,
     PipelineKey,
     choose_dtype,
     job_pipeline,
+    likeness_key,
     load_pipeline,
     lora_files,
     lora_weights_applied,
@@ -39,15 +41,15 @@ from photoflux_desktop.engine.diffusion.memory import (
 from photoflux_desktop.engine.diffusion.params import DiffusionParams, resolve
 from photoflux_desktop.engine.diffusion.plan_memory import PlanKey, PlanMemory, size_class
 from photoflux_desktop.engine.diffusion.previews import PreviewDecoder
-from photoflux_desktop.engine.errors import Error, ErrorKind, PhotoFluxError, bad_input
+from photoflux_desktop.engine.errors import Error, ErrorKind, PhotoFluxError
 from photoflux_desktop.engine.errors import out_of_memory as oom_error
+from photoflux_desktop.engine.likeness import LikenessPlan, plan_likeness
 from photoflux_desktop.engine.logging_setup import get_logger
 from photoflux_desktop.engine.lora_family import check_lora_fits
 from photoflux_desktop.engine.model_store import LocatedModel, disk_usage, preview_decoder_folder
 from photoflux_desktop.engine.presets import Preset
 from photoflux_desktop.engine.request import (
     CancelToken,
-    Likeness,
     ProgressCallback,
     ProgressEvent,
     RenderParameters,
@@ -74,6 +76,7 @@ class _Job:
     choice: PlanChoice
     on_progress: ProgressCallback
     cancel: CancelToken
+    likeness: LikenessPlan | None = None
 
 
 @dataclass
@@ -131,11 +134,6 @@ class DiffusionRenderer:
         on_progress: ProgressCallback = ignore_progress,
         cancel: CancelToken | None = None,
     ) -> RenderResult:
-        if request.likeness is not Likeness.NONE:
-            raise bad_input(
-                f"Likeness mode '{request.likeness.value}' is not available in this build.",
-                "Use --likeness none.",
-            )
         cancel = cancel or CancelToken()
         if cancel.cancelled:  # nothing has started: no device probe, no model load
             return self._cancelled(
@@ -144,6 +142,14 @@ class DiffusionRenderer:
         # refused before any model loads: a LoRA made for another family
         for lora in request.loras:
             check_lora_fits(lora.path, located.family, located.path, located.label)
+        # likeness add-ons are found (or refused with the download to run) before loading
+        likeness = plan_likeness(
+            request.likeness,
+            located.family,
+            located.label,
+            request.likeness_strength,
+            self.models_dir,
+        )
         device = detect_device(request.device)
         # catalog models carry VRAM figures; only an unknown folder needs its size read
         weights_gb = 0.0 if located.spec else disk_usage(located.path) / GB
@@ -157,7 +163,7 @@ class DiffusionRenderer:
                 )
         log.info("render_plan", model=located.label, **choice.to_dict())
         attempt = _Attempt()
-        job = _Job(request, preset, located, device, choice, on_progress, cancel)
+        job = _Job(request, preset, located, device, choice, on_progress, cancel, likeness)
         for plan in choice.ladder:
             retry = 0
             while True:
@@ -244,6 +250,7 @@ class DiffusionRenderer:
             quantize=request.quantize.value,
             loras=lora_files(request.loras),
             compile=request.compile,
+            likeness=likeness_key(job.likeness),
         )
         try:
             base, cached, weights = self.cache.get(
@@ -256,6 +263,7 @@ class DiffusionRenderer:
                     loras=request.loras,
                     compile_denoiser=request.compile,
                     cancel=cancel,
+                    likeness=job.likeness,
                 ),
                 device,
                 int(job.choice.estimates_gb.get("full", 0.0) * GB),  # room to make first
@@ -267,16 +275,27 @@ class DiffusionRenderer:
             )
         attempt.timings["load"] = time.perf_counter() - started
         pipe = job_pipeline(base)  # its own scheduler over the shared weights
-        params = resolve(request, preset, located, _size_multiple(pipe, located.family))
+        params = resolve(
+            _with_likeness_strength(request, job.likeness),
+            preset,
+            located,
+            _size_multiple(pipe, located.family),
+        )
         if cancel.cancelled:
             return self._cancelled(
                 request, preset, located, plan=plan, params=params, attempt=attempt
             )
-        if request.compile and not self._warm_up(pipe, job, params, attempt):
+        condition_started = time.perf_counter()
+        extra = likeness_call_kwargs(
+            pipe, job.likeness, _at_render_size(request.image, params), params.denoising_steps
+        )
+        if job.likeness is not None:
+            attempt.timings["likeness_condition"] = time.perf_counter() - condition_started
+        if request.compile and not self._warm_up(pipe, job, params, attempt, extra):
             return self._cancelled(
                 request, preset, located, plan=plan, params=params, attempt=attempt
             )
-        latents = self._denoise(pipe, job, params, attempt)  # None when cancelled first
+        latents = self._denoise(pipe, job, params, attempt, extra)  # None: cancelled first
         if cancel.cancelled:
             return self._cancelled(
                 request, preset, located, plan=plan, params=params, attempt=attempt
@@ -291,7 +310,9 @@ class DiffusionRenderer:
         return RenderResult(
             status=Status.COMPLETED,
             image=image,
-            parameters=_parameters(request, preset, located, params, attempt),
+            parameters=_parameters(
+                request, preset, located, params, attempt, likeness=job.likeness
+            ),
             timings=dict(attempt.timings),
             memory_plan=plan.value,
             report=self._report(job, plan, attempt, cached, weights),
@@ -299,7 +320,12 @@ class DiffusionRenderer:
         )
 
     def _denoise(
-        self, pipe: Any, job: _Job, params: DiffusionParams, attempt: _Attempt
+        self,
+        pipe: Any,
+        job: _Job,
+        params: DiffusionParams,
+        attempt: _Attempt,
+        extra: dict[str, Any],
     ) -> torch.Tensor | None:
         located, cancel, on_progress = job.located, job.cancel, job.on_progress
         wants_previews = job.request.previews
@@ -335,6 +361,7 @@ class DiffusionRenderer:
             with _grad_free(), lora_weights_applied(pipe, job.request.loras):
                 output = pipe(
                     **_call_kwargs(pipe, located, params, job.request.image),
+                    **extra,
                     callback_on_step_end=on_step_end,
                     callback_on_step_end_tensor_inputs=["latents"],
                 )
@@ -378,13 +405,20 @@ class DiffusionRenderer:
             )
         return self._previews[cache_key]
 
-    def _warm_up(self, pipe: Any, job: _Job, params: DiffusionParams, attempt: _Attempt) -> bool:
+    def _warm_up(
+        self,
+        pipe: Any,
+        job: _Job,
+        params: DiffusionParams,
+        attempt: _Attempt,
+        extra: dict[str, Any],
+    ) -> bool:
         """torch.compile compiles on a shape's first call: pay it once per shape in a
         visible WARMUP stage (a throwaway one-step call with the render's own shapes), so
         `denoise` never includes compilation. False when the render was cancelled."""
         denoiser = getattr(pipe, "unet", None) or pipe.transformer
         warm_params = replace(params, steps=1, strength=1.0)
-        call = _call_kwargs(pipe, job.located, warm_params, job.request.image)
+        call = {**_call_kwargs(pipe, job.located, warm_params, job.request.image), **extra}
         shape = _compile_shape(job.request, params, call)
         shapes = self._warmed.setdefault(denoiser, set())
         if shape in shapes:
@@ -422,6 +456,8 @@ class DiffusionRenderer:
             "weights_mb": round(weights / 2**20, 1),
             "device": device.name,
         }
+        if job.likeness is not None:
+            report["likeness"] = job.likeness.to_dict()
         if device.kind == "cuda" and torch.cuda.is_available():
             report["peak_vram_mb"] = round(torch.cuda.max_memory_allocated() / 2**20, 1)
         return report
@@ -433,6 +469,8 @@ def _parameters(
     located: LocatedModel,
     params: DiffusionParams | None,
     attempt: _Attempt,
+    *,
+    likeness: LikenessPlan | None = None,
 ) -> RenderParameters:
     """The result's parameter record; before parameters were resolved (a cancel
     before or during load) it holds what the request asked for."""
@@ -444,6 +482,7 @@ def _parameters(
         "family": located.family,
         "steps_run": attempt.steps_run,
         "likeness": request.likeness.value,
+        "likeness_scale": likeness.scale if likeness else request.likeness_strength,
         "quantize": request.quantize.value,
         "loras": request.loras,
         "compile": request.compile,
@@ -468,6 +507,18 @@ def _parameters(
         render_width=params.width,
         render_height=params.height,
     )
+
+
+def _with_likeness_strength(request: RenderRequest, plan: LikenessPlan | None) -> RenderRequest:
+    """With likeness control and no --strength, the family's likeness strength: the
+    conditioning keeps the person, so the style may move further from the photo."""
+    if plan is None or request.strength is not None:
+        return request
+    return replace(request, strength=plan.strength)
+
+
+def _at_render_size(image: Image.Image, params: DiffusionParams) -> Image.Image:
+    return image.resize((params.width, params.height), Image.Resampling.LANCZOS)
 
 
 def _grad_free() -> Any:
@@ -513,7 +564,7 @@ def _call_kwargs(
 ) -> dict[str, Any]:
     kwargs: dict[str, Any] = {
         "prompt": params.prompt,
-        "image": image.resize((params.width, params.height), Image.Resampling.LANCZOS),
+        "image": _at_render_size(image, params),
         "strength": params.strength,
         "num_inference_steps": params.steps,
         "guidance_scale": params.guidance,

@@ -221,10 +221,19 @@ class ParameterPanel(QWidget):
 
     def _likeness_combo(self) -> QComboBox:
         self.likeness = _compact_combo(6)
-        self.likeness.addItem("None", "none")
-        for label, value in (("Edges (canny)", "canny"), ("Depth", "depth"), ("Face", "face")):
-            self.likeness.addItem(f"{label} — coming soon", value)
-            self.likeness.model().item(self.likeness.count() - 1).setEnabled(False)
+        self.likeness.addItem("Off", "none")
+        # the engine names the add-on to download when one is missing (error banner)
+        for label, value, tip in (
+            ("Structure: edges", "canny", "Keeps the photo's outlines (ControlNet, canny edges)"),
+            ("Structure: depth", "depth", "Keeps the photo's depth (ControlNet + depth map)"),
+            ("Face", "face", "Keeps the face (IP-Adapter plus-face)"),
+        ):
+            self.likeness.addItem(label, value)
+            self.likeness.setItemData(self.likeness.count() - 1, tip, Qt.ItemDataRole.ToolTipRole)
+        self.likeness.setToolTip(
+            "Keep the person recognisable (SD and SDXL models; needs the matching likeness "
+            "add-on from Models…)"
+        )
         return self.likeness
 
     def _lora_row(self) -> QHBoxLayout:

@@ -1,0 +1,49 @@
+"""Each quality check's time at 1024 px on this machine (median of several runs).
+
+The output is the sample photo put through an instant style, checked against the photo,
+as after a real render. `face_detector_load_ms` is the one-off cost of loading dlib's
+detector, paid once per process (the renderer starts it while a render runs).
+Run: `python -m bench.checks`.
+"""
+
+from __future__ import annotations
+
+import time
+
+from PIL import Image
+
+from bench._util import emit, summary_ms, time_runs
+from photoflux_desktop.engine.checks import faces, quality
+from photoflux_desktop.engine.instant_styles import apply_instant_style
+from photoflux_desktop.engine.resources import sample_photo
+
+RUNS = 7
+SIDE = 1024
+
+
+def main() -> None:
+    photo = Image.open(sample_photo()).convert("RGB").resize((SIDE, SIDE), Image.LANCZOS)
+    output = apply_instant_style(photo, "watercolor")
+    started = time.perf_counter()
+    faces.face_detector()
+    load_ms = round((time.perf_counter() - started) * 1000, 1)
+    per_check: dict[str, list[float]] = {}
+    totals = time_runs(lambda: _collect(per_check, output, photo), RUNS)
+    emit(
+        "quality_checks_1024px",
+        {
+            "checks": {name: summary_ms(times) for name, times in per_check.items()},
+            "all_checks": summary_ms(totals),
+            "face_detector_load_ms": load_ms,
+            "face_detector": type(faces.face_detector()).__name__,
+        },
+    )
+
+
+def _collect(per_check: dict[str, list[float]], output: Image.Image, photo: Image.Image) -> None:
+    for check in quality.quality_checks(output, photo):
+        per_check.setdefault(check.name, []).append(check.time_s)
+
+
+if __name__ == "__main__":
+    main()
