@@ -1,4 +1,6 @@
-"""Longest event-loop stall while a diffusion render runs in the window.
+"""Longest event-loop stall while a diffusion render runs in the window, and while the
+instant-look previews of a newly opened photo render in the background (with the time
+from opening the photo to the last preview shown on its tile).
 
 A QTimer ticks every 5 ms on the GUI thread; any gap beyond the interval is time the
 window could not repaint or react. The render uses a small random-weight SD model at
@@ -22,6 +24,7 @@ for _name in ("DATA", "CONFIG", "CACHE"):
 from PySide6.QtCore import QEventLoop, QTimer  # noqa: E402
 
 from bench.engine_overhead import build_small_sd  # noqa: E402
+from photoflux_desktop.engine.presets import bundled_presets  # noqa: E402
 from photoflux_desktop.engine.resources import sample_photo  # noqa: E402
 from photoflux_desktop.ui.app import create_app  # noqa: E402
 from photoflux_desktop.ui.main_window import MainWindow  # noqa: E402
@@ -52,6 +55,42 @@ def measure_preload(window: MainWindow) -> float | None:
     return round(max(gaps), 1) if gaps else None
 
 
+def measure_previews(window: MainWindow, photo: str) -> dict[str, float]:
+    """Open `photo` and tick until every style tile shows its look on it."""
+    gaps: list[float] = []
+    last = [time.perf_counter()]
+    returned_at = [0.0]
+
+    def tick() -> None:
+        now = time.perf_counter()
+        if returned_at[0]:  # open_photo itself (decoding the file) is not the previews' stall
+            gaps.append((now - max(last[0], returned_at[0])) * 1000 - INTERVAL_MS)
+        last[0] = now
+
+    shown: list[float] = []
+    loop = QEventLoop()
+    window.looks.previewsShown.connect(lambda seconds: (shown.append(seconds), loop.quit()))
+    timer = QTimer(interval=INTERVAL_MS)
+    timer.timeout.connect(tick)
+    started = [0.0]
+
+    def open_it() -> None:
+        started[0] = time.perf_counter()
+        window.open_photo(photo)
+        returned_at[0] = time.perf_counter()
+
+    timer.start()
+    QTimer.singleShot(0, open_it)
+    loop.exec()
+    timer.stop()
+    return {
+        "open_to_all_previews_s": round(shown[0], 3),
+        "open_photo_call_ms": round((returned_at[0] - started[0]) * 1000, 1),
+        "previews": len(bundled_presets()),
+        "previews_longest_stall_ms": round(max(gaps), 1) if gaps else 0.0,
+    }
+
+
 def main() -> None:
     create_app()
     model = build_small_sd(_TMP / "small-sd")
@@ -60,7 +99,7 @@ def main() -> None:
     settle_start = QEventLoop()
     QTimer.singleShot(300, settle_start.quit)  # start-up work (_late_init) runs first
     settle_start.exec()
-    window.open_photo(str(sample_photo()))
+    preview_figures = measure_previews(window, str(sample_photo()))
     window.gallery.select("comic")
     window.params.set_model(str(model))
     window.params.steps.setValue(12)
@@ -114,6 +153,7 @@ def main() -> None:
                 "median_stall_ms": round(ordered[len(ordered) // 2], 2),
                 "stalls_over_30ms": sorted(worst, reverse=True)[:10],
                 "preload_longest_stall_ms": preload_stall,
+                "instant_previews": preview_figures,
                 "target_ms": 50,
             }
         )

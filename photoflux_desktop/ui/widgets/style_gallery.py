@@ -9,6 +9,8 @@ has 2 columns, 3 once the panel is wide enough, and tiles grow with the panel.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from PySide6.QtCore import (
     QEvent,
     QModelIndex,
@@ -81,12 +83,19 @@ class StyleFilter(QSortFilterProxyModel):
         self._category = ALL
 
     def set_search(self, text: str) -> None:
-        self._words = text.lower().split()
-        self.invalidateFilter()
+        self._refilter(lambda: setattr(self, "_words", text.lower().split()))
 
     def set_category(self, category: str) -> None:
-        self._category = category
-        self.invalidateFilter()
+        self._refilter(lambda: setattr(self, "_category", category))
+
+    def _refilter(self, change: Callable[[], None]) -> None:
+        if hasattr(self, "beginFilterChange"):  # Qt 6.9+: invalidateFilter is deprecated
+            self.beginFilterChange()
+            change()
+            self.endFilterChange()
+        else:
+            change()
+            self.invalidateFilter()
 
     def filterAcceptsRow(self, row: int, parent: QModelIndex | QPersistentModelIndex) -> bool:
         index = self.sourceModel().index(row, 0, parent)
