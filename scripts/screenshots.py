@@ -84,6 +84,7 @@ def main() -> None:
             shoot(window, out, "dark-8-error-banner")
         window.close()
         QApplication.processEvents()
+    style_grid_on_a_loaded_photo(app, out)
 
 
 def rendering_with_preview(window: MainWindow, out: Path) -> None:
@@ -107,6 +108,27 @@ def rendering_with_preview(window: MainWindow, out: Path) -> None:
     wait_for(window.controller.idle)
     window.controller.progress.disconnect(on_progress)
     window.params.set_model("instant")
+
+
+def style_grid_on_a_loaded_photo(app: QApplication, out: Path) -> None:
+    """The style grid showing every look on the user's photo, once all previews landed."""
+    for theme in ("dark", "light"):
+        apply_theme(app, theme)
+        for width, height in ((1280, 800), (800, 600)):
+            window = MainWindow()
+            window.resize(width, height)
+            window.show()
+            settle(400)
+            shown: list[float] = []
+            window.looks.previewsShown.connect(shown.append)
+            window.open_photo(str(sample_photo()))
+            wait_for(window.looks.previewsShown, 60000)
+            if not shown:
+                raise SystemExit(f"style grid ({theme}, {width}x{height}): previews never shown")
+            window.gallery.select("watercolor")
+            shoot(window, out, f"{theme}-style-grid-{width}x{height}")
+            window.close()
+            QApplication.processEvents()
 
 
 if __name__ == "__main__":
