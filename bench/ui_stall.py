@@ -5,6 +5,7 @@ from opening the photo to the last preview shown on its tile).
 A QTimer ticks every 5 ms on the GUI thread; any gap beyond the interval is time the
 window could not repaint or react. The render uses a small random-weight SD model at
 512 px (real compute on the worker thread, real previews every step).
+`--previews-only` measures the previews alone (no model is built, no render runs).
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ for _name in ("DATA", "CONFIG", "CACHE"):
 
 from PySide6.QtCore import QEventLoop, QTimer  # noqa: E402
 
+from bench._util import emit  # noqa: E402
 from bench.engine_overhead import build_small_sd  # noqa: E402
 from photoflux_desktop.engine.presets import bundled_presets  # noqa: E402
 from photoflux_desktop.engine.resources import sample_photo  # noqa: E402
@@ -61,10 +63,17 @@ def measure_previews(window: MainWindow, photo: str) -> dict[str, float]:
     last = [time.perf_counter()]
     returned_at = [0.0]
 
+    worst: list[tuple[float, float, int]] = []  # (stall, ms after opening, previews landed)
+    landed = [0]
+    window.looks._landed.connect(lambda *_: landed.__setitem__(0, landed[0] + 1))
+
     def tick() -> None:
         now = time.perf_counter()
         if returned_at[0]:  # open_photo itself (decoding the file) is not the previews' stall
-            gaps.append((now - max(last[0], returned_at[0])) * 1000 - INTERVAL_MS)
+            gap = (now - max(last[0], returned_at[0])) * 1000 - INTERVAL_MS
+            gaps.append(gap)
+            if gap > 30:
+                worst.append((round(gap, 1), round((now - started[0]) * 1000), landed[0]))
         last[0] = now
 
     shown: list[float] = []
@@ -88,18 +97,28 @@ def measure_previews(window: MainWindow, photo: str) -> dict[str, float]:
         "open_photo_call_ms": round((returned_at[0] - started[0]) * 1000, 1),
         "previews": len(bundled_presets()),
         "previews_longest_stall_ms": round(max(gaps), 1) if gaps else 0.0,
+        "stalls_over_30ms": sorted(worst, reverse=True)[:5],
     }
 
 
 def main() -> None:
     create_app()
-    model = build_small_sd(_TMP / "small-sd")
+    previews_only = "--previews-only" in sys.argv  # skip the render: minutes on a busy 2-core box
+    model = None if previews_only else build_small_sd(_TMP / "small-sd")
     window = MainWindow()
     window.show()
     settle_start = QEventLoop()
     QTimer.singleShot(300, settle_start.quit)  # start-up work (_late_init) runs first
     settle_start.exec()
-    preview_figures = measure_previews(window, str(sample_photo()))
+    # the first photo also pays OpenCV's one-time import on the worker (it holds the GIL)
+    preview_figures = {
+        "first_photo": measure_previews(window, str(sample_photo())),
+        "next_photo": measure_previews(window, str(sample_photo())),
+    }
+    if previews_only:
+        emit("ui_event_loop_stall_instant_previews", {**preview_figures, "target_ms": 50})
+        window.close()
+        return
     window.gallery.select("comic")
     window.params.set_model(str(model))
     window.params.steps.setValue(12)

@@ -119,12 +119,18 @@ def cartoon(rgb: np.ndarray, rng: np.random.Generator) -> np.ndarray:
 
 
 def hdr_detail(rgb: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+    """Base/detail split of luma: the detail layer is boosted, then CLAHE.
+
+    YCrCb, not Lab: OpenCV's first Lab conversion builds tables for ~0.4 s, and
+    cv2.detailEnhance costs ~0.3 s a call at 1024 px; this look needs neither."""
     cv2 = _cv2()
-    detailed = cv2.detailEnhance(rgb, sigma_s=10, sigma_r=0.15)
-    lab = cv2.cvtColor(detailed, cv2.COLOR_RGB2LAB)
+    ycc = cv2.cvtColor(rgb, cv2.COLOR_RGB2YCrCb)
+    lightness = ycc[..., 0].astype(np.float32)
+    base = cv2.GaussianBlur(lightness, (0, 0), 3.0 * _scale(rgb) + 0.5)
+    ycc[..., 0] = np.clip(base + (lightness - base) * 2.6, 0, 255).astype(np.uint8)
     clahe = cv2.createCLAHE(clipLimit=2.0, tileGridSize=(8, 8))
-    lab[..., 0] = clahe.apply(lab[..., 0])
-    return _saturate(cv2.cvtColor(lab, cv2.COLOR_LAB2RGB), 1.1)
+    ycc[..., 0] = clahe.apply(ycc[..., 0])
+    return _saturate(cv2.cvtColor(ycc, cv2.COLOR_YCrCb2RGB), 1.15)
 
 
 def vintage(rgb: np.ndarray, rng: np.random.Generator) -> np.ndarray:

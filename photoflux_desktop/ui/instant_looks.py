@@ -1,7 +1,7 @@
 """Instant looks on the user's own photo: tile previews in the background, apply on click.
 
 When a photo opens, every preset's instant look is rendered as a small square preview
-on a pool thread (engine `look_previews`) and lands on its tile as it is ready; opening
+on a worker thread (engine `look_previews`) and lands on its tile as it is ready; opening
 another photo cancels the batch, and a stale preview that still arrives is dropped.
 Clicking an "Instant" tile applies that look to the photo at the chosen size through
 the RenderController, so the result is filed in the library like any render. Clicking
@@ -15,14 +15,14 @@ from collections.abc import Callable
 from functools import partial
 
 from PIL import Image
-from PySide6.QtCore import QObject, Signal, Slot
+from PySide6.QtCore import QObject, QThread, Signal, Slot
 
 from photoflux_desktop.engine.errors import Error, ErrorKind, PhotoFluxError
 from photoflux_desktop.engine.instant_renderer import PREVIEW_SEED, look_previews
 from photoflux_desktop.engine.logging_setup import get_logger
 from photoflux_desktop.engine.presets import Preset
 from photoflux_desktop.engine.request import CancelToken, RenderRequest
-from photoflux_desktop.ui.background import BackgroundJob, start_job
+from photoflux_desktop.ui.background import start_job
 from photoflux_desktop.ui.images import pil_to_qimage
 from photoflux_desktop.ui.render_controller import RenderController
 from photoflux_desktop.ui.widgets.style_gallery import StyleGallery
@@ -40,8 +40,11 @@ def _render_previews(
     landed: Callable[[int, str, object], None],
 ) -> None:
     """Worker thread: each look as a QImage, handed to the GUI thread as it is ready."""
-    for style_id, look in look_previews(image, presets, PREVIEW_SIDE, cancel):
-        landed(batch, style_id, pil_to_qimage(look))
+    try:
+        for style_id, look in look_previews(image, presets, PREVIEW_SIDE, cancel):
+            landed(batch, style_id, pil_to_qimage(look))
+    except Exception as exc:  # previews are a convenience: tiles keep their samples
+        log.warning("look_previews_failed", error=str(exc)[:200])
 
 
 def _instant_request(image: Image.Image, style_id: str, max_side: int) -> RenderRequest:
@@ -53,6 +56,19 @@ def _instant_request(image: Image.Image, style_id: str, max_side: int) -> Render
     return RenderRequest(
         image=image, style_id=style_id, model="instant", seed=PREVIEW_SEED, previews=False
     )
+
+
+class _PreviewThread(QThread):
+    """One batch of previews on its own thread: not a pool job, so opening a photo neither
+    pays superqt's first import (~0.3 s on the GUI thread) nor takes the pool thread a
+    render needs."""
+
+    def __init__(self, work: Callable[[], None]) -> None:
+        super().__init__()
+        self._work = work
+
+    def run(self) -> None:
+        self._work()
 
 
 class InstantLooks(QObject):
@@ -77,7 +93,8 @@ class InstantLooks(QObject):
         self.source_name = "photo"
         self._batch = 0
         self._cancel: CancelToken | None = None
-        self._job: BackgroundJob | None = None
+        self._thread: _PreviewThread | None = None
+        self._threads: list[_PreviewThread] = []  # kept alive until they end
         self._opened_at = 0.0
         self._waiting: set[str] = set()
         self._pending: str | None = None  # a click that waits for the running render
@@ -99,11 +116,12 @@ class InstantLooks(QObject):
         ordered = [self.presets[style_id] for style_id in self.gallery.visible_styles()]
         ordered += [p for p in self.presets.values() if p not in ordered]  # hidden ones last
         self._waiting = {p.id for p in ordered if p.instant is not None}
-        self._job = start_job(
-            partial(_render_previews, image, ordered, self._cancel, self._batch, self._landed.emit),
-            returned=lambda _: None,
-            errored=self._previews_failed,
+        self._thread = _PreviewThread(
+            partial(_render_previews, image, ordered, self._cancel, self._batch, self._landed.emit)
         )
+        self._threads.append(self._thread)
+        self._thread.finished.connect(self._forget_thread)
+        self._thread.start()
 
     @property
     def previews_pending(self) -> bool:
@@ -118,15 +136,15 @@ class InstantLooks(QObject):
         if not self._waiting:
             self.previewsShown.emit(time.perf_counter() - self._opened_at)
 
-    @Slot(object)
-    def _previews_failed(self, exc: BaseException) -> None:
-        # previews are a convenience: the tiles keep their samples and a click still works
-        log.warning("look_previews_failed", error=str(exc)[:200])
-
     def wait(self, timeout_ms: int = 10000) -> bool:
+        """Stop the previews (closing the window); True once their thread has ended."""
         if self._cancel is not None:
             self._cancel.cancel()
-        return self._job.wait(timeout_ms) if self._job is not None else True
+        return all(thread.wait(timeout_ms) for thread in list(self._threads))
+
+    @Slot()
+    def _forget_thread(self) -> None:
+        self._threads = [thread for thread in self._threads if thread.isRunning()]
 
     # -- clicks ------------------------------------------------------------------
     @Slot(str)
