@@ -93,7 +93,6 @@ class InstantLooks(QObject):
         self.source_name = "photo"
         self._batch = 0
         self._cancel: CancelToken | None = None
-        self._thread: _PreviewThread | None = None
         self._threads: list[_PreviewThread] = []  # kept alive until they end
         self._opened_at = 0.0
         self._waiting: set[str] = set()
@@ -116,12 +115,12 @@ class InstantLooks(QObject):
         ordered = [self.presets[style_id] for style_id in self.gallery.visible_styles()]
         ordered += [p for p in self.presets.values() if p not in ordered]  # hidden ones last
         self._waiting = {p.id for p in ordered if p.instant is not None}
-        self._thread = _PreviewThread(
+        thread = _PreviewThread(
             partial(_render_previews, image, ordered, self._cancel, self._batch, self._landed.emit)
         )
-        self._threads.append(self._thread)
-        self._thread.finished.connect(self._forget_thread)
-        self._thread.start()
+        self._threads.append(thread)
+        thread.finished.connect(self._forget_thread)
+        thread.start()
 
     @property
     def previews_pending(self) -> bool:
@@ -185,9 +184,13 @@ class InstantLooks(QObject):
         )
 
     def _render(self, batch: int, request: RenderRequest) -> None:
-        if batch != self._batch or self.controller.busy:
-            self._applying = None  # the photo changed, or a render started meanwhile
+        self._applying = None
+        if batch != self._batch:
+            return  # another photo was opened meanwhile
+        if self.controller.busy:  # a render started meanwhile: this click runs after it
+            self._pending = self._pending or request.style_id
             return
+        self._applying = request.style_id
         self.controller.start(request, self.source_name)
 
     @Slot(object)

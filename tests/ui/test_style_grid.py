@@ -111,3 +111,14 @@ def test_badges_say_instant_or_ai_and_whether_a_model_is_needed(window):
     assert tile_hint("ai", window.gallery.ai_ready) == "Needs a model"
     assert tile_hint("instant", window.gallery.ai_ready) == "Applies on click"
     assert "AI style" in window.gallery._item("anime").toolTip()
+
+
+def test_a_click_during_an_apply_runs_after_it(qtbot, window, astronaut_path):
+    open_and_wait_for_previews(qtbot, window, astronaut_path)
+    styles = []
+    window.resultShown.connect(lambda result: styles.append(result.parameters.style))
+    click_tile(qtbot, window, "pencil-sketch")
+    click_tile(qtbot, window, "vintage-film")  # while the first is still being applied
+    qtbot.waitUntil(lambda: len(styles) == 2, timeout=60000)
+    assert styles == ["pencil-sketch", "vintage-film"]
+    assert window.gallery.current_style() == "vintage-film"
