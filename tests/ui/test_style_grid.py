@@ -103,7 +103,7 @@ def test_category_filter_shows_one_category(qtbot, window):
 
 
 def test_badges_say_instant_or_ai_and_whether_a_model_is_needed(window):
-    from photoflux_desktop.ui.widgets.style_gallery import badge_text, tile_hint
+    from photoflux_desktop.ui.widgets.style_tile import badge_text, tile_hint
 
     assert badge_text(bundled_presets()["watercolor"].kind) == "Instant"
     assert badge_text(bundled_presets()["anime"].kind) == "AI"
