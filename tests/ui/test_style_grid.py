@@ -122,3 +122,17 @@ def test_a_click_during_an_apply_runs_after_it(qtbot, window, astronaut_path):
     qtbot.waitUntil(lambda: len(styles) == 2, timeout=60000)
     assert styles == ["pencil-sketch", "vintage-film"]
     assert window.gallery.current_style() == "vintage-film"
+
+
+def test_ai_tiles_stop_asking_for_a_model_once_one_is_installed(window, tiny_models):
+    import os
+    from pathlib import Path
+
+    from tests.engine.diffusion_fixtures import install_as
+
+    assert not window.gallery.ai_ready
+    install_as(tiny_models["sd"], Path(os.environ["PHOTOFLUX_MODELS_DIR"]), "sd-turbo")
+    window.open_model_manager()  # a finished download or delete tells the window so
+    window._model_manager.modelsChanged.emit()
+    assert window.gallery.ai_ready
+    window._model_manager.close()
