@@ -1,8 +1,11 @@
-"""Longest event-loop stall while a diffusion render runs in the window.
+"""Longest event-loop stall while a diffusion render runs in the window, and while the
+instant-look previews of a newly opened photo render in the background (with the time
+from opening the photo to the last preview shown on its tile).
 
 A QTimer ticks every 5 ms on the GUI thread; any gap beyond the interval is time the
 window could not repaint or react. The render uses a small random-weight SD model at
 512 px (real compute on the worker thread, real previews every step).
+`--previews-only` measures the previews alone (no model is built, no render runs).
 """
 
 from __future__ import annotations
@@ -21,7 +24,9 @@ for _name in ("DATA", "CONFIG", "CACHE"):
 
 from PySide6.QtCore import QEventLoop, QTimer  # noqa: E402
 
+from bench._util import emit  # noqa: E402
 from bench.engine_overhead import build_small_sd  # noqa: E402
+from photoflux_desktop.engine.presets import bundled_presets  # noqa: E402
 from photoflux_desktop.engine.resources import sample_photo  # noqa: E402
 from photoflux_desktop.ui.app import create_app  # noqa: E402
 from photoflux_desktop.ui.main_window import MainWindow  # noqa: E402
@@ -94,12 +99,68 @@ def measure_startup(window: MainWindow) -> dict[str, float | None]:
     }
 
 
+def measure_previews(window: MainWindow, photo: str) -> dict[str, float]:
+    """Open `photo` and tick until every style tile shows its look on it."""
+    gaps: list[float] = []
+    last = [time.perf_counter()]
+    returned_at = [0.0]
+
+    worst: list[tuple[float, float, int]] = []  # (stall, ms after opening, previews landed)
+    landed = [0]
+    window.looks._landed.connect(lambda *_: landed.__setitem__(0, landed[0] + 1))
+
+    def tick() -> None:
+        now = time.perf_counter()
+        if returned_at[0]:  # open_photo itself (decoding the file) is not the previews' stall
+            gap = (now - max(last[0], returned_at[0])) * 1000 - INTERVAL_MS
+            gaps.append(gap)
+            if gap > 30:
+                worst.append((round(gap, 1), round((now - started[0]) * 1000), landed[0]))
+        last[0] = now
+
+    shown: list[float] = []
+    loop = QEventLoop()
+    window.looks.previewsShown.connect(lambda seconds: (shown.append(seconds), loop.quit()))
+    timer = QTimer(interval=INTERVAL_MS)
+    timer.timeout.connect(tick)
+    started = [0.0]
+
+    def open_it() -> None:
+        started[0] = time.perf_counter()
+        window.open_photo(photo)
+        returned_at[0] = time.perf_counter()
+
+    timer.start()
+    QTimer.singleShot(0, open_it)
+    loop.exec()
+    timer.stop()
+    return {
+        "open_to_all_previews_s": round(shown[0], 3),
+        "open_photo_call_ms": round((returned_at[0] - started[0]) * 1000, 1),
+        "previews": len(bundled_presets()),
+        "previews_longest_stall_ms": round(max(gaps), 1) if gaps else 0.0,
+        "stalls_over_30ms": sorted(worst, reverse=True)[:5],
+    }
+
+
 def main() -> None:
     create_app()
-    model = build_small_sd(_TMP / "small-sd")
+    previews_only = "--previews-only" in sys.argv  # skip the render: minutes on a busy 2-core box
+    model = None if previews_only else build_small_sd(_TMP / "small-sd")
     window = MainWindow()
     startup_stall = measure_startup(window)
-    window.open_photo(str(sample_photo()))
+    # the first photo also pays OpenCV's one-time import on the worker (it holds the GIL)
+    preview_figures = {
+        "first_photo": measure_previews(window, str(sample_photo())),
+        "next_photo": measure_previews(window, str(sample_photo())),
+    }
+    if previews_only:
+        emit(
+            "ui_event_loop_stall_instant_previews",
+            {**preview_figures, **startup_stall, "target_ms": 50},
+        )
+        window.close()
+        return
     window.gallery.select("comic")
     window.params.set_model(str(model))
     window.params.steps.setValue(12)
@@ -154,6 +215,7 @@ def main() -> None:
                 "stalls_over_30ms": sorted(worst, reverse=True)[:10],
                 "preload_longest_stall_ms": preload_stall,
                 **startup_stall,
+                "instant_previews": preview_figures,
                 "target_ms": 50,
             }
         )

@@ -509,5 +509,18 @@ SCENARIOS: list[tuple[str, Callable[[QApplication, Path], None], list[str]]] = [
 ]
 
 
+@state("style-grid")
+def style_grid_on_a_loaded_photo(window: MainWindow) -> None:
+    """The style grid showing every look on the user's photo, once all previews landed."""
+    shown: list[float] = []
+    window.looks.previewsShown.connect(shown.append)
+    window.open_photo(str(sample_photo()))
+    if not shown:
+        wait_for(window.looks.previewsShown, 60000)
+    if not shown:
+        raise RuntimeError("the style grid's previews were never shown")
+    window.gallery.select("watercolor")
+
+
 if __name__ == "__main__":
     sys.exit(main(sys.argv[1:]))

@@ -16,6 +16,8 @@ def run_styles(args: argparse.Namespace, console: Console) -> int:
             "id": preset.id,
             "name": preset.name,
             "description": preset.description,
+            "kind": preset.kind,
+            "category": preset.category,
             "instant": preset.instant.style if preset.instant else None,
             "tags": list(preset.tags),
             "defaults": {family: d.model_dump() for family, d in preset.defaults.items()},

@@ -4,9 +4,12 @@ from __future__ import annotations
 
 import secrets
 import time
+from collections.abc import Iterable, Iterator
+
+from PIL import Image
 
 from photoflux_desktop.engine.errors import bad_input
-from photoflux_desktop.engine.instant_styles import apply_instant_style
+from photoflux_desktop.engine.instant_styles import apply_instant_style, scale_thumbnail
 from photoflux_desktop.engine.presets import Preset
 from photoflux_desktop.engine.request import (
     CancelToken,
@@ -61,3 +64,31 @@ def render_instant(
         timings={"style": elapsed, "total": elapsed},
         notes=notes,
     )
+
+
+# The seed every look preview and every look applied from a tile use, so the result of a
+# click is the picture its tile promised (instant looks ignore the seed otherwise).
+PREVIEW_SEED = 0
+
+
+def look_previews(
+    image: Image.Image,
+    presets: Iterable[Preset],
+    side: int = 192,
+    cancel: CancelToken | None = None,
+) -> Iterator[tuple[str, Image.Image]]:
+    """Each preset's instant look on a square `side`-pixel crop of `image`, one at a time.
+
+    A generator, so a caller on a worker thread can show each preview as it lands and stop
+    between looks (`cancel`) when the photo changes; presets without a look are skipped.
+    """
+    square = scale_thumbnail(image, side)
+    for preset in presets:
+        if cancel is not None and cancel.cancelled:
+            return
+        if preset.instant is None:
+            continue
+        look = apply_instant_style(
+            square, preset.instant.style, preset.instant.amount, PREVIEW_SEED
+        )
+        yield preset.id, look

@@ -7,13 +7,23 @@ from functools import cache
 from pathlib import Path
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 
 from photoflux_desktop.engine.errors import bad_input
 from photoflux_desktop.engine.instant_styles import INSTANT_STYLES
 from photoflux_desktop.engine.resources import resources_dir
 
 Family = Literal["sd", "sdxl", "flux"]
+# "instant": the OpenCV look is the style itself, applied on click in the window;
+# "ai": the style needs a diffusion model, and its instant look is only a stand-in
+Kind = Literal["instant", "ai"]
 FAMILIES: tuple[Family, ...] = ("sd", "sdxl", "flux")
 
 
@@ -47,6 +57,8 @@ class Preset(BaseModel):
     id: str = Field(pattern=r"^[a-z0-9]+(-[a-z0-9]+)*$", max_length=40)
     name: str = Field(min_length=1, max_length=40)
     description: str = Field(min_length=1, max_length=200)
+    kind: Kind
+    category: str = Field(min_length=1, max_length=24)
     prompt: str = Field(min_length=1, max_length=600)
     negative_prompt: str = Field(default="", max_length=600)
     defaults: dict[Family, FamilyDefaults]
@@ -68,6 +80,12 @@ class Preset(BaseModel):
         if missing:
             raise ValueError(f"missing defaults for model families {missing}")
         return value
+
+    @model_validator(mode="after")
+    def _instant_kind_has_a_look(self) -> Preset:
+        if self.kind == "instant" and self.instant is None:
+            raise ValueError("kind 'instant' needs an 'instant' look")
+        return self
 
     def render_prompt(self, subject: str | None) -> str:
         return self.prompt.replace(
@@ -105,6 +123,11 @@ def load_presets(folder: Path | None = None) -> dict[str, Preset]:
     folder = folder or presets_dir()
     presets = [load_preset_file(path) for path in sorted(folder.glob("*.json"))]
     return {preset.id: preset for preset in presets}
+
+
+def categories(presets: dict[str, Preset]) -> list[str]:
+    """The presets' categories, each once, in alphabetical order."""
+    return sorted({preset.category for preset in presets.values()})
 
 
 @cache

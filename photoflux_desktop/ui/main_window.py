@@ -27,6 +27,7 @@ from photoflux_desktop.engine.errors import Error, ErrorKind, PhotoFluxError, fo
 from photoflux_desktop.engine.intake import Photo, load_photo
 from photoflux_desktop.engine.library import Library, LibraryEntry
 from photoflux_desktop.engine.local_renderer import LocalRenderer
+from photoflux_desktop.engine.model_store import first_installed
 from photoflux_desktop.engine.presets import bundled_presets
 from photoflux_desktop.engine.provenance import build_record, result_record
 from photoflux_desktop.engine.request import (
@@ -47,6 +48,7 @@ from photoflux_desktop.ui.export_actions import ExportActions
 from photoflux_desktop.ui.first_run import FirstRunPanel
 from photoflux_desktop.ui.hold_to_compare import HoldToCompare
 from photoflux_desktop.ui.images import pil_to_qimage, qimage_to_pil
+from photoflux_desktop.ui.instant_looks import InstantLooks
 from photoflux_desktop.ui.library_controller import LibraryController
 from photoflux_desktop.ui.preload import EnginePreloader
 from photoflux_desktop.ui.render_controller import RenderController
@@ -101,6 +103,9 @@ class MainWindow(QMainWindow):
     # -- layout ------------------------------------------------------------------
     def _build(self) -> None:
         self.gallery = StyleGallery(bundled_presets())
+        self.looks = InstantLooks(
+            self.gallery, self.controller, bundled_presets(), lambda: self.params.values().max_side
+        )
         self.banner = ErrorBanner()
         self.compare = CompareView()
         self.history = HistoryStrip()
@@ -135,12 +140,12 @@ class MainWindow(QMainWindow):
         side_layout.addWidget(self.progress)
         side_layout.addWidget(self.export_bar)
         splitter = QSplitter(Qt.Orientation.Horizontal)
-        for widget, stretch in ((self.gallery, 0), (center, 1), (side, 0)):
+        for widget, stretch in ((self.gallery, 1), (center, 3), (side, 0)):
             splitter.addWidget(widget)
             splitter.setStretchFactor(splitter.count() - 1, stretch)
         side.setMinimumWidth(290)
         splitter.setChildrenCollapsible(False)
-        splitter.setSizes([170, 700, 340])
+        splitter.setSizes([340, 600, 340])
         self.setCentralWidget(splitter)
         self.toast = Toast(self)
         self.studio = StudioMode(self)  # e-mail / QR / print, studio sync, usage events
@@ -172,6 +177,8 @@ class MainWindow(QMainWindow):
 
     def _connect(self) -> None:
         self.gallery.styleChosen.connect(self._style_chosen)
+        self.looks.status.connect(self.progress.set_status)
+        self.looks.failed.connect(self.show_error)
         self.compare.photoDropped.connect(self.open_photo)
         self.compare.imageDropped.connect(self.open_qimage)
         self.progress.renderRequested.connect(self.render)
@@ -260,9 +267,10 @@ class MainWindow(QMainWindow):
         self._select_in_history(None)
         self.compare.set_before(pil_to_qimage(photo.image))
         self.compare.set_after(None)
+        self.looks.photo_opened(photo.image, self.source_name)
         self.progress.set_status(
             f"{self.source_name}: {photo.original_size[0]}×{photo.original_size[1]} "
-            f"{photo.format} · pick a style and press Render"
+            f"{photo.format} · click an Instant look, or pick an AI style and press Render"
         )
         self.photoLoaded.emit()
         return True
@@ -476,6 +484,7 @@ class MainWindow(QMainWindow):
 
     def _refresh_models(self) -> None:
         self.params.refresh_models(self._models_dir())
+        self.gallery.set_ai_ready(first_installed(self._models_dir()) is not None)
 
     def _save_settings(self) -> None:
         try:
@@ -510,5 +519,6 @@ class MainWindow(QMainWindow):
         self.batch.wait()
         self.deletes.flush()  # the undo window ends with the window
         self.studio.shutdown()
+        self.looks.wait()
         self._save_settings()
         super().closeEvent(event)

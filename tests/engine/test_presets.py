@@ -9,6 +9,7 @@ from photoflux_desktop.engine.errors import ErrorKind, PhotoFluxError
 from photoflux_desktop.engine.presets import (
     PresetError,
     bundled_presets,
+    categories,
     get_preset,
     load_presets,
     presets_dir,
@@ -22,6 +23,15 @@ def test_bundled_presets_are_valid_and_plentiful():
         assert preset.instant is not None  # every preset works with zero downloads
         assert set(preset.defaults) == {"sd", "sdxl", "flux"}
         assert "{subject}" in preset.prompt
+        assert preset.kind in ("instant", "ai") and preset.category
+
+
+def test_styles_are_badged_and_grouped_as_data():
+    presets = bundled_presets()
+    kinds = {preset.kind for preset in presets.values()}
+    assert kinds == {"instant", "ai"}  # both kinds of tile exist
+    assert len(categories(presets)) >= 3
+    assert categories(presets) == sorted(set(categories(presets)))
 
 
 def test_prompt_template_uses_subject_or_a_default():
@@ -55,6 +65,9 @@ def preset_copy(tmp_path):
         (lambda d: d.update(colour="red"), "field 'colour'"),
         (lambda d: d.update(id="other"), "must match the file name"),
         (lambda d: d.update(thumbnail="missing.jpg"), "no file 'missing.jpg'"),
+        (lambda d: d.update(kind="magic"), "field 'kind'"),
+        (lambda d: d.pop("category"), "field 'category'"),
+        (lambda d: d.update(instant=None), "kind 'instant' needs an 'instant' look"),
     ],
 )
 def test_broken_preset_names_file_and_field(preset_copy, mutate, expected):
