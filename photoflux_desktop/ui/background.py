@@ -1,29 +1,69 @@
-"""Runs a function on a pool thread (a superqt worker) and reports back on the GUI thread.
+"""Runs a function on a pool thread and reports back on the GUI thread.
 
-superqt's worker signals live on a QObject created here, in the GUI thread; the worker
-emits them from its pool thread, so Qt queues every `returned`/`errored` call (and any
-signal the function emits on a GUI-thread QObject) to the GUI thread: widgets are only
-touched there. What superqt does not give is a wait for one particular job (closing the
-window waits for a render), which `BackgroundJob.wait` adds.
+A small QRunnable bridge (design.md allows one instead of superqt's workers, whose
+package import cost 0.3-1 s on the GUI thread at the first job): the relay QObject is
+created here, in the GUI thread, and the runnable emits its signals from the pool
+thread, so Qt queues every `returned`/`errored` call to the GUI thread; widgets are only
+touched there. `BackgroundJob.wait` waits for one particular job (closing the window
+waits for a render).
 """
 
 from __future__ import annotations
 
 import threading
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-from PySide6.QtCore import QThreadPool
+from PySide6.QtCore import QObject, QRunnable, QThreadPool, Signal, Slot
 
-if TYPE_CHECKING:
-    from superqt.utils import FunctionWorker
+
+class _Relay(QObject):
+    """Lives in the GUI thread; its own slots receive the pool thread's signals, so Qt
+    queues them to the GUI thread (a plain lambda would carry no thread of its own)."""
+
+    returned = Signal(object)
+    errored = Signal(object)
+
+    def __init__(self, on_returned: Callable[[Any], None], on_errored: Callable[[Any], None]):
+        super().__init__()
+        self._on_returned, self._on_errored = on_returned, on_errored
+        self.returned.connect(self._deliver_returned)
+        self.errored.connect(self._deliver_errored)
+
+    @Slot(object)
+    def _deliver_returned(self, value: Any) -> None:
+        _live.discard(self)
+        self._on_returned(value)
+
+    @Slot(object)
+    def _deliver_errored(self, exc: Any) -> None:
+        _live.discard(self)
+        self._on_errored(exc)
+
+
+class _Runnable(QRunnable):
+    def __init__(self, fn: Callable[[], Any], relay: _Relay) -> None:
+        super().__init__()
+        self.fn = fn
+        self.relay = relay
+
+    def run(self) -> None:
+        try:
+            value = self.fn()
+        except BaseException as exc:  # the GUI thread decides what it means
+            self.relay.errored.emit(exc)
+        else:
+            self.relay.returned.emit(value)
+
+
+_live: set[_Relay] = set()  # relays of running jobs: kept alive until their answer lands
 
 
 class BackgroundJob:
     """One function running on a pool thread."""
 
-    def __init__(self, worker: FunctionWorker, ended: threading.Event) -> None:
-        self.worker = worker
+    def __init__(self, relay: _Relay, ended: threading.Event) -> None:
+        self.relay = relay
         self._ended = ended
 
     @property
@@ -46,11 +86,9 @@ def start_job(
     errored: Callable[[BaseException], None],
 ) -> BackgroundJob:
     """Run `fn()` off the GUI thread; `returned` or `errored` gets the outcome."""
-    # superqt's package import costs ~0.3 s (it loads every widget it has): paid at the
-    # first job, after the window is up, not at start-up (bench/ui_startup.py)
-    from superqt.utils import create_worker
-
     ended = threading.Event()
+    relay = _Relay(returned, errored)
+    _live.add(relay)
 
     def run() -> Any:
         try:
@@ -60,8 +98,8 @@ def start_job(
             ended.set()
 
     _pool_room.reserve()
-    worker = create_worker(run, _connect={"returned": returned, "errored": errored})
-    return BackgroundJob(worker, ended)
+    QThreadPool.globalInstance().start(_Runnable(run, relay))
+    return BackgroundJob(relay, ended)
 
 
 class _PoolRoom:

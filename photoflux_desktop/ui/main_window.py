@@ -377,9 +377,9 @@ class MainWindow(QMainWindow):
 
     def _select_in_history(self, entry_id: str | None) -> None:
         """The strip highlights what is on screen, or nothing: never an older result."""
-        ids = self.history.entry_ids()
-        if entry_id in ids:
-            self.history.setCurrentRow(ids.index(entry_id))
+        item = self.history.item_for(entry_id) if entry_id else None
+        if item is not None:
+            self.history.setCurrentItem(item)  # rows also hold group tiles: find the item
         else:
             self.history.clearSelection()
             self.history.setCurrentItem(None)
@@ -503,6 +503,7 @@ class MainWindow(QMainWindow):
         super().showEvent(event)
         if not self._shown:
             self._shown = True
+            self.gallery.view.setFocus()  # keys go to the styles, Space to compare
             # posted paint events run before zero timers: the window is on screen
             QTimer.singleShot(0, self.firstShown.emit)
             QTimer.singleShot(0, self._late_init)

@@ -1,6 +1,6 @@
 """Runs renders off the GUI thread and reports back through Qt signals.
 
-The render runs as a superqt worker (ui/background.py). Engine progress callbacks
+The render runs as a background job (ui/background.py). Engine progress callbacks
 emit a signal of this controller from the worker thread, which Qt queues to the GUI
 thread, as it does the worker's outcome, so widgets are only touched there. Cancel
 sets the engine's CancelToken and takes effect within one denoising step.

@@ -57,7 +57,7 @@ def test_clicking_an_instant_tile_applies_it_without_render(qtbot, window, astro
     assert result.backend == "instant" and result.parameters.style == "pencil-sketch"
     assert window.gallery.current_style() == "pencil-sketch"
     assert window.compare.after is not None
-    assert window.history.count() == 1  # filed in the library like a render
+    assert len(window.history.entry_ids()) == 1  # filed in the library like a render
     # applied at the chosen size, not the tile's
     assert max(result.image.size) == min(1024, max(window.photo.image.size))
 
@@ -67,7 +67,7 @@ def test_clicking_an_ai_tile_selects_it_and_explains_render(qtbot, window, astro
     click_tile(qtbot, window, "anime")
     assert window.gallery.current_style() == "anime"
     assert window.params.preset.id == "anime"
-    assert not window.controller.busy and window.history.count() == 0
+    assert not window.controller.busy and not window.history.entry_ids()
     assert "AI model" in window.progress.status.text()
 
 
@@ -82,6 +82,11 @@ def test_enter_applies_the_current_tile(qtbot, window, astronaut_path):
 
 
 def test_search_filters_as_you_type(qtbot, window):
+    # the search box is not the window's first focus (it would take Space from hold-to-
+    # compare): the user clicks into it, and Space then types a space there
+    assert not window.gallery.search.hasFocus()
+    qtbot.mouseClick(window.gallery.search, Qt.MouseButton.LeftButton)
+    assert window.gallery.search.hasFocus()
     QTest.keyClicks(window.gallery.search, "pencil")
     assert window.gallery.visible_styles() == ["pencil-sketch"]
     window.gallery.search.clear()

@@ -26,8 +26,10 @@ from PySide6.QtCore import (
 from PySide6.QtGui import (
     QImage,
     QKeyEvent,
+    QKeySequence,
     QPixmap,
     QResizeEvent,
+    QShortcut,
     QStandardItem,
     QStandardItemModel,
 )
@@ -142,6 +144,11 @@ class StyleGallery(QWidget):
         self.search = QLineEdit()
         self.search.setPlaceholderText("Search styles")
         self.search.setClearButtonEnabled(True)
+        # not the window's first focus: a text field there would swallow Space (hold to
+        # compare) from the moment the app opens; a click or Ctrl+F reaches it
+        self.search.setFocusPolicy(Qt.FocusPolicy.ClickFocus)
+        find = QShortcut(QKeySequence.StandardKey.Find, self)
+        find.activated.connect(lambda: self.search.setFocus(Qt.FocusReason.ShortcutFocusReason))
         self.category = QComboBox()
         self.category.addItems([ALL, *categories(presets)])
         self.category.setToolTip("Show one kind of style")
