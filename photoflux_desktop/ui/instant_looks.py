@@ -60,7 +60,7 @@ def _instant_request(image: Image.Image, style_id: str, max_side: int) -> Render
 
 class _PreviewThread(QThread):
     """One batch of previews on its own thread: not a pool job, so opening a photo neither
-    pays superqt's first import (~0.3 s on the GUI thread) nor takes the pool thread a
+    pays a first-job import on the GUI thread nor takes the pool thread a
     render needs."""
 
     def __init__(self, work: Callable[[], None]) -> None:
