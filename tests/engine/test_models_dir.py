@@ -43,3 +43,31 @@ def test_an_explicit_instant_render_says_it_did_not_use_the_loras(astronaut):
     )
     choice = choose_backend(request, get_preset("watercolor"))
     assert choice.model is None and "LoRA" in choice.note
+
+
+def test_a_model_in_the_hugging_face_cache_is_found_without_importing_the_hub(tmp_path):
+    import subprocess
+    import sys
+
+    from photoflux_desktop.engine.catalog import CATALOG
+
+    spec = CATALOG["sd-turbo"]
+    repo = Path(os.environ["HF_HOME"]) / "hub" / f"models--{spec.hub_id.replace('/', '--')}"
+    commit = "0123456789abcdef0123456789abcdef01234567"
+    (repo / "refs").mkdir(parents=True)
+    (repo / "refs" / spec.revision).write_text(commit)
+    snapshot = repo / "snapshots" / commit
+    (snapshot / "unet").mkdir(parents=True)
+    assert find_installed("sd-turbo", tmp_path / "empty") is None  # no index yet: incomplete
+    (snapshot / "model_index.json").write_text("{}")
+    (snapshot / "unet" / "diffusion_pytorch_model.safetensors").write_bytes(b"0")
+    found = find_installed("sd-turbo", tmp_path / "empty")
+    assert found is not None and found.path == snapshot and found.source == "hf-cache"
+    probe = (
+        "import sys; from pathlib import Path; "
+        "from photoflux_desktop.engine.model_store import find_installed; "
+        f"assert find_installed('sd-turbo', Path({str(tmp_path / 'empty')!r})) is not None; "
+        "print('huggingface_hub' in sys.modules)"
+    )
+    run = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True)
+    assert run.stdout.strip() == "False"  # the window's start-up probe stays light
