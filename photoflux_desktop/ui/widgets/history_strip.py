@@ -225,7 +225,10 @@ class HistoryStrip(QListWidget):
 
     def build_menu(self, entry_id: str) -> QMenu:
         """The context menu of a result (and the rest of the selection)."""
-        ids = self.selected_ids() or [entry_id]
+        selected = self.selected_ids()
+        # the selection only when this result is part of it: the strip also highlights
+        # the result on screen, which is not a choice to act on
+        ids = selected if entry_id in selected else [entry_id]
         entry = self.entry(entry_id)
         many = f" {len(ids)} results" if len(ids) > 1 else ""
         menu = QMenu(self)
