@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import json
 import sys
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
-from PySide6.QtCore import QThreadPool, QTimer
+from PySide6.QtCore import QThreadPool
 from PySide6.QtWidgets import QApplication
 
 from photoflux_desktop import __version__
@@ -24,17 +25,29 @@ def create_app(argv: Sequence[str] | None = None) -> QApplication:
 
 
 def create_window(photo: str | None = None) -> MainWindow:
-    """Theme, window, and the photo from the command line (checked by the window)."""
-    from photoflux_desktop.engine.settings import load_settings
+    """The window on screen at once, as a themed frame; its parts are assembled right after
+    the first paint (MainWindow `deferred`), then the photo from the command line opens."""
     from photoflux_desktop.ui.main_window import MainWindow
     from photoflux_desktop.ui.theme import apply_theme
 
-    apply_theme(QApplication.instance(), load_settings()[0].theme)
-    window = MainWindow()
+    apply_theme(QApplication.instance(), saved_theme())
+    window = MainWindow(deferred=True)
     window.show()
     if photo:
-        QTimer.singleShot(0, lambda: window.open_photo(photo))
+        window.ready.connect(lambda: window.open_photo(photo))
     return window
+
+
+def saved_theme() -> str:
+    """The theme from the settings file, read without the settings model (pydantic costs
+    ~0.1 s before the first paint); the window re-checks the whole file as it assembles."""
+    from photoflux_desktop.engine.paths import config_dir
+
+    try:
+        theme = json.loads((config_dir() / "settings.json").read_text(encoding="utf-8"))["theme"]
+    except (OSError, ValueError, KeyError, TypeError):
+        return "system"
+    return theme if theme in ("system", "dark", "light") else "system"
 
 
 def run_app(photo: str | None = None) -> int:

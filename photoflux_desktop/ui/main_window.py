@@ -7,7 +7,6 @@ import secrets
 from dataclasses import replace
 from pathlib import Path
 
-from PIL import Image
 from PySide6.QtCore import QSettings, Qt, QTimer, QUrl, Signal
 from PySide6.QtGui import QCloseEvent, QDesktopServices, QGuiApplication, QImage
 from PySide6.QtWidgets import (
@@ -15,6 +14,7 @@ from PySide6.QtWidgets import (
     QButtonGroup,
     QFileDialog,
     QHBoxLayout,
+    QLabel,
     QMainWindow,
     QPushButton,
     QScrollArea,
@@ -23,82 +23,129 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from photoflux_desktop.engine.errors import Error, ErrorKind, PhotoFluxError, for_gui
-from photoflux_desktop.engine.intake import Photo, load_photo
-from photoflux_desktop.engine.library import Library, LibraryEntry
-from photoflux_desktop.engine.local_renderer import LocalRenderer
-from photoflux_desktop.engine.model_store import first_installed
-from photoflux_desktop.engine.presets import bundled_presets
-from photoflux_desktop.engine.provenance import build_record, result_record
-from photoflux_desktop.engine.request import (
-    LoraSpec,
-    ProgressEvent,
-    Renderer,
-    RenderRequest,
-    RenderResult,
-)
-from photoflux_desktop.engine.settings import load_settings, save_settings
-from photoflux_desktop.ui.actions import build_menus
-from photoflux_desktop.ui.batch_actions import BatchActions
-from photoflux_desktop.ui.batch_queue import BatchQueue
-from photoflux_desktop.ui.delete_undo import DeleteUndo
-from photoflux_desktop.ui.dialogs.model_manager import ModelManager
-from photoflux_desktop.ui.dialogs.settings_dialog import SettingsDialog
-from photoflux_desktop.ui.export_actions import ExportActions
-from photoflux_desktop.ui.first_run import FirstRunPanel
-from photoflux_desktop.ui.hold_to_compare import HoldToCompare
-from photoflux_desktop.ui.images import pil_to_qimage, qimage_to_pil
-from photoflux_desktop.ui.instant_looks import InstantLooks
-from photoflux_desktop.ui.library_controller import LibraryController
-from photoflux_desktop.ui.preload import EnginePreloader
-from photoflux_desktop.ui.render_controller import RenderController
-from photoflux_desktop.ui.studio.studio_mode import StudioMode
-from photoflux_desktop.ui.theme import apply_theme
-from photoflux_desktop.ui.widgets.compare_view import CompareMode, CompareView
-from photoflux_desktop.ui.widgets.error_banner import ErrorBanner
-from photoflux_desktop.ui.widgets.export_bar import ExportBar
-from photoflux_desktop.ui.widgets.history_strip import HistoryStrip
-from photoflux_desktop.ui.widgets.library_panel import LibraryPanel
-from photoflux_desktop.ui.widgets.parameter_panel import ParameterPanel
-from photoflux_desktop.ui.widgets.progress_panel import ProgressPanel
-from photoflux_desktop.ui.widgets.queue_view import QueueView
-from photoflux_desktop.ui.widgets.style_gallery import StyleGallery
-from photoflux_desktop.ui.widgets.toast import Toast
-
 PHOTO_FILTER = "Photos (*.jpg *.jpeg *.png *.tif *.tiff *.webp *.gif *.bmp);;All files (*)"
 
 
+_parts_loaded = False
+
+
+def _load_parts() -> None:
+    """Imports the window's parts (engine, widgets, PIL, numpy behind them: ~0.6 s) into
+    this module. Deferred so that `MainWindow(deferred=True)` can paint its frame first and
+    assemble the rest right after (bench/ui_startup.py); idempotent."""
+    global Error, ErrorKind, PhotoFluxError, for_gui, Photo, load_photo, Library  # noqa: PLW0603
+    global LibraryEntry, LocalRenderer, first_installed, bundled_presets, build_record  # noqa: PLW0603
+    global result_record, LoraSpec, ProgressEvent, Renderer, RenderRequest, RenderResult  # noqa: PLW0603
+    global load_settings, save_settings, build_menus, BatchActions, BatchQueue, DeleteUndo  # noqa: PLW0603
+    global ModelManager, SettingsDialog, ExportActions, FirstRunPanel, HoldToCompare  # noqa: PLW0603
+    global pil_to_qimage, qimage_to_pil, InstantLooks, LibraryController, EnginePreloader  # noqa: PLW0603
+    global RenderController, StudioMode, apply_theme, CompareMode, CompareView, ErrorBanner  # noqa: PLW0603
+    global ExportBar, HistoryStrip, LibraryPanel, ParameterPanel, ProgressPanel, QueueView  # noqa: PLW0603
+    global StyleGallery, Toast, Image, _parts_loaded  # noqa: PLW0603
+    if _parts_loaded:
+        return
+    from PIL import Image
+
+    from photoflux_desktop.engine.errors import Error, ErrorKind, PhotoFluxError, for_gui
+    from photoflux_desktop.engine.intake import Photo, load_photo
+    from photoflux_desktop.engine.library import Library, LibraryEntry
+    from photoflux_desktop.engine.local_renderer import LocalRenderer
+    from photoflux_desktop.engine.model_store import first_installed
+    from photoflux_desktop.engine.presets import bundled_presets
+    from photoflux_desktop.engine.provenance import build_record, result_record
+    from photoflux_desktop.engine.request import (
+        LoraSpec,
+        ProgressEvent,
+        Renderer,
+        RenderRequest,
+        RenderResult,
+    )
+    from photoflux_desktop.engine.settings import load_settings, save_settings
+    from photoflux_desktop.ui.actions import build_menus
+    from photoflux_desktop.ui.batch_actions import BatchActions
+    from photoflux_desktop.ui.batch_queue import BatchQueue
+    from photoflux_desktop.ui.delete_undo import DeleteUndo
+    from photoflux_desktop.ui.dialogs.model_manager import ModelManager
+    from photoflux_desktop.ui.dialogs.settings_dialog import SettingsDialog
+    from photoflux_desktop.ui.export_actions import ExportActions
+    from photoflux_desktop.ui.first_run import FirstRunPanel
+    from photoflux_desktop.ui.hold_to_compare import HoldToCompare
+    from photoflux_desktop.ui.images import pil_to_qimage, qimage_to_pil
+    from photoflux_desktop.ui.instant_looks import InstantLooks
+    from photoflux_desktop.ui.library_controller import LibraryController
+    from photoflux_desktop.ui.preload import EnginePreloader
+    from photoflux_desktop.ui.render_controller import RenderController
+    from photoflux_desktop.ui.studio.studio_mode import StudioMode
+    from photoflux_desktop.ui.theme import apply_theme
+    from photoflux_desktop.ui.widgets.compare_view import CompareMode, CompareView
+    from photoflux_desktop.ui.widgets.error_banner import ErrorBanner
+    from photoflux_desktop.ui.widgets.export_bar import ExportBar
+    from photoflux_desktop.ui.widgets.history_strip import HistoryStrip
+    from photoflux_desktop.ui.widgets.library_panel import LibraryPanel
+    from photoflux_desktop.ui.widgets.parameter_panel import ParameterPanel
+    from photoflux_desktop.ui.widgets.progress_panel import ProgressPanel
+    from photoflux_desktop.ui.widgets.queue_view import QueueView
+    from photoflux_desktop.ui.widgets.style_gallery import StyleGallery
+    from photoflux_desktop.ui.widgets.toast import Toast
+
+    _parts_loaded = True
+
+
 class MainWindow(QMainWindow):
-    firstShown = Signal()
+    firstShown = Signal()  # the window is on screen (assembled or not)
+    ready = Signal()  # assembled: every part is there
     resultShown = Signal(object)  # RenderResult
     photoLoaded = Signal()
     exported = Signal(str)  # the file format
 
-    def __init__(self, renderer: Renderer | None = None, library: Library | None = None) -> None:
+    def __init__(
+        self,
+        renderer: Renderer | None = None,
+        library: Library | None = None,
+        *,
+        deferred: bool = False,
+    ) -> None:
+        """`deferred`: paint the bare frame first and assemble everything else right after
+        (the app's start-up); otherwise the window is complete when this returns."""
         super().__init__()
         self.setWindowTitle("PhotoFlux")
         self.setMinimumSize(800, 600)
+        self._shown = False
+        self._late_done = False
+        self.assembled = False
+        self.photo: Photo | None = None
+        self.result: RenderResult | None = None
+        self.result_image: Image.Image | None = None
+        self.current_entry: LibraryEntry | None = None
+        self.source_name = "photo"
+        if deferred:
+            self._restore_geometry()
+            self._pending = (renderer, library)
+            opening = QLabel("Opening PhotoFlux…")
+            opening.setAlignment(Qt.AlignmentFlag.AlignCenter)
+            self.setCentralWidget(opening)  # replaced by the real layout as it assembles
+            return
+        self._assemble(renderer, library)
+
+    def _assemble(self, renderer: Renderer | None, library: Library | None) -> None:
+        _load_parts()
         self.settings, settings_note = load_settings()
         self.library = library or Library()
         renderer = renderer or LocalRenderer(self._models_dir())
         self.renderer = renderer
         self.controller = RenderController(renderer, self.library)
         self.preloader = EnginePreloader(renderer) if isinstance(renderer, LocalRenderer) else None
-        self.photo: Photo | None = None
-        self.result: RenderResult | None = None
-        self.result_image: Image.Image | None = None
-        self.current_entry: LibraryEntry | None = None
-        self.source_name = "photo"
-        self._shown = False
         self._model_manager: ModelManager | None = None
         self._build()
         self.actions_by_name = build_menus(self)
         self._connect()
-        self._restore_geometry()
+        if not self._shown:
+            self._restore_geometry()
         if settings_note:
             self.banner.show_error(Error(ErrorKind.BAD_INPUT, settings_note))
-        self._late_done = False
         QTimer.singleShot(0, self._late_init_if_hidden)
+        self.assembled = True
+        QTimer.singleShot(0, self.ready.emit)
 
     # -- layout ------------------------------------------------------------------
     def _build(self) -> None:
@@ -503,12 +550,23 @@ class MainWindow(QMainWindow):
         super().showEvent(event)
         if not self._shown:
             self._shown = True
-            self.gallery.view.setFocus()  # keys go to the styles, Space to compare
             # posted paint events run before zero timers: the window is on screen
             QTimer.singleShot(0, self.firstShown.emit)
-            QTimer.singleShot(0, self._late_init)
+            if not self.assembled:
+                QTimer.singleShot(0, lambda: self._assemble(*self._pending))
+            QTimer.singleShot(0, self._after_first_show)
+
+    def _after_first_show(self) -> None:
+        if not self.assembled:  # still assembling (queued above): once that is done
+            QTimer.singleShot(0, self._after_first_show)
+            return
+        self.gallery.view.setFocus()  # keys go to the styles, Space to compare
+        self._late_init()
 
     def closeEvent(self, event: QCloseEvent) -> None:
+        if not self.assembled:  # closed while starting: nothing to save or stop yet
+            super().closeEvent(event)
+            return
         QSettings().setValue("window/geometry", self.saveGeometry())
         self.hide()  # quitting looks instant; a render stops within a step, unseen
         self.first_run.downloads.pause()  # the partial is kept for next time
