@@ -32,15 +32,9 @@ LARGE_POINT_SIZE = 20
 
 def email_problem(text: str) -> str | None:
     """Why `text` is not a usable address yet, in words for the guest; None when it is."""
-    from email_validator import EmailNotValidError, validate_email
-
     if not text.strip():
         return "Enter your e-mail address."
-    try:
-        validate_email(text.strip(), check_deliverability=False)
-    except EmailNotValidError as exc:
-        return str(exc)
-    return None
+    return leads.email_problem(text)  # the same check the cloud makes
 
 
 class ConsentForm(QWidget):
