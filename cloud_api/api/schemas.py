@@ -139,6 +139,13 @@ def _no_encoded_word(address: str) -> str:
     return address
 
 
+def _json_true_only(value: object) -> object:
+    # Literal[True] alone takes the number 1 as well: a consent is the boolean true
+    if not isinstance(value, bool):
+        raise ValueError("consent must be the JSON boolean true")
+    return value
+
+
 # a campaign (event) name an operator types at a kiosk: one printable line
 Campaign = Annotated[str, Field(min_length=1, max_length=80, pattern=rf"^[^{NOT_IN_HEADERS}]*$")]
 
@@ -148,7 +155,9 @@ class LeadIn(StrictIn):
     email: Annotated[EmailStr, Field(max_length=254), AfterValidator(_no_encoded_word)]
     name: Annotated[str, Field(max_length=200, pattern=r"^[^\x00-\x1f\x7f]*$")] | None = None
     source: Slug = "desktop"
-    consent: Literal[True] = Field(description="must be true: no lead is stored without consent")
+    consent: Annotated[Literal[True], BeforeValidator(_json_true_only)] = Field(
+        description="must be the JSON boolean true: no lead is stored without consent"
+    )
     consent_text_version: Slug
     consented_at: StrictTime = Field(
         description="when the person agreed, by the device clock; a time in the future "
