@@ -5,13 +5,17 @@ address its host resolves to must be a public (global) address: private, loopbac
 link-local (cloud metadata services), shared, multicast and reserved ranges are refused,
 at the time it is set (literal addresses) and again before every request (names, which
 may resolve elsewhere later). `allow_loopback` (a setting for tests and local trials)
-lets loopback addresses through, over plain http too. Redirects are never followed."""
+lets loopback addresses through, over plain http too. Redirects are never followed,
+and the request goes to the address that was checked (`pinned`), never to a new lookup."""
 
 from __future__ import annotations
 
 import ipaddress
 import socket
+from dataclasses import dataclass
 from urllib.parse import urlsplit
+
+import httpx
 
 
 class UnsafeUrl(ValueError):
@@ -71,9 +75,12 @@ def _check_address(ip: ipaddress.IPv4Address | ipaddress.IPv6Address, allow_loop
         raise UnsafeUrl(f"the URL's host is a private or reserved address ({ip})")
 
 
-def resolve_checked(url: str, *, allow_loopback: bool = False) -> None:
-    """Resolves the URL's host now and refuses if any address is not public. Blocking:
-    run it in a thread. Raises UnsafeUrl (also when the name does not resolve)."""
+def resolve_checked(url: str, *, allow_loopback: bool = False) -> str:
+    """Resolves the URL's host now and refuses if any address is not public; answers
+    the first address, which the caller must connect to (`pinned`): resolving the name
+    again to connect would let a DNS answer with a short TTL pass this check with a
+    public address and then aim the request at a private one (DNS rebinding).
+    Blocking: run it in a thread. Raises UnsafeUrl (also when the name does not resolve)."""
     parts = urlsplit(check_url(url, allow_loopback=allow_loopback))
     host = parts.hostname or ""
     port = parts.port or (443 if parts.scheme == "https" else 80)
@@ -83,5 +90,29 @@ def resolve_checked(url: str, *, allow_loopback: bool = False) -> None:
         raise UnsafeUrl(
             f"the URL's host does not resolve ({exc.strerror or exc})", transient=True
         ) from exc
-    for info in infos:
-        _check_address(ipaddress.ip_address(info[4][0].split("%", 1)[0]), allow_loopback)
+    addresses = [info[4][0].split("%", 1)[0] for info in infos]
+    for address in addresses:
+        _check_address(ipaddress.ip_address(address), allow_loopback)
+    if not addresses:
+        raise UnsafeUrl("the URL's host resolves to no address", transient=True)
+    return addresses[0]
+
+
+@dataclass(frozen=True)
+class Pinned:
+    """A request aimed at one checked address: `url` names the address, `host` is the
+    Host header and `sni` the TLS server name (certificates are still checked against
+    the URL's own host name)."""
+
+    url: str
+    host: str
+    sni: str
+
+
+def pinned(url: str, address: str) -> Pinned:
+    original = httpx.URL(url)
+    return Pinned(
+        url=str(original.copy_with(host=address)),
+        host=original.netloc.decode("ascii"),
+        sni=original.raw_host.decode("ascii"),
+    )

@@ -148,3 +148,46 @@ def test_names_resolving_to_private_addresses_are_refused_at_send_time(monkeypat
     with pytest.raises(UnsafeUrl) as unresolved:
         resolve_checked("https://nonexistent.invalid/hook")
     assert unresolved.value.transient  # retried later, not failed for good
+
+
+def test_the_request_goes_to_the_address_that_was_checked(monkeypatch) -> None:
+    """DNS rebinding: a name that resolves to an allowed address when checked and to
+    another when the request connects. The sender must connect to the checked one."""
+    import socket
+
+    real = socket.getaddrinfo
+    lookups: list[str] = []
+
+    def dns(host, port, *args, **kwargs):
+        if host == "crm.rebind.localhost":
+            lookups.append(host)
+            # first answer (the check): the receiver; any later one: an address where
+            # nothing listens (TEST-NET-1), standing in for an inside address
+            address = "127.0.0.1" if len(lookups) == 1 else "192.0.2.1"
+            return [(socket.AF_INET, socket.SOCK_STREAM, 6, "", (address, port))]
+        return real(host, port, *args, **kwargs)
+
+    monkeypatch.setattr(socket, "getaddrinfo", dns)
+    settings = cloud_settings(
+        webhook_allow_loopback=True, webhook_retry_seconds=0.2, webhook_attempts=1
+    )
+    with LiveServer(settings) as live, Receiver() as receiver:
+        api = Api(live)
+        boss = api.admin()
+        studio = api.studio("Rebound")
+        device = api.device(studio)
+        url = receiver.url.replace("127.0.0.1", "crm.rebind.localhost")
+        put = api.http.put(f"/api/studios/{studio}/webhook", json={"url": url}, headers=boss)
+        assert put.status_code == 200, put.text
+        assert api.http.post("/api/leads", json=lead(), headers=bearer(device)).status_code == 201
+        _status, headers, _raw = receiver.calls.get(timeout=20)
+    assert headers["Host"] == url.split("/")[2]  # the name, though sent to the address
+    assert len(lookups) == 1  # resolved once, for the check, never again to connect
+
+
+def test_a_pinned_request_keeps_the_name_for_host_and_tls() -> None:
+    from cloud_api.core.urlguard import pinned
+
+    pin = pinned("https://bücher.example:8443/hook?x=1", "2001:db8::1")
+    assert pin.url == "https://[2001:db8::1]:8443/hook?x=1"
+    assert pin.host == "xn--bcher-kva.example:8443" and pin.sni == "xn--bcher-kva.example"
