@@ -27,8 +27,33 @@ class UnsafeUrl(ValueError):
         self.transient = transient
 
 
+# full stops that IDNA turns into "." when a name is resolved
+IDEOGRAPHIC_DOTS = str.maketrans({"\u3002": ".", "\uff0e": ".", "\uff61": "."})
+NAT64 = ipaddress.IPv6Network("64:ff9b::/96")  # the well-known prefix embeds an IPv4
+
+
+def _resolved_form(host: str) -> str:
+    """The name as a resolver reads it: IDNA full stops as dots, no trailing root dot."""
+    return host.translate(IDEOGRAPHIC_DOTS).rstrip(".")
+
+
 def _loopback_name(host: str) -> bool:
+    host = _resolved_form(host)
     return host == "localhost" or host.endswith(".localhost")
+
+
+def _literal(host: str) -> ipaddress.IPv4Address | ipaddress.IPv6Address | None:
+    """The address a host that is an address literal names, in any form the resolver
+    also takes (`127.1`, `0x7f000001`, `2130706433`, `0177.0.0.1`), else None."""
+    host = _resolved_form(host)
+    try:
+        return ipaddress.ip_address(host)
+    except ValueError:
+        pass
+    try:
+        return ipaddress.IPv4Address(socket.inet_aton(host))
+    except (OSError, UnicodeError, ValueError):
+        return None
 
 
 def check_url(url: str, *, allow_loopback: bool = False) -> str:
@@ -48,10 +73,7 @@ def check_url(url: str, *, allow_loopback: bool = False) -> str:
         raise UnsafeUrl("the URL must use https")
     if _loopback_name(host) and not allow_loopback:
         raise UnsafeUrl("the URL may not point at this server")
-    try:
-        literal = ipaddress.ip_address(host)
-    except ValueError:
-        literal = None
+    literal = _literal(host)
     if literal is not None:
         _check_address(literal, allow_loopback)
     if port == 0:
@@ -60,15 +82,24 @@ def check_url(url: str, *, allow_loopback: bool = False) -> str:
 
 
 def _is_loopback_literal(host: str) -> bool:
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
+    literal = _literal(host)
+    return literal is not None and literal.is_loopback
+
+
+def _embedded_ipv4(ip: ipaddress.IPv6Address) -> ipaddress.IPv4Address | None:
+    """The IPv4 address an IPv6 one carries to (mapped, NAT64, 6to4, Teredo client)."""
+    if ip.ipv4_mapped is not None:
+        return ip.ipv4_mapped
+    if ip in NAT64:
+        return ipaddress.IPv4Address(int(ip) & 0xFFFFFFFF)
+    if ip.sixtofour is not None:
+        return ip.sixtofour
+    return None if ip.teredo is None else ip.teredo[1]
 
 
 def _check_address(ip: ipaddress.IPv4Address | ipaddress.IPv6Address, allow_loopback: bool):
-    if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped is not None:
-        ip = ip.ipv4_mapped
+    if isinstance(ip, ipaddress.IPv6Address):
+        ip = _embedded_ipv4(ip) or ip
     if ip.is_loopback and allow_loopback:
         return
     if not ip.is_global or ip.is_multicast:

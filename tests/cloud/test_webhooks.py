@@ -119,6 +119,20 @@ def boss(api: Api) -> dict[str, str]:
         "https://localhost/hook",
         "https://user:pw@example.com/hook",
         "ftp://example.com/hook",
+        # the other spellings of an address a resolver takes
+        "https://127.1/hook",
+        "https://0x7f000001/hook",
+        "https://2130706433/hook",
+        "https://017700000001/hook",
+        "https://0/hook",
+        "https://10.0.0.1\u3002/hook",
+        "https://127\uff0e0\uff0e0\uff0e1/hook",
+        "https://localhost./hook",
+        "https://crm.localhost./hook",
+        # IPv6 addresses that carry an inside IPv4 one
+        "https://[64:ff9b::7f00:1]/hook",
+        "https://[2002:a00:1::]/hook",
+        "https://[2001:0:4136:e378:8000:63bf:f5ff:fffe]/hook",  # Teredo to 10.0.0.1
     ],
 )
 def test_private_and_unsafe_targets_are_refused(
