@@ -3,7 +3,9 @@ every string, list and number, so nothing unbounded reaches storage."""
 
 from __future__ import annotations
 
+import ipaddress
 import re
+import unicodedata
 import uuid
 from datetime import UTC, datetime
 from typing import Annotated, Literal
@@ -306,8 +308,30 @@ def _digits(text: str) -> int:
     return sum(map(text.count, "0123456789"))
 
 
+# maximal runs of what an IPv6 address is made of (linear, like PHONE_RUN)
+IPV6_RUN = re.compile(r"[0-9a-f:.]+", re.IGNORECASE)
+
+
+def _has_ipv6(value: str) -> bool:
+    for run in IPV6_RUN.finditer(value):
+        text = run.group().strip(".")
+        if text.count(":") < 2 or len(text) > 45:
+            continue
+        try:
+            ipaddress.IPv6Address(text)
+        except ValueError:
+            continue
+        if len([group for group in text.split(":") if group]) >= 2:  # not `a::` or `::`
+            return True
+    return False
+
+
 def looks_personal(value: str) -> bool:
+    # NFKC first: a full-width "＠" or digits read like the ASCII ones to a person
+    value = unicodedata.normalize("NFKC", value)
     if "@" in value and EMAIL.search(value):
+        return True
+    if value.count(":") >= 2 and _has_ipv6(value):
         return True
     if _digits(value) < 4:
         return False
