@@ -235,6 +235,9 @@ class LeadExport(BaseModel):
     client_ids: list[str]
     consents: list[ConsentOut] = Field(description="every consent given, oldest first")
     deliveries: list[DeliveryOut]
+    webhook_deliveries: list[WebhookDeliveryOut] = Field(
+        description="each time this person's data was sent to the studio's webhook (CRM)"
+    )
     exported_at: UtcTime
     note: str
 

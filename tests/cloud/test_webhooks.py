@@ -75,6 +75,17 @@ def test_a_new_lead_is_posted_signed_and_retried_after_a_failure(hooked) -> None
     assert headers["X-PhotoFlux-Signature"] == f"sha256={expected}"
     assert abs(int(stamp) - time.time()) < 120
     payload = json.loads(raw)
+    exported = api.http.get(f"/api/leads/{payload['lead']['id']}/export", headers=boss).json()
+    [sent] = wait_for(  # the GDPR export names the CRM as a recipient of this person's data
+        lambda: [
+            row
+            for row in api.http.get(
+                f"/api/leads/{payload['lead']['id']}/export", headers=boss
+            ).json()["webhook_deliveries"]
+            if row["status"] == "sent"
+        ]
+    )
+    assert sent["attempts"] == 2 and exported["webhook_deliveries"][0]["id"] == sent["id"]
     assert payload["event"] == "lead.created"
     assert payload["lead"]["email"] == "crm@example.org"
     assert payload["lead"]["campaign"] == "Summer Fair"
