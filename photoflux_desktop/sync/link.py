@@ -71,6 +71,13 @@ def check_url(url: str) -> str:
         raise bad_input(
             f"'{url}' is not a cloud address.", "Give the studio's URL, e.g. https://studio.example"
         )
+    if parts.username is not None or parts.password is not None or parts.query or parts.fragment:
+        # the address is saved in the settings file: no secret may ride in it
+        raise bad_input(
+            "The cloud address may not carry a user name, password, query or fragment.",
+            "Give only the studio's address, e.g. https://studio.example; the device "
+            "token goes in --device-token.",
+        )
     if parts.scheme == "http" and parts.hostname not in ("localhost", "127.0.0.1", "::1"):
         raise bad_input(
             "The cloud address must use https (a device token must not travel in clear text).",

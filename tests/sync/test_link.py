@@ -76,6 +76,23 @@ def test_plain_http_is_refused_except_for_localhost(
     assert "https" in _json(capsys)["error"]["message"]
 
 
+@pytest.mark.parametrize(
+    "url",
+    [
+        "https://kiosk:s3cret-pass@studio.example",
+        "https://studio.example/?token=s3cret-pass",
+        "https://studio.example/#s3cret-pass",
+    ],
+)
+def test_a_cloud_address_carrying_a_secret_is_refused_and_not_saved(
+    url: str, folders: dict[str, str], memory_keyring: MemoryKeyring
+) -> None:
+    """The address goes to the settings file in clear text; only the keyring holds secrets."""
+    result = photoflux("connect", url, "--device-token", "t", "--json", env=folders)
+    assert result.returncode == 2 and "password" in one_json(result)["error"]["message"]
+    assert not settings_path().exists()
+
+
 def test_without_a_keyring_backend_nothing_is_stored(folders: dict[str, str]) -> None:
     # a fresh process with no keyring backend (as on CI and these machines)
     no_keyring = folders | {"PYTHON_KEYRING_BACKEND": "keyring.backends.fail.Keyring"}
