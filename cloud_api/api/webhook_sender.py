@@ -20,6 +20,7 @@ import time
 from datetime import UTC, timedelta
 from typing import Any
 
+import anyio
 import anyio.to_thread
 import httpx
 import structlog
@@ -165,16 +166,28 @@ class WebhookSender:
             "X-PhotoFlux-Signature": signature(secret, stamp, body),
             "Host": pin.host,
         }
+        deadline = self.ctx.settings.webhook_timeout_seconds
         try:
-            # to the address just checked, not to a fresh lookup of the name
-            answer = await self._http.post(
-                pin.url, content=body, headers=headers, extensions={"sni_hostname": pin.sni}
-            )
+            # one deadline for the whole attempt: httpx's timeouts are per read, so an
+            # endpoint dripping a byte at a time would hold the one sender (every
+            # studio's webhooks) for ever; the body is never read (only the status counts)
+            with anyio.fail_after(deadline):
+                # to the address just checked, not to a fresh lookup of the name
+                async with self._http.stream(
+                    "POST",
+                    pin.url,
+                    content=body,
+                    headers=headers,
+                    extensions={"sni_hostname": pin.sni},
+                ) as answer:
+                    status = answer.status_code
+        except TimeoutError:
+            return None, f"TimeoutError: no answer within {deadline:g} s"
         except httpx.HTTPError as exc:
             return None, f"{type(exc).__name__}: could not reach the endpoint"
-        if 200 <= answer.status_code < 300:
-            return answer.status_code, None
-        return answer.status_code, f"the endpoint answered {answer.status_code}"
+        if 200 <= status < 300:
+            return status, None
+        return status, f"the endpoint answered {status}"
 
     async def _settle(self, delivery: dict, status: int | None, error: str | None) -> None:
         settings = self.ctx.settings

@@ -216,3 +216,69 @@ def test_a_pinned_request_keeps_the_name_for_host_and_tls() -> None:
     pin = pinned("https://bücher.example:8443/hook?x=1", "2001:db8::1")
     assert pin.url == "https://[2001:db8::1]:8443/hook?x=1"
     assert pin.host == "xn--bcher-kva.example:8443" and pin.sni == "xn--bcher-kva.example"
+
+
+class Trickler:
+    """An endpoint that answers one header line every 0.2 s, for ever: each read is
+    quick, so only a deadline for the whole request ends it."""
+
+    def __init__(self) -> None:
+        import socket
+        import threading
+
+        self.sock = socket.create_server(("127.0.0.1", 0))
+        self.url = f"http://127.0.0.1:{self.sock.getsockname()[1]}/hook"
+        self.stop = threading.Event()
+        self.thread = threading.Thread(target=self._serve, daemon=True)
+
+    def _serve(self) -> None:
+        self.sock.settimeout(0.2)
+        while not self.stop.is_set():
+            try:
+                conn, _ = self.sock.accept()
+            except OSError:
+                continue
+            with conn:
+                conn.recv(65536)
+                conn.sendall(b"HTTP/1.1 200 OK\r\n")
+                while not self.stop.wait(0.2):
+                    try:
+                        conn.sendall(b"X-Drip: 1\r\n")
+                    except OSError:
+                        break
+
+    def __enter__(self) -> Trickler:
+        self.thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop.set()
+        self.thread.join(timeout=5)
+        self.sock.close()
+
+
+def test_an_endpoint_that_never_finishes_answering_does_not_stall_other_studios() -> None:
+    settings = cloud_settings(
+        webhook_allow_loopback=True, webhook_timeout_seconds=1, webhook_attempts=1
+    )
+    with LiveServer(settings) as live, Trickler() as slow, Receiver() as fine:
+        api = Api(live)
+        boss = api.admin()
+        studios = [api.studio("Slow"), api.studio("Fine")]
+        for studio, url in zip(studios, (slow.url, fine.url), strict=True):
+            put = api.http.put(f"/api/studios/{studio}/webhook", json={"url": url}, headers=boss)
+            assert put.status_code == 200
+        for studio in studios:  # the slow one first: the sender takes it first
+            body = lead(f"{studio[:6]}@example.org")
+            answer = api.http.post("/api/leads", json=body, headers=bearer(api.device(studio)))
+            assert answer.status_code == 201
+        status, _headers, _raw = fine.calls.get(timeout=20)
+
+        def failed():
+            rows = api.http.get(
+                f"/api/studios/{studios[0]}/webhook/deliveries", headers=boss
+            ).json()
+            return rows if rows and rows[0]["status"] == "failed" else None
+
+        [row] = wait_for(failed)
+    assert status == 200 and "TimeoutError" in row["last_error"]
