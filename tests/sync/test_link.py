@@ -110,3 +110,23 @@ def test_without_a_keyring_backend_nothing_is_stored(folders: dict[str, str]) ->
     assert "PHOTOFLUX_CLOUD_URL" in error["hint"] and "PHOTOFLUX_DEVICE_TOKEN" in error["hint"]
     config = Path(folders["PHOTOFLUX_CONFIG_DIR"])
     assert not any("secret-token-123" in p.read_text() for p in config.rglob("*") if p.is_file())
+
+
+@pytest.mark.parametrize(
+    ("url", "token"),
+    [
+        (None, "pfd_abc\ndef"),  # a paste that took a line break along
+        (None, "pfd_t\u00f6ken"),
+        ("https://[::1", "pfd_token"),
+        ("https://studio.example:99999", "pfd_token"),
+    ],
+)
+def test_a_malformed_token_or_address_is_bad_input_not_a_network_or_internal_error(
+    url: str | None, token: str, folders: dict[str, str], server: LiveServer
+) -> None:
+    env = folders | {"PHOTOFLUX_CLOUD_URL": url or server.url, "PHOTOFLUX_DEVICE_TOKEN": token}
+    result = photoflux("sync", "--once", "--json", env=env)
+    assert result.returncode == 2, result.stdout
+    assert one_json(result)["error"]["kind"] == "bad_input"
+    connect = photoflux("connect", url or server.url, "--device-token", token, env=folders)
+    assert connect.returncode == 2 and "Traceback" not in connect.stderr
