@@ -123,7 +123,11 @@ def resolve_checked(url: str, *, allow_loopback: bool = False) -> str:
         ) from exc
     addresses = [info[4][0].split("%", 1)[0] for info in infos]
     for address in addresses:
-        _check_address(ipaddress.ip_address(address), allow_loopback)
+        try:
+            _check_address(ipaddress.ip_address(address), allow_loopback)
+        except UnsafeUrl:
+            # not which address: the delivery log would map the inside network's names
+            raise UnsafeUrl("the URL's host resolves to a private or reserved address") from None
     if not addresses:
         raise UnsafeUrl("the URL's host resolves to no address", transient=True)
     return addresses[0]

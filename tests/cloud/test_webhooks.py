@@ -167,8 +167,9 @@ def test_names_resolving_to_private_addresses_are_refused_at_send_time(monkeypat
         return real(host, port, *args, **kwargs)
 
     monkeypatch.setattr(socket, "getaddrinfo", dns)
-    with pytest.raises(UnsafeUrl, match="private or reserved"):
+    with pytest.raises(UnsafeUrl, match="private or reserved") as inside:
         resolve_checked("https://crm.example.com/hook")
+    assert "10.1.2.3" not in str(inside.value)  # the log must not map inside names
     resolve_checked("http://127.0.0.1:1/hook", allow_loopback=True)
     with pytest.raises(UnsafeUrl) as unresolved:
         resolve_checked("https://nonexistent.invalid/hook")
