@@ -136,3 +136,25 @@ def test_a_studio_registers_a_bounded_number_of_shares_a_day(make_server) -> Non
     other = bearer(api.device(api.studio("Elsewhere")))  # the cap is per studio
     answer = api.http.post("/api/shares", json=share(secrets.token_urlsafe(16)), headers=other)
     assert answer.status_code == 201
+
+
+def test_share_tokens_stay_out_of_the_access_log(make_server, capfd) -> None:
+    """The token opens a guest's photo and is stored only hashed: a log line must not
+    hold it either (anyone who reads the logs could open every photo)."""
+    import json
+    import time
+
+    live = make_server(log_level="INFO")
+    token = secrets.token_urlsafe(16)
+    with live.client() as http:
+        http.get(f"/r/{token}/image", headers={"X-Request-ID": "share-log-check"})
+    seen, lines, waited = "", [], 0.0
+    while not lines and waited < 5:  # the line is written just after the response
+        seen += capfd.readouterr().err
+        lines = [
+            json.loads(x) for x in seen.splitlines() if x.startswith("{") and "share-log-check" in x
+        ]
+        time.sleep(0.05)
+        waited += 0.05
+    assert lines and lines[-1]["path"] == "/r/[token]/image"
+    assert token not in seen
