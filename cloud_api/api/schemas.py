@@ -3,7 +3,9 @@ every string, list and number, so nothing unbounded reaches storage."""
 
 from __future__ import annotations
 
+import ipaddress
 import re
+import unicodedata
 import uuid
 from datetime import UTC, datetime
 from typing import Annotated, Literal
@@ -139,6 +141,13 @@ def _no_encoded_word(address: str) -> str:
     return address
 
 
+def _json_true_only(value: object) -> object:
+    # Literal[True] alone takes the number 1 as well: a consent is the boolean true
+    if not isinstance(value, bool):
+        raise ValueError("consent must be the JSON boolean true")
+    return value
+
+
 # a campaign (event) name an operator types at a kiosk: one printable line
 Campaign = Annotated[str, Field(min_length=1, max_length=80, pattern=rf"^[^{NOT_IN_HEADERS}]*$")]
 
@@ -148,7 +157,9 @@ class LeadIn(StrictIn):
     email: Annotated[EmailStr, Field(max_length=254), AfterValidator(_no_encoded_word)]
     name: Annotated[str, Field(max_length=200, pattern=r"^[^\x00-\x1f\x7f]*$")] | None = None
     source: Slug = "desktop"
-    consent: Literal[True] = Field(description="must be true: no lead is stored without consent")
+    consent: Annotated[Literal[True], BeforeValidator(_json_true_only)] = Field(
+        description="must be the JSON boolean true: no lead is stored without consent"
+    )
     consent_text_version: Slug
     consented_at: StrictTime = Field(
         description="when the person agreed, by the device clock; a time in the future "
@@ -224,6 +235,9 @@ class LeadExport(BaseModel):
     client_ids: list[str]
     consents: list[ConsentOut] = Field(description="every consent given, oldest first")
     deliveries: list[DeliveryOut]
+    webhook_deliveries: list[WebhookDeliveryOut] = Field(
+        description="each time this person's data was sent to the studio's webhook (CRM)"
+    )
     exported_at: UtcTime
     note: str
 
@@ -297,8 +311,30 @@ def _digits(text: str) -> int:
     return sum(map(text.count, "0123456789"))
 
 
+# maximal runs of what an IPv6 address is made of (linear, like PHONE_RUN)
+IPV6_RUN = re.compile(r"[0-9a-f:.]+", re.IGNORECASE)
+
+
+def _has_ipv6(value: str) -> bool:
+    for run in IPV6_RUN.finditer(value):
+        text = run.group().strip(".")
+        if text.count(":") < 2 or len(text) > 45:
+            continue
+        try:
+            ipaddress.IPv6Address(text)
+        except ValueError:
+            continue
+        if len([group for group in text.split(":") if group]) >= 2:  # not `a::` or `::`
+            return True
+    return False
+
+
 def looks_personal(value: str) -> bool:
+    # NFKC first: a full-width "＠" or digits read like the ASCII ones to a person
+    value = unicodedata.normalize("NFKC", value)
     if "@" in value and EMAIL.search(value):
+        return True
+    if value.count(":") >= 2 and _has_ipv6(value):
         return True
     if _digits(value) < 4:
         return False

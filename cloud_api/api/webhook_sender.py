@@ -6,7 +6,8 @@ studio's secret>`, plus `X-PhotoFlux-Delivery` (the same on every retry, so a re
 de-duplicate) and `X-PhotoFlux-Event`. A 2xx answer is success; anything else, a
 timeout or a refused connection is retried after `WEBHOOK_RETRY_SECONDS`, doubling, up
 to `WEBHOOK_ATTEMPTS`. The target is checked against private addresses before every
-attempt (core/urlguard.py) and redirects are not followed."""
+attempt (core/urlguard.py), the request goes to the address that was checked, and
+redirects are not followed."""
 
 from __future__ import annotations
 
@@ -19,6 +20,7 @@ import time
 from datetime import UTC, timedelta
 from typing import Any
 
+import anyio
 import anyio.to_thread
 import httpx
 import structlog
@@ -78,6 +80,10 @@ class WebhookSender:
             follow_redirects=False,
             headers={"User-Agent": "PhotoFlux-Webhook/1"},
             trust_env=False,  # no proxy from the environment between us and the check
+            # requests go to an address with the name in Host/SNI: a pooled connection,
+            # keyed by address only, could carry another studio's request to this one's
+            # TLS name, so none is kept
+            limits=httpx.Limits(max_keepalive_connections=0),
         )
 
     def start(self) -> None:
@@ -118,8 +124,8 @@ class WebhookSender:
         await self._settle(delivery, status, error)
         return True
 
-    async def _target(self, delivery: dict) -> tuple[str, str, dict] | str:
-        """(URL, secret, lead) to send to, or why there is none now."""
+    async def _target(self, delivery: dict) -> tuple[urlguard.Pinned, str, dict] | str:
+        """(checked address to send to, secret, lead), or why there is none now."""
         run = self.ctx.storage.run
         endpoint = await run(webhooks.endpoint, delivery["studio_id"])
         lead = await run(leads.get, delivery["lead_id"], delivery["studio_id"])
@@ -130,7 +136,7 @@ class WebhookSender:
         url = endpoint["url"]
         allow = self.ctx.settings.webhook_allow_loopback
         try:
-            await anyio.to_thread.run_sync(
+            address = await anyio.to_thread.run_sync(
                 lambda: urlguard.resolve_checked(url, allow_loopback=allow)
             )
             secret = self.ctx.cipher.decrypt(
@@ -141,14 +147,14 @@ class WebhookSender:
             return str(exc) if exc.transient else f"refused target: {exc}"
         except FieldDecryptError:
             return "the webhook secret cannot be decrypted; set it again"
-        return url, secret, lead
+        return urlguard.pinned(url, address), secret, lead
 
     async def _attempt(self, delivery: dict) -> tuple[int | None, str | None]:
         """(HTTP status or None, error or None) of one attempt."""
         target = await self._target(delivery)
         if isinstance(target, str):
             return None, target
-        url, secret, lead = target
+        pin, secret, lead = target
         consents = await self.ctx.storage.run(leads.consents, lead["_id"])
         body = json.dumps(payload(self.ctx, delivery, lead, consents)).encode()
         stamp = str(int(time.time()))
@@ -158,14 +164,30 @@ class WebhookSender:
             "X-PhotoFlux-Delivery": delivery["_id"],
             "X-PhotoFlux-Timestamp": stamp,
             "X-PhotoFlux-Signature": signature(secret, stamp, body),
+            "Host": pin.host,
         }
+        deadline = self.ctx.settings.webhook_timeout_seconds
         try:
-            answer = await self._http.post(url, content=body, headers=headers)
+            # one deadline for the whole attempt: httpx's timeouts are per read, so an
+            # endpoint dripping a byte at a time would hold the one sender (every
+            # studio's webhooks) for ever; the body is never read (only the status counts)
+            with anyio.fail_after(deadline):
+                # to the address just checked, not to a fresh lookup of the name
+                async with self._http.stream(
+                    "POST",
+                    pin.url,
+                    content=body,
+                    headers=headers,
+                    extensions={"sni_hostname": pin.sni},
+                ) as answer:
+                    status = answer.status_code
+        except TimeoutError:
+            return None, f"TimeoutError: no answer within {deadline:g} s"
         except httpx.HTTPError as exc:
             return None, f"{type(exc).__name__}: could not reach the endpoint"
-        if 200 <= answer.status_code < 300:
-            return answer.status_code, None
-        return answer.status_code, f"the endpoint answered {answer.status_code}"
+        if 200 <= status < 300:
+            return status, None
+        return status, f"the endpoint answered {status}"
 
     async def _settle(self, delivery: dict, status: int | None, error: str | None) -> None:
         settings = self.ctx.settings

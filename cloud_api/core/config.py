@@ -104,6 +104,9 @@ class Settings(BaseSettings):
     # size limits, and page views per client address (a venue's guests may share one)
     share_ttl_hours: float = Field(72.0, gt=0, le=24 * 90)
     share_max_bytes: int = Field(8 * 1024 * 1024, ge=1024)
+    # new shares a studio may register in 24 hours: bounds what a leaked device token
+    # can store (each share holds an image of up to share_max_bytes)
+    share_studio_daily: int = Field(5000, ge=1)
     rate_limit_share_page: str = "300/minute"
     # lead webhooks: a studio's CRM hears about new leads; attempts back off from the
     # first retry's wait, doubling. Private, loopback and link-local targets are refused

@@ -15,6 +15,7 @@ import sentry_sdk
 import structlog
 
 from cloud_api.core.errors import error_body, request_id_in
+from cloud_api.core.observability import redact_path
 
 Scope = MutableMapping[str, Any]
 Message = MutableMapping[str, Any]
@@ -66,7 +67,7 @@ class RequestContext:
             access_log.info(
                 "request",
                 method=scope["method"],
-                path=scope["path"],
+                path=redact_path(scope["path"]),
                 status=status,
                 ms=round((time.perf_counter() - started) * 1000, 2),
             )

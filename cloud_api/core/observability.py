@@ -11,6 +11,16 @@ import structlog
 from prometheus_client import CollectorRegistry, Counter
 
 EMAIL_PATTERN = re.compile(r"[^@\s\"'<>]+@[^@\s\"'<>]+\.[A-Za-z]{2,}")
+# a QR share's token opens a guest's photo: it is stored only hashed, and the paths
+# that carry it (`/r/<token>`) are logged and reported without it
+SHARE_TOKEN_IN_PATH = re.compile(r"(/r/)[^/?#\s\"']+")
+
+
+def redact_path(text: str) -> str:
+    """`text` (a path or URL) with any share token replaced by `[token]`."""
+    return SHARE_TOKEN_IN_PATH.sub(r"\1[token]", text) if "/r/" in text else text
+
+
 SENSITIVE_KEYS = {
     "authorization",
     "cookie",
@@ -141,7 +151,7 @@ def scrub(value: Any) -> Any:
     if isinstance(value, list | tuple):
         return [scrub(item) for item in value]
     if isinstance(value, str):
-        return EMAIL_PATTERN.sub("[email]", value)
+        return redact_path(EMAIL_PATTERN.sub("[email]", value))
     return value
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import uuid
 from typing import Any
 
@@ -64,5 +65,33 @@ def any_admin(db: Database) -> bool:
     return db.users.find_one({"role": ROLE_ADMIN}, {"_id": 1}) is not None
 
 
+class ConsentVersionReused(Exception):
+    """A version id already named another wording of the same consent."""
+
+
+def _text_digest(text: str) -> str:
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
 def set_consent_texts(db: Database, studio_id: str, texts: dict[str, Any]) -> None:
-    db.studios.update_one({"_id": studio_id}, {"$set": {"consent_texts": texts}})
+    """Sets the texts; remembers which wording each version id named, and raises
+    ConsentVersionReused (naming the field) when a version comes back with other words:
+    a lead records only the version, so one version must always mean one text."""
+    studio = db.studios.find_one({"_id": studio_id}, {"consent_text_history": 1}) or {}
+    history: list[dict[str, str]] = studio.get("consent_text_history") or []
+    known = {(h["kind"], h["version"]): h["sha256"] for h in history}
+    added = []
+    for kind in ("processing", "marketing"):
+        text, version = texts.get(f"{kind}_text"), texts.get(f"{kind}_version")
+        if text is None or version is None:
+            continue
+        digest = _text_digest(text)
+        seen = known.get((kind, version))
+        if seen is not None and seen != digest:
+            raise ConsentVersionReused(f"{kind}_version")
+        if seen is None:
+            added.append({"kind": kind, "version": version, "sha256": digest})
+    update: dict[str, Any] = {"$set": {"consent_texts": texts}}
+    if added:
+        update["$push"] = {"consent_text_history": {"$each": added}}
+    db.studios.update_one({"_id": studio_id}, update)

@@ -72,6 +72,7 @@ INDEXES: dict[str, list[IndexModel]] = {
     "webhook_deliveries": [
         IndexModel([("status", ASCENDING), ("next_attempt_at", ASCENDING)], name="due"),
         IndexModel([("studio_id", ASCENDING), ("created_at", DESCENDING)], name="studio_time"),
+        IndexModel([("lead_id", ASCENDING)], name="lead"),  # GDPR export and erasure
         IndexModel([("expires_at", ASCENDING)], expireAfterSeconds=0, name="expires_ttl"),
     ],
     "uploads": [IndexModel([("expires_at", ASCENDING)], expireAfterSeconds=0, name="expires_ttl")],

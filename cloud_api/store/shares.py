@@ -116,6 +116,11 @@ def get(db: Database, studio_id: str, client_id: str) -> dict[str, Any] | None:
     return db.shares.find_one({"_id": f"{studio_id}:{client_id}"})
 
 
+def count_since(db: Database, studio_id: str, since: datetime) -> int:
+    """Shares the studio registered since `since` (the studio_time index)."""
+    return db.shares.count_documents({"studio_id": studio_id, "created_at": {"$gte": since}})
+
+
 def count_by_campaign(
     db: Database, studio_id: str | None, since: datetime
 ) -> dict[str | None, int]:

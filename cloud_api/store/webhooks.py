@@ -106,5 +106,11 @@ def recent(db: Database, studio_id: str | None, limit: int = 50) -> list[dict[st
     return list(db.webhook_deliveries.find(query).sort("created_at", -1).limit(limit))
 
 
+def for_lead(db: Database, lead_id: str) -> list[dict[str, Any]]:
+    """Every webhook delivery about one person, oldest first (their data went to the
+    studio's CRM: a GDPR export names that recipient)."""
+    return list(db.webhook_deliveries.find({"lead_id": lead_id}).sort("created_at", 1))
+
+
 def erase_for_lead(db: Database, lead_id: str) -> None:
     db.webhook_deliveries.delete_many({"lead_id": lead_id})

@@ -1,7 +1,9 @@
 """HTTP to the studio's cloud: httpx with timeouts, stamina retries, typed outcomes.
 
 Retried (exponential backoff with jitter): network errors, 5xx, and 429, which waits
-what `Retry-After` says (capped). Not retried: 401/403 (the device token is revoked or
+what `Retry-After` says (capped). A 429 asking for longer than that cap is a quota (a
+daily limit on shares or e-mails), not a burst: `Deferred` at once, so the caller can
+send everything else meanwhile. Not retried: 401/403 (the device token is revoked or
 wrong: `TokenRefused`) and other 4xx (the server refuses this content for good:
 `Refused`, carrying the server's reason)."""
 
@@ -26,6 +28,15 @@ class TokenRefused(Exception):
     """401/403: the device token is invalid or revoked."""
 
 
+class Deferred(Exception):
+    """429 with a Retry-After beyond MAX_RETRY_AFTER_S: a quota, try this later."""
+
+    def __init__(self, seconds: float, reason: str) -> None:
+        super().__init__(f"429: {reason}")
+        self.seconds = seconds
+        self.reason = reason
+
+
 class Refused(Exception):
     """Any other 4xx: the server will never accept this request as it is."""
 
@@ -42,7 +53,7 @@ class _RetryableStatus(Exception):
         self.response = response
 
 
-def retry_after_s(response: httpx.Response) -> float | None:
+def retry_after_s(response: httpx.Response, cap: float = MAX_RETRY_AFTER_S) -> float | None:
     """Seconds from a Retry-After header (delta-seconds or an HTTP date), capped."""
     value = response.headers.get("Retry-After", "").strip()
     if not value:
@@ -54,7 +65,7 @@ def retry_after_s(response: httpx.Response) -> float | None:
             seconds = email.utils.parsedate_to_datetime(value).timestamp() - time.time()
         except (TypeError, ValueError):
             return None
-    return min(max(seconds, 0.0), MAX_RETRY_AFTER_S)
+    return min(max(seconds, 0.0), cap)
 
 
 def _should_retry(exc: Exception) -> bool | float:
@@ -88,6 +99,14 @@ class RetryPolicy:
     wait_initial_s: float = 0.5
     wait_max_s: float = 30.0
     wait_jitter_s: float = 1.0
+
+
+def _defer_if_quota(response: httpx.Response) -> None:
+    if response.status_code != 429:
+        return
+    wait = retry_after_s(response, cap=float("inf"))
+    if wait is not None and wait > MAX_RETRY_AFTER_S:
+        raise Deferred(wait, _reason(response)[0])
 
 
 class CloudClient:
@@ -129,6 +148,7 @@ class CloudClient:
             ):
                 with attempt:
                     response = self._http.post(path, json=body)
+                    _defer_if_quota(response)
                     if response.status_code == 429 or response.status_code >= 500:
                         raise _RetryableStatus(response)
         except httpx.TransportError as exc:

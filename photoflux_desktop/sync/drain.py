@@ -16,7 +16,13 @@ from typing import Any
 
 import httpx
 
-from photoflux_desktop.sync.client import CloudClient, CloudUnreachable, Refused, TokenRefused
+from photoflux_desktop.sync.client import (
+    CloudClient,
+    CloudUnreachable,
+    Deferred,
+    Refused,
+    TokenRefused,
+)
 from photoflux_desktop.sync.leads import api_body
 from photoflux_desktop.sync.outbox import KINDS, Item, Outbox
 
@@ -64,7 +70,7 @@ class Drainer:
                 # nothing was due: one cheap authenticated call, so "online" (and a
                 # revoked token) is known from the cloud itself, never assumed
                 self.client.get(HEARTBEAT_ROUTE)
-        except CloudUnreachable as exc:
+        except (CloudUnreachable, Deferred) as exc:  # a quota on leads or events: stop
             report.stopped, report.error = "unreachable", str(exc)
         except TokenRefused as exc:
             report.stopped = "token_refused"
@@ -98,6 +104,8 @@ class Drainer:
             except Refused as exc:
                 self._refused(item, exc.reason, exc.status, report)
                 continue
+            except Deferred:
+                return  # the studio's share quota: the rest wait too, leads go on
             self.outbox.update_body(item.id, item.body | {"registered": True})
 
     def _share_images(self, report: DrainReport) -> None:
@@ -116,6 +124,8 @@ class Drainer:
             except Refused as exc:
                 self._refused(item, exc.reason, exc.status, report)
                 continue
+            except Deferred:
+                return
             self.outbox.mark_sent("share", [item.id])
             report.sent["share"] += 1
 
@@ -158,6 +168,8 @@ class Drainer:
         except Refused as exc:
             self._refused(item, exc.reason, exc.status, report)
             return
+        except Deferred:
+            return  # an e-mail cap (per lead, device or studio): this one waits
         self.outbox.mark_sent("delivery", [item.id])
         report.sent["delivery"] += 1
 
@@ -208,6 +220,9 @@ class Drainer:
         self.requests += 1
         try:
             return self.client.post(path, body)
+        except Deferred as exc:  # a quota: these wait, everything else goes on
+            self.outbox.mark_retry([item.id for item in items], str(exc), exc.seconds)
+            raise
         except CloudUnreachable as exc:
             delay = _retry_delay(max(item.attempts for item in items))
             self.outbox.mark_retry([item.id for item in items], str(exc), delay)

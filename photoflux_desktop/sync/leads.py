@@ -16,6 +16,7 @@ from photoflux_desktop.sync.outbox import Outbox
 from photoflux_desktop.sync.share import check_campaign
 
 DEFAULT_CONSENT_VERSION = "2026-01"
+MAX_EMAIL_LENGTH = 254  # the cloud's limit
 VERSION_PATTERN = re.compile(r"^[a-z0-9][a-z0-9_.-]{0,39}$")
 # everything POST /api/leads takes: both consents with their versions and times
 API_FIELDS = (
@@ -32,11 +33,36 @@ API_FIELDS = (
 )
 
 
-def normalise_email(text: str) -> str:
+def _checked_email(text: str) -> str:
+    """The normalised address, or EmailNotValidError. Refuses what the cloud refuses
+    (cloud_api/api/schemas.py LeadIn.email), so a lead recorded here is never refused
+    there after the guest was told it is done."""
     from email_validator import EmailNotValidError, validate_email
 
+    address = validate_email(text.strip(), check_deliverability=False).normalized
+    if "=?" in address:  # an RFC 2047 encoded word: the cloud's mailer would decode it
+        raise EmailNotValidError("An e-mail address may not contain '=?'.")
+    if len(address) > MAX_EMAIL_LENGTH:
+        raise EmailNotValidError(f"An e-mail address is at most {MAX_EMAIL_LENGTH} characters.")
+    return address
+
+
+def email_problem(text: str) -> str | None:
+    """Why `text` is not an address the cloud takes, in words; None when it is."""
+    from email_validator import EmailNotValidError
+
     try:
-        return validate_email(text.strip(), check_deliverability=False).normalized
+        _checked_email(text)
+    except EmailNotValidError as exc:
+        return str(exc)
+    return None
+
+
+def normalise_email(text: str) -> str:
+    from email_validator import EmailNotValidError
+
+    try:
+        return _checked_email(text)
     except EmailNotValidError as exc:
         raise bad_input(f"'{text}' is not a valid e-mail address ({exc}).") from None
 

@@ -5,6 +5,7 @@ override both, for headless kiosks and machines without a keyring backend."""
 from __future__ import annotations
 
 import os
+import re
 from dataclasses import dataclass
 from typing import Literal
 from urllib.parse import urlsplit
@@ -14,6 +15,8 @@ from photoflux_desktop.engine.settings import load_settings, save_settings
 
 KEYRING_SERVICE = "PhotoFlux cloud"
 KEYRING_USER = "device-token"
+MAX_TOKEN_LENGTH = 1024
+TOKEN_PATTERN = re.compile(rf"^[\x21-\x7e]{{1,{MAX_TOKEN_LENGTH}}}$")
 ENV_URL = "PHOTOFLUX_CLOUD_URL"
 ENV_TOKEN = "PHOTOFLUX_DEVICE_TOKEN"
 NO_KEYRING_HINT = (
@@ -65,11 +68,40 @@ def _stored_token() -> str | None:
         return None
 
 
+def check_token(token: str) -> str:
+    """The token as sent in the Authorization header: printable ASCII, one word. A
+    newline or a non-ASCII character (a bad paste) would otherwise fail every request
+    as if the network were down, or as an internal error."""
+    token = token.strip()
+    if not token:
+        raise bad_input("The device token is empty.", "Copy it from the studio dashboard.")
+    if not TOKEN_PATTERN.match(token):
+        raise bad_input(
+            "The device token is not valid: it is one word of printable ASCII characters "
+            f"(at most {MAX_TOKEN_LENGTH}).",
+            "Copy it again from the studio dashboard, without spaces or line breaks.",
+        )
+    return token
+
+
 def check_url(url: str) -> str:
-    parts = urlsplit(url.strip())
+    try:
+        parts = urlsplit(url.strip())
+        parts.port  # noqa: B018 - raises ValueError for a port out of range
+    except ValueError:
+        raise bad_input(
+            f"'{url}' is not a valid address.", "Give the studio's URL, e.g. https://studio.example"
+        ) from None
     if parts.scheme not in ("http", "https") or not parts.hostname:
         raise bad_input(
             f"'{url}' is not a cloud address.", "Give the studio's URL, e.g. https://studio.example"
+        )
+    if parts.username is not None or parts.password is not None or parts.query or parts.fragment:
+        # the address is saved in the settings file: no secret may ride in it
+        raise bad_input(
+            "The cloud address may not carry a user name, password, query or fragment.",
+            "Give only the studio's address, e.g. https://studio.example; the device "
+            "token goes in --device-token.",
         )
     if parts.scheme == "http" and parts.hostname not in ("localhost", "127.0.0.1", "::1"):
         raise bad_input(
@@ -91,16 +123,14 @@ def current_link() -> CloudLink | None:
         source = "mixed"
     else:
         source = "keyring"
-    return CloudLink(check_url(url), token, source)
+    return CloudLink(check_url(url), check_token(token), source)
 
 
 def connect(url: str, token: str) -> str:
     """Stores the link; answers the keyring backend's name. Refuses (bad input) when no
     keyring backend is usable: the token is never written anywhere else."""
     url = check_url(url)
-    token = token.strip()
-    if not token:
-        raise bad_input("The device token is empty.", "Copy it from the studio dashboard.")
+    token = check_token(token)
     backend = require_keyring()
     import keyring
 

@@ -105,6 +105,10 @@ class Outbox:
     def __init__(self, path: Path | None = None, *, event_cap: int = EVENT_CAP) -> None:
         self.path = path or outbox_path()
         self.path.parent.mkdir(parents=True, exist_ok=True)
+        # guests' addresses and photos wait here: only this user may enter the folder
+        # (POSIX; on Windows the user profile's ACL already keeps others out)
+        if os.name == "posix":
+            os.chmod(self.path.parent, 0o700)
         self.files = self.path.parent / "files"
         self.files.mkdir(exist_ok=True)
         self.event_cap = event_cap

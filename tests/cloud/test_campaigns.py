@@ -118,3 +118,27 @@ def test_devices_fetch_the_studio_consent_texts(server: LiveServer) -> None:
     assert put.status_code == 200
     got = api.http.get("/api/studio/consent-texts", headers=bearer(token)).json()
     assert got["processing_version"] == "s-2" and got["marketing_text"] is None
+
+
+def test_a_consent_version_always_names_the_same_wording(server: LiveServer) -> None:
+    """A lead stores only the version it agreed to: reusing a version for changed words
+    would make the record say the person agreed to a text they never saw."""
+    api = Api(server)
+    admin = api.admin()
+    studio = api.studio("Versions")
+    route = f"/api/studios/{studio}/consent-texts"
+    first = {"processing_text": "We style your photo.", "processing_version": "v1"}
+    assert api.http.put(route, json=first, headers=admin).status_code == 200
+    assert api.http.put(route, json=first, headers=admin).status_code == 200  # same words
+    reworded = first | {"processing_text": "We style and keep your photo."}
+    refused = api.http.put(route, json=reworded, headers=admin)
+    assert refused.status_code == 409 and "processing_version" in refused.json()["detail"]
+    shown = api.http.get(route, headers=admin).json()
+    assert shown["processing_text"] == "We style your photo."
+    renamed = reworded | {"processing_version": "v2"}
+    assert api.http.put(route, json=renamed, headers=admin).status_code == 200
+    # the marketing text keeps its own versions: v1 there is a different text's id
+    marketing = renamed | {"marketing_text": "News?", "marketing_version": "v1"}
+    assert api.http.put(route, json=marketing, headers=admin).status_code == 200
+    back = first | {"marketing_text": "News?", "marketing_version": "v1"}
+    assert api.http.put(route, json=back, headers=admin).status_code == 200  # v1 again

@@ -71,6 +71,11 @@ def test_events_outside_the_schema_are_refused(api: Api, device_token: str, chan
         {"note": "write to jane.doe@example.org"},
         {"contact": "+44 20 7946 0958"},
         {"where": "10.0.0.17"},
+        {"where": "from 2001:db8:85a3::8a2e:370:7334"},
+        {"where": "fe80::abcd:ef"},
+        {"where": "[::ffff:10.0.0.17]:443"},
+        {"note": "jane\uff20example.org"},  # a full-width at sign
+        {"contact": "\uff0b\uff14\uff14 20 7946 0958"},  # full-width digits
     ],
 )
 def test_personal_data_in_properties_is_refused(api: Api, device_token: str, properties: dict):
@@ -88,6 +93,9 @@ def test_ordinary_properties_pass(api: Api, device_token: str):
         "date": "2026-11-21",
         "size": "1024x1024",
         "model": None,
+        "at": "06:38:32",
+        "ratio": "16:9:1",
+        "scope": "std::vector",
     }
     assert send(api, device_token, [event(properties=props)]).json()["accepted"] == 1
 

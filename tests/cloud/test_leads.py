@@ -49,6 +49,16 @@ def test_consent_is_required(api: Api, device_token: str):
     assert post(api, device_token, missing_version).status_code == 422
 
 
+def test_consent_is_the_boolean_true_not_a_truthy_number(api: Api, device_token: str):
+    for truthy in (1, 1.0, "true"):
+        response = post(api, device_token, lead("truthy@example.org", consent=truthy))
+        assert response.status_code == 422, truthy
+    listed = api.http.get(
+        "/api/leads", params={"email": "truthy@example.org"}, headers=api.admin()
+    ).json()
+    assert listed["items"] == []
+
+
 def test_bad_addresses_and_fields_are_refused_without_echoing_them(api: Api, device_token: str):
     for email in ("not-an-address", "a@b", "x" * 300 + "@example.org", ""):
         response = post(api, device_token, lead(email))

@@ -117,3 +117,44 @@ def test_a_lead_without_processing_consent_is_refused(api: Api, device_token: st
     ):
         answer = api.http.post("/api/leads", json=body, headers=bearer(device_token))
         assert answer.status_code == 422, body
+
+
+def test_a_studio_registers_a_bounded_number_of_shares_a_day(make_server) -> None:
+    """Each share can hold an image of megabytes: a leaked device token must not be able
+    to fill the store. A share registered before the cap still gets its image."""
+    live = make_server(share_studio_daily=2)
+    api = Api(live)
+    device = bearer(api.device(api.studio("Capped")))
+    first = share(secrets.token_urlsafe(16))
+    for body in (first, share(secrets.token_urlsafe(16))):
+        assert api.http.post("/api/shares", json=body, headers=device).status_code == 201
+    refused = api.http.post("/api/shares", json=share(secrets.token_urlsafe(16)), headers=device)
+    assert refused.status_code == 429 and int(refused.headers["Retry-After"]) > 0
+    with_image = first | {"image": base64.b64encode(png()).decode()}
+    attached = api.http.post("/api/shares", json=with_image, headers=device)
+    assert attached.status_code == 200 and attached.json()["status"] == "ready"
+    other = bearer(api.device(api.studio("Elsewhere")))  # the cap is per studio
+    answer = api.http.post("/api/shares", json=share(secrets.token_urlsafe(16)), headers=other)
+    assert answer.status_code == 201
+
+
+def test_share_tokens_stay_out_of_the_access_log(make_server, capfd) -> None:
+    """The token opens a guest's photo and is stored only hashed: a log line must not
+    hold it either (anyone who reads the logs could open every photo)."""
+    import json
+    import time
+
+    live = make_server(log_level="INFO")
+    token = secrets.token_urlsafe(16)
+    with live.client() as http:
+        http.get(f"/r/{token}/image", headers={"X-Request-ID": "share-log-check"})
+    seen, lines, waited = "", [], 0.0
+    while not lines and waited < 5:  # the line is written just after the response
+        seen += capfd.readouterr().err
+        lines = [
+            json.loads(x) for x in seen.splitlines() if x.startswith("{") and "share-log-check" in x
+        ]
+        time.sleep(0.05)
+        waited += 0.05
+    assert lines and lines[-1]["path"] == "/r/[token]/image"
+    assert token not in seen

@@ -76,6 +76,23 @@ def test_plain_http_is_refused_except_for_localhost(
     assert "https" in _json(capsys)["error"]["message"]
 
 
+@pytest.mark.parametrize(
+    "url",
+    [
+        "https://kiosk:s3cret-pass@studio.example",
+        "https://studio.example/?token=s3cret-pass",
+        "https://studio.example/#s3cret-pass",
+    ],
+)
+def test_a_cloud_address_carrying_a_secret_is_refused_and_not_saved(
+    url: str, folders: dict[str, str], memory_keyring: MemoryKeyring
+) -> None:
+    """The address goes to the settings file in clear text; only the keyring holds secrets."""
+    result = photoflux("connect", url, "--device-token", "t", "--json", env=folders)
+    assert result.returncode == 2 and "password" in one_json(result)["error"]["message"]
+    assert not settings_path().exists()
+
+
 def test_without_a_keyring_backend_nothing_is_stored(folders: dict[str, str]) -> None:
     # a fresh process with no keyring backend (as on CI and these machines)
     no_keyring = folders | {"PYTHON_KEYRING_BACKEND": "keyring.backends.fail.Keyring"}
@@ -93,3 +110,23 @@ def test_without_a_keyring_backend_nothing_is_stored(folders: dict[str, str]) ->
     assert "PHOTOFLUX_CLOUD_URL" in error["hint"] and "PHOTOFLUX_DEVICE_TOKEN" in error["hint"]
     config = Path(folders["PHOTOFLUX_CONFIG_DIR"])
     assert not any("secret-token-123" in p.read_text() for p in config.rglob("*") if p.is_file())
+
+
+@pytest.mark.parametrize(
+    ("url", "token"),
+    [
+        (None, "pfd_abc\ndef"),  # a paste that took a line break along
+        (None, "pfd_t\u00f6ken"),
+        ("https://[::1", "pfd_token"),
+        ("https://studio.example:99999", "pfd_token"),
+    ],
+)
+def test_a_malformed_token_or_address_is_bad_input_not_a_network_or_internal_error(
+    url: str | None, token: str, folders: dict[str, str], server: LiveServer
+) -> None:
+    env = folders | {"PHOTOFLUX_CLOUD_URL": url or server.url, "PHOTOFLUX_DEVICE_TOKEN": token}
+    result = photoflux("sync", "--once", "--json", env=env)
+    assert result.returncode == 2, result.stdout
+    assert one_json(result)["error"]["kind"] == "bad_input"
+    connect = photoflux("connect", url or server.url, "--device-token", token, env=folders)
+    assert connect.returncode == 2 and "Traceback" not in connect.stderr

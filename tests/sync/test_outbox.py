@@ -7,6 +7,8 @@ import sqlite3
 import time
 from pathlib import Path
 
+import pytest
+
 from photoflux_desktop.sync.events import event_body
 from photoflux_desktop.sync.leads import lead_body
 from photoflux_desktop.sync.outbox import Outbox, outbox_path
@@ -85,3 +87,14 @@ def test_images_no_row_points_to_are_swept_once_old(folders: dict[str, str]) -> 
             os.utime(path, (time.time() - 7200, time.time() - 7200))
     with Outbox() as outbox:
         assert sorted(p.name for p in outbox.files.iterdir()) == sorted([kept.name, fresh.name])
+
+
+@pytest.mark.skipif(os.name != "posix", reason="POSIX permissions")
+def test_the_outbox_folder_is_private_to_the_user(folders: dict[str, str]) -> None:
+    """It holds guests' e-mail addresses and photos until they are sent."""
+    folder = outbox_path().parent
+    folder.mkdir(parents=True)
+    folder.chmod(0o755)  # as an older version or a default umask left it
+    with Outbox():
+        pass
+    assert folder.stat().st_mode & 0o077 == 0

@@ -43,3 +43,30 @@ def test_shares_drain_token_first_then_image(
         photoflux("sync", "--once", "--json", env=linked(server.url, device_token, folders))
     )
     assert again["sent_now"]["share"] == 0  # nothing is sent twice
+
+
+def test_a_share_quota_defers_the_shares_and_everything_else_still_goes(
+    folders: dict[str, str], make_server
+) -> None:
+    """A 429 asking for an hour is a quota, not a burst: the shares wait (pending, not
+    failed) and the leads and events behind them are sent in the same pass."""
+    from photoflux_desktop.sync.events import event_body
+    from photoflux_desktop.sync.leads import lead_body
+    from tests.cloud.live import Api
+
+    live = make_server(share_studio_daily=1)
+    cloud = Api(live)
+    studio = cloud.studio("Quota")
+    env = linked(live.url, cloud.device(studio), folders)
+    with Outbox() as outbox:
+        for _ in range(3):
+            queue_share(outbox, new_share_token(), tiny_jpeg())
+        outbox.add_lead(lead_body("quota@example.org", consent=True))
+        outbox.add_events([event_body("qr_shown", "s-q")])
+
+    result = photoflux("sync", "--once", "--json", env=env)
+    assert result.returncode == 0, result.stderr
+    summary = one_json(result)
+    assert summary["sent_now"] == {"lead": 1, "event": 1, "delivery": 0, "share": 1}
+    assert summary["pending"]["share"] == 2 and summary["failed"]["share"] == 0
+    assert live.db.leads.count_documents({"studio_id": studio}) == 1

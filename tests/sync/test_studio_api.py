@@ -141,3 +141,15 @@ def test_the_studio_consent_texts_are_fetched_cached_and_used_offline(
     assert current_texts("https://another.example").source == "default"
     body = lead_body("guest@example.org", consent=True, marketing=True, texts=used)
     assert body["marketing_text_version"] == "news-3"
+
+
+def test_lead_add_refuses_an_address_the_cloud_would_refuse(folders: dict[str, str]) -> None:
+    """An encoded word (`=?...?=`) is valid to email_validator but refused by the cloud's
+    lead schema: recorded here, it would fail on the server after the guest saw "done"."""
+    from photoflux_desktop.ui.studio.consent_form import email_problem
+
+    address = "a=?utf-8?q?x?=@example.org"
+    result = photoflux("lead", "add", "--email", address, "--consent", "--json", env=folders)
+    assert result.returncode == 2 and "=?" in one_json(result)["error"]["message"]
+    assert Outbox(outbox_path()).counts()["lead"]["pending"] == 0
+    assert email_problem(address) and email_problem("guest@example.org") is None

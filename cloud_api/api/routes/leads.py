@@ -12,6 +12,7 @@ from cloud_api.api.deps import Ctx, LeadEraser, LeadReader, LeadWriter, own_stud
 from cloud_api.api.guarded_route import GuardedRoute
 from cloud_api.api.principal import Principal
 from cloud_api.api.routes.deliveries import delivery_out
+from cloud_api.api.routes.studio_settings import delivery_out as webhook_delivery_out
 from cloud_api.api.routes.studio_settings import fire_lead
 from cloud_api.api.schemas import ConsentOut, LeadExport, LeadIn, LeadOut, LeadPage, LeadReceipt
 from cloud_api.core.errors import ERROR_RESPONSES, ApiError, documented
@@ -117,6 +118,9 @@ async def export_lead(lead_id: str, ctx: Ctx, principal: LeadReader) -> LeadExpo
             for c in await ctx.storage.run(leads.consents, lead_id)
         ],
         deliveries=[delivery_out(d) for d in await ctx.storage.run(deliveries.for_lead, lead_id)],
+        webhook_deliveries=[
+            webhook_delivery_out(d) for d in await ctx.storage.run(webhooks.for_lead, lead_id)
+        ],
         exported_at=datetime.now(UTC),
         note="Analytics events hold no personal data and are not linked to a person.",
     )

@@ -19,11 +19,13 @@ from cloud_api.api.guarded_route import GuardedRoute
 from cloud_api.api.schemas import ShareIn, ShareOut
 from cloud_api.core.errors import ERROR_RESPONSES, ApiError, documented
 from cloud_api.store import shares
+from cloud_api.store.clock import utcnow
 
 router = APIRouter(
     prefix="/api/shares", tags=["shares"], route_class=GuardedRoute, responses=ERROR_RESPONSES
 )
 log = structlog.get_logger("cloud_api.shares")
+CAP_RETRY_S = 3600
 
 
 def share_out(doc: dict) -> ShareOut:
@@ -35,11 +37,27 @@ def share_out(doc: dict) -> ShareOut:
     )
 
 
+async def _within_daily_cap(ctx: Ctx, studio_id: str) -> None:
+    """Refuses a new share (429) once the studio registered `SHARE_STUDIO_DAILY` in the
+    last 24 hours; a share already registered may still get its image."""
+    cap = ctx.settings.share_studio_daily
+    since = utcnow() - timedelta(days=1)
+    if await ctx.storage.run(shares.count_since, studio_id, since) < cap:
+        return
+    log.warning("share_cap_reached", studio_id=studio_id, cap=cap)
+    raise ApiError(
+        429,
+        f"share limit reached ({cap} a day for this studio); retry in {CAP_RETRY_S} s",
+        {"Retry-After": str(CAP_RETRY_S)},
+    )
+
+
 @router.post(
     "",
     status_code=201,
     response_model=ShareOut,
-    responses={200: {"model": ShareOut, "description": "already registered"}} | documented(409),
+    responses={200: {"model": ShareOut, "description": "already registered"}}
+    | documented(409, 429),
 )
 async def post_share(
     body: ShareIn, response: Response, ctx: Ctx, device: DeliveryWriter
@@ -49,6 +67,8 @@ async def post_share(
     it and the token expire after `SHARE_TTL_HOURS`."""
     studio_id = own_studio(device)
     digest = shares.token_hash(body.token)
+    if await ctx.storage.run(shares.get, studio_id, str(body.id)) is None:
+        await _within_daily_cap(ctx, studio_id)
     try:
         write = await ctx.storage.run(
             shares.register,

@@ -56,7 +56,7 @@ async def get_consent_texts(studio_id: str, ctx: Ctx, principal: DeviceManager) 
 @router.put(
     "/api/studios/{studio_id}/consent-texts",
     response_model=ConsentTextsOut,
-    responses=documented(404),
+    responses=documented(404, 409),
 )
 async def set_consent_texts(
     studio_id: str, body: ConsentTextsIn, ctx: Ctx, principal: DeviceManager
@@ -65,7 +65,14 @@ async def set_consent_texts(
     records the version it was given to."""
     await _studio(ctx, principal, studio_id)
     texts = body.model_dump()
-    await ctx.storage.run(accounts.set_consent_texts, studio_id, texts)
+    try:
+        await ctx.storage.run(accounts.set_consent_texts, studio_id, texts)
+    except accounts.ConsentVersionReused as exc:
+        raise ApiError(
+            409,
+            f"{exc}: this version was already used for another wording; a changed text "
+            "needs a new version (leads record the version they agreed to)",
+        ) from exc
     log.info("consent_texts_set", studio_id=studio_id, by=principal.audit_name)
     return ConsentTextsOut(**texts)
 

@@ -32,15 +32,9 @@ LARGE_POINT_SIZE = 20
 
 def email_problem(text: str) -> str | None:
     """Why `text` is not a usable address yet, in words for the guest; None when it is."""
-    from email_validator import EmailNotValidError, validate_email
-
     if not text.strip():
         return "Enter your e-mail address."
-    try:
-        validate_email(text.strip(), check_deliverability=False)
-    except EmailNotValidError as exc:
-        return str(exc)
-    return None
+    return leads.email_problem(text)  # the same check the cloud makes
 
 
 class ConsentForm(QWidget):
@@ -96,7 +90,7 @@ class ConsentForm(QWidget):
         self.marketing.setAccessibleName("Marketing contact (optional)")
         self.processing_text = _wrapped(self.texts.processing_text + " (required)", _ConsentLabel)
         self.marketing_text = _wrapped(self.texts.marketing_text + " (optional)", _ConsentLabel)
-        self.privacy = _wrapped(self._privacy_html())
+        self.privacy = _wrapped(self._privacy_html(), rich=not self.large)
         self.privacy.setObjectName("muted")
         # a kiosk guest must not be able to leave the kiosk for a browser
         self.privacy.setOpenExternalLinks(not self.large)
@@ -200,8 +194,10 @@ class _ConsentLabel(QLabel):
         super().mouseReleaseEvent(event)
 
 
-def _wrapped(text: str, cls: type[QLabel] = QLabel) -> QLabel:
+def _wrapped(text: str, cls: type[QLabel] = QLabel, *, rich: bool = False) -> QLabel:
+    """A wrapping label. Plain text unless `rich`: consent texts come from the studio's
+    cloud and are shown as written, never interpreted as HTML (hidden words, images)."""
     label = cls(text)
     label.setWordWrap(True)
-    label.setTextFormat(Qt.TextFormat.RichText if "<a " in text else Qt.TextFormat.PlainText)
+    label.setTextFormat(Qt.TextFormat.RichText if rich else Qt.TextFormat.PlainText)
     return label

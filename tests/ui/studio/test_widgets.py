@@ -112,3 +112,14 @@ def test_qr_view_draws_a_scannable_code_at_once(qtbot):
     assert corner.lightness() < 50
     view.clear()
     assert view.url is None and view.image is None and view.address.text() == ""
+
+
+def test_studio_consent_texts_are_shown_as_written_never_as_html(qtbot):
+    """The texts come from the studio's cloud: markup in them is text, not HTML that
+    could hide words of the consent or pull in images."""
+    text = 'I agree <a href="https://x.example">here</a><span style="font-size:0">not</span>'
+    widget = ConsentForm(ConsentTexts(processing_text=text, marketing_text="<a href=#>x</a>"))
+    qtbot.addWidget(widget)
+    for label in (widget.processing_text, widget.marketing_text):
+        assert label.textFormat() == Qt.TextFormat.PlainText
+    assert widget.processing_text.text().startswith(text)
