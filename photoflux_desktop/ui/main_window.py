@@ -57,6 +57,7 @@ from photoflux_desktop.ui.theme import apply_theme
 from photoflux_desktop.ui.widgets.compare_view import CompareMode, CompareView
 from photoflux_desktop.ui.widgets.error_banner import ErrorBanner
 from photoflux_desktop.ui.widgets.export_bar import ExportBar
+from photoflux_desktop.ui.widgets.fit import fit_to_text
 from photoflux_desktop.ui.widgets.history_strip import HistoryStrip
 from photoflux_desktop.ui.widgets.library_panel import LibraryPanel
 from photoflux_desktop.ui.widgets.parameter_panel import ParameterPanel
@@ -143,7 +144,7 @@ class MainWindow(QMainWindow):
         for widget, stretch in ((self.gallery, 1), (center, 3), (side, 0)):
             splitter.addWidget(widget)
             splitter.setStretchFactor(splitter.count() - 1, stretch)
-        side.setMinimumWidth(290)
+        side.setMinimumWidth(255)  # with the gallery and the centre, fits an 800 px window
         splitter.setChildrenCollapsible(False)
         splitter.setSizes([340, 600, 340])
         self.setCentralWidget(splitter)
@@ -172,6 +173,7 @@ class MainWindow(QMainWindow):
         self.hold_button.released.connect(lambda: self.compare.set_holding(False))
         self.hold_key = HoldToCompare(self, self.compare.set_holding)
         row.addWidget(self.hold_button)
+        fit_to_text(*self.mode_buttons.buttons(), self.hold_button)
         row.addStretch(1)
         return row
 
