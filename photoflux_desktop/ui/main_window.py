@@ -191,6 +191,7 @@ class MainWindow(QMainWindow):
         self.params.memoryChanged.connect(lambda plan: setattr(self.settings, "memory", plan))
         c = self.controller
         c.started.connect(lambda: self.progress.set_busy(True))
+        c.started.connect(self.banner.hide)  # Render or an instant look: older errors are stale
         c.idle.connect(lambda: self.progress.set_busy(False))
         c.progress.connect(self._on_progress)
         c.status.connect(self.progress.set_status)
