@@ -118,6 +118,11 @@ class MainWindow(QMainWindow):
         self.batches = BatchActions(self)
         self.deletes = DeleteUndo(self.library, self)
         self.batch = BatchQueue(self.renderer, self.library, self.controller)
+        # one job on the renderer: an instant-look click goes between two batch items
+        self.looks.blocked = lambda: self.batch.rendering
+        self.batch.yield_to = self.looks.wants_turn
+        self.batch.itemChanged.connect(self.looks.resume)
+        self.looks.settled.connect(self.batch.resume)
         self.history.source_thumb = self.library.source_thumb
         self.library_panel = LibraryPanel(self.history, QueueView(self.batch))
         self.export_bar = ExportBar()

@@ -17,3 +17,58 @@ def test_an_instant_look_applied_clears_a_stale_error(qtbot, window, astronaut_p
     with qtbot.waitSignal(window.resultShown, timeout=60000):
         click_tile(qtbot, window, "pencil-sketch")
     assert not window.banner.isVisible()  # the error was about no result; there is one now
+
+
+class CountingRenderer:
+    """The window's renderer, counting how many renders run at once."""
+
+    def __init__(self, inner) -> None:
+        import threading
+
+        self.inner, self.lock = inner, threading.Lock()
+        self.running = self.most = 0
+
+    def render(self, request, on_progress=None, cancel=None):
+        import time
+
+        with self.lock:
+            self.running += 1
+            self.most = max(self.most, self.running)
+        try:
+            time.sleep(0.05)  # long enough that an overlap would be seen
+            return self.inner.render(request, on_progress, cancel)
+        finally:
+            with self.lock:
+                self.running -= 1
+
+    def __getattr__(self, name):
+        return getattr(self.inner, name)
+
+
+def test_an_instant_click_during_a_folder_batch_goes_between_its_items(
+    qtbot, window, astronaut_path, rocket_path, tmp_path, monkeypatch
+):
+    import shutil
+
+    from photoflux_desktop.ui.batch_queue import ItemState
+
+    counting = CountingRenderer(window.renderer)
+    window.controller.renderer = window.batch.renderer = counting
+    folder = tmp_path / "shoot"
+    folder.mkdir()
+    for i in range(4):
+        shutil.copy(astronaut_path if i % 2 else rocket_path, folder / f"{i}.png")
+    monkeypatch.setattr(
+        "photoflux_desktop.ui.batch_actions.QFileDialog.getExistingDirectory",
+        lambda *args, **kwargs: str(folder),
+    )
+    open_and_wait_for_previews(qtbot, window, astronaut_path)
+    window.gallery.select("pop-art")
+    window.library_panel.folder_action.trigger()
+    qtbot.waitUntil(lambda: window.batch.rendering, timeout=30000)
+    with qtbot.waitSignal(window.resultShown, timeout=60000) as shown:
+        click_tile(qtbot, window, "pencil-sketch")
+    assert shown.args[0].parameters.style == "pencil-sketch"  # applied, not lost
+    qtbot.waitUntil(lambda: not window.batch.busy, timeout=60000)
+    assert [item.state for item in window.batch.items] == [ItemState.DONE] * 4
+    assert counting.most == 1  # never two jobs on the renderer at once
