@@ -350,7 +350,9 @@ class MainWindow(QMainWindow):
         if self.controller.busy:
             return
         if self.batch.rendering:  # one job on the renderer at a time
-            self.progress.set_status("The batch is rendering; this render starts after it")
+            self.progress.set_status(  # nothing queues it: say so rather than promise
+                "A batch is rendering: press Render when it is done, or cancel the batch"
+            )
             return
         request = self.build_request()
         if request is None:

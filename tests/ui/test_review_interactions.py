@@ -72,3 +72,29 @@ def test_an_instant_click_during_a_folder_batch_goes_between_its_items(
     qtbot.waitUntil(lambda: not window.batch.busy, timeout=60000)
     assert [item.state for item in window.batch.items] == [ItemState.DONE] * 4
     assert counting.most == 1  # never two jobs on the renderer at once
+
+
+def test_render_during_a_batch_says_what_to_do_and_promises_nothing(
+    qtbot, window, astronaut_path, tmp_path, monkeypatch
+):
+    import shutil
+
+    folder = tmp_path / "shoot"
+    folder.mkdir()
+    for i in range(3):
+        shutil.copy(astronaut_path, folder / f"{i}.png")
+    monkeypatch.setattr(
+        "photoflux_desktop.ui.batch_actions.QFileDialog.getExistingDirectory",
+        lambda *args, **kwargs: str(folder),
+    )
+    window.controller.renderer = window.batch.renderer = CountingRenderer(window.renderer)
+    window.open_photo(str(astronaut_path))
+    window.gallery.select("pop-art")
+    window.library_panel.folder_action.trigger()
+    qtbot.waitUntil(lambda: window.batch.rendering, timeout=30000)
+    window.activateWindow()
+    QTest.keyClick(window, Qt.Key.Key_R, Qt.KeyboardModifier.ControlModifier)
+    status = window.progress.status.text()
+    assert "batch" in status and "starts after" not in status
+    assert not window.controller.busy
+    qtbot.waitUntil(lambda: not window.batch.busy, timeout=60000)
