@@ -98,3 +98,16 @@ def test_render_during_a_batch_says_what_to_do_and_promises_nothing(
     assert "batch" in status and "starts after" not in status
     assert not window.controller.busy
     qtbot.waitUntil(lambda: not window.batch.busy, timeout=60000)
+
+
+def test_deleting_the_result_on_screen_clears_its_caption(qtbot, window, astronaut_path):
+    open_and_wait_for_previews(qtbot, window, astronaut_path)
+    with qtbot.waitSignal(window.resultShown, timeout=60000):
+        click_tile(qtbot, window, "pencil-sketch")
+    (entry_id,) = window.history.entry_ids()
+    rect = window.history.visualItemRect(window.history.item_for(entry_id))
+    QTest.mouseClick(window.history.viewport(), Qt.MouseButton.LeftButton, pos=rect.center())
+    assert "Pencil sketch" in window.progress.status.text()
+    QTest.keyClick(window.history, Qt.Key.Key_Delete)
+    assert window.compare.after is None
+    assert "Pencil sketch" not in window.progress.status.text()
