@@ -3,7 +3,8 @@ clipped by a column that asks for more than the splitter can give (found in revi
 
 from __future__ import annotations
 
-from PySide6.QtCore import QPoint, QRect
+from PySide6.QtCore import QPoint, QRect, Qt
+from PySide6.QtGui import QFontMetricsF
 from PySide6.QtWidgets import QAbstractButton, QWidget
 
 from photoflux_desktop.engine.resources import sample_photo
@@ -38,3 +39,18 @@ def test_800x600_window_fits_every_control(window, qtbot):
     assert window.minimumSizeHint().width() <= 800
     assert _inside(window.progress.cancel_button, window)
     assert _clipped_buttons(window) == []
+
+
+def test_800x600_drop_hint_shows_every_word_inside_the_dashed_area(window, qtbot):
+    window.resize(800, 600)
+    qtbot.waitUntil(lambda: window.width() == 800)
+    view = window.compare
+    area = view.empty_area()
+    flags = int(Qt.AlignmentFlag.AlignHCenter | Qt.TextFlag.TextWordWrap)
+    texts = []
+    for box, text, font in view.empty_text_layout():
+        needed = QFontMetricsF(font).boundingRect(box, flags, text)
+        assert area.contains(needed), f"{text!r} runs out of the drop area"
+        texts.append(text)
+    assert texts == [view.placeholder, view.caption]
+    view.grab()  # paints through the same layout
