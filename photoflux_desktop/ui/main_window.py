@@ -513,6 +513,9 @@ class MainWindow(QMainWindow):
         super().showEvent(event)
         if not self._shown:
             self._shown = True
+            # the grid, not its search box, starts with the focus: held Space compares
+            # (a text field would take it as a space) and arrows + Enter pick a look
+            self.gallery.view.setFocus()
             # posted paint events run before zero timers: the window is on screen
             QTimer.singleShot(0, self.firstShown.emit)
             QTimer.singleShot(0, self._late_init)

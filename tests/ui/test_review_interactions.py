@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from PySide6.QtCore import Qt
 from PySide6.QtTest import QTest
+from PySide6.QtWidgets import QApplication
 
 from tests.ui.test_style_grid import click_tile, open_and_wait_for_previews
 
@@ -111,3 +112,18 @@ def test_deleting_the_result_on_screen_clears_its_caption(qtbot, window, astrona
     QTest.keyClick(window.history, Qt.Key.Key_Delete)
     assert window.compare.after is None
     assert "Pencil sketch" not in window.progress.status.text()
+
+
+def test_space_held_right_after_start_compares_instead_of_typing_in_search(
+    qtbot, window, astronaut_path
+):
+    window.open_photo(str(astronaut_path))
+    with qtbot.waitSignal(window.resultShown, timeout=60000):
+        window.progress.render_button.click()
+    window.activateWindow()
+    focused = QApplication.focusWidget()
+    assert focused is not window.gallery.search
+    qtbot.keyPress(focused, Qt.Key.Key_Space)
+    assert window.compare.holding
+    qtbot.keyRelease(focused, Qt.Key.Key_Space)
+    assert not window.compare.holding and window.gallery.search.text() == ""
