@@ -387,9 +387,8 @@ class MainWindow(QMainWindow):
 
     def _select_in_history(self, entry_id: str | None) -> None:
         """The strip highlights what is on screen, or nothing: never an older result."""
-        ids = self.history.entry_ids()
-        if entry_id in ids:
-            self.history.setCurrentRow(ids.index(entry_id))
+        if entry_id in self.history.entry_ids():  # by item: rows include photo headers
+            self.history.setCurrentItem(self.history.item_for(entry_id))
         else:
             self.history.clearSelection()
             self.history.setCurrentItem(None)
