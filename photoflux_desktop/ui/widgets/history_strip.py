@@ -225,7 +225,8 @@ class HistoryStrip(QListWidget):
 
     def build_menu(self, entry_id: str) -> QMenu:
         """The context menu of a result (and the rest of the selection)."""
-        ids = self.selected_ids() or [entry_id]
+        selected = self.selected_ids()
+        ids = selected if entry_id in selected else [entry_id]  # a right-click outside acts on it
         entry = self.entry(entry_id)
         many = f" {len(ids)} results" if len(ids) > 1 else ""
         menu = QMenu(self)
