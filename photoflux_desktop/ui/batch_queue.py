@@ -10,13 +10,14 @@ window's own render is busy: the renderer is used by one job at a time.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from enum import StrEnum
 from functools import partial
 from pathlib import Path
 
 from PIL import Image
-from PySide6.QtCore import QObject, Signal
+from PySide6.QtCore import QObject, Signal, Slot
 
 from photoflux_desktop.engine.errors import PhotoFluxError
 from photoflux_desktop.engine.intake import load_photo
@@ -97,6 +98,8 @@ class BatchQueue(QObject):
         self._job: BackgroundJob | None = None
         self._running: int | None = None
         self._cancel: CancelToken | None = None
+        # a quick job waiting for the renderer (an instant-look click) goes between items
+        self.yield_to: Callable[[], bool] = lambda: False
         controller.idle.connect(self._next)  # the window's render ended: our turn
 
     @property
@@ -138,8 +141,13 @@ class BatchQueue(QObject):
     def wait(self, timeout_ms: int = 30000) -> bool:
         return self._job.wait(timeout_ms) if self._job else True
 
+    @Slot()
+    def resume(self) -> None:
+        """Whatever the queue yielded to has ended without a render: go on."""
+        self._next()
+
     def _next(self) -> None:
-        if self._job is not None or self.controller.busy:
+        if self._job is not None or self.controller.busy or self.yield_to():
             return
         index = next((i for i, it in enumerate(self.items) if it.state is ItemState.QUEUED), None)
         if index is None:

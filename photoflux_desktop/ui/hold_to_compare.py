@@ -60,7 +60,8 @@ class HoldToCompare(QObject):
             return False  # Ctrl+Space and friends are someone else's
         if not isinstance(watched, QWidget) or watched.window() is not self._window:
             return False
-        if takes_text(QApplication.focusWidget()) and not self.holding:
+        typing = takes_text(QApplication.focusWidget()) or takes_text(watched)  # sent to one
+        if typing and not self.holding:
             return False
         if not event.isAutoRepeat():
             self.holding = kind == QEvent.Type.KeyPress

@@ -76,6 +76,7 @@ class InstantLooks(QObject):
     failed = Signal(object)  # Error, for the error banner
     previewsShown = Signal(float)  # seconds from opening the photo to the last tile shown
     _landed = Signal(int, str, object)  # emitted on the worker thread, queued to this one
+    settled = Signal()  # a click ended without a render: whoever yielded to it goes on
 
     def __init__(
         self,
@@ -98,6 +99,8 @@ class InstantLooks(QObject):
         self._waiting: set[str] = set()
         self._pending: str | None = None  # a click that waits for the running render
         self._applying: str | None = None
+        # another job on the renderer (the window's batch queue): a click waits for it
+        self.blocked: Callable[[], bool] = lambda: False
         self._landed.connect(self._on_landed)
         gallery.lookActivated.connect(self.activate)
         controller.idle.connect(self._run_pending)
@@ -168,9 +171,11 @@ class InstantLooks(QObject):
                 )
             )
             return
-        if self.controller.busy or self._applying is not None:
+        if self.controller.busy or self._applying is not None or self.blocked():
             if style_id != self._applying:
                 self._pending = style_id  # the latest click wins
+            if self.blocked():
+                self.status.emit(f"{preset.name} applies when the batch's current photo is done")
             return
         self._start(style_id)
 
@@ -186,9 +191,10 @@ class InstantLooks(QObject):
     def _render(self, batch: int, request: RenderRequest) -> None:
         self._applying = None
         if batch != self._batch:
+            self.settled.emit()
             return  # another photo was opened meanwhile
-        if self.controller.busy:  # a render started meanwhile: this click runs after it
-            self._pending = self._pending or request.style_id
+        if self.controller.busy or self.blocked():  # a render or batch item started meanwhile
+            self._pending = self._pending or request.style_id  # this click runs after it
             return
         self._applying = request.style_id
         self.controller.start(request, self.source_name)
@@ -196,11 +202,27 @@ class InstantLooks(QObject):
     @Slot(object)
     def _request_failed(self, exc: BaseException) -> None:
         self._applying = None
+        self.settled.emit()
         if isinstance(exc, PhotoFluxError):
             self.failed.emit(exc.error)
         else:
             log.error("instant_request_failed", exc_info=exc)
             self.failed.emit(Error(ErrorKind.INTERNAL, f"The look could not be applied: {exc}"))
+
+    def wants_turn(self) -> bool:
+        """A click is waiting or being applied: the batch lets it go first."""
+        return self._pending is not None or self._applying is not None
+
+    @Slot()
+    def resume(self) -> None:
+        """The renderer may be free (a batch item ended): apply a waiting click now."""
+        if self._applying is not None or self.controller.busy or self.blocked():
+            return
+        if self._pending is not None and self.image is None:
+            self._pending = None
+            self.settled.emit()
+        elif self._pending is not None:
+            self._run_pending()
 
     @Slot()
     def _run_pending(self) -> None:

@@ -103,6 +103,7 @@ class LibraryController:
         if w.current_entry is not None and w.current_entry.id in entry_ids:
             w.current_entry, w.result_image = None, None
             w.compare.set_after(None)
+            w.progress.set_status("")  # its caption described what is gone
         what = "1 result" if len(entry_ids) == 1 else f"{len(entry_ids)} results"
         w.toast.show_message(f"Deleted {what}", (("Undo", self.undo_delete),), seconds=10)
 

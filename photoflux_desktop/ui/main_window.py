@@ -41,7 +41,7 @@ def _load_parts() -> None:
     global pil_to_qimage, qimage_to_pil, InstantLooks, LibraryController, EnginePreloader  # noqa: PLW0603
     global RenderController, StudioMode, apply_theme, CompareMode, CompareView, ErrorBanner  # noqa: PLW0603
     global ExportBar, HistoryStrip, LibraryPanel, ParameterPanel, ProgressPanel, QueueView  # noqa: PLW0603
-    global StyleGallery, Toast, Image, _parts_loaded  # noqa: PLW0603
+    global StyleGallery, Toast, Image, fit_to_text, _parts_loaded  # noqa: PLW0603
     if _parts_loaded:
         return
     from PIL import Image
@@ -80,6 +80,7 @@ def _load_parts() -> None:
     from photoflux_desktop.ui.widgets.compare_view import CompareMode, CompareView
     from photoflux_desktop.ui.widgets.error_banner import ErrorBanner
     from photoflux_desktop.ui.widgets.export_bar import ExportBar
+    from photoflux_desktop.ui.widgets.fit import fit_to_text
     from photoflux_desktop.ui.widgets.history_strip import HistoryStrip
     from photoflux_desktop.ui.widgets.library_panel import LibraryPanel
     from photoflux_desktop.ui.widgets.parameter_panel import ParameterPanel
@@ -164,6 +165,11 @@ class MainWindow(QMainWindow):
         self.batches = BatchActions(self)
         self.deletes = DeleteUndo(self.library, self)
         self.batch = BatchQueue(self.renderer, self.library, self.controller)
+        # one job on the renderer: an instant-look click goes between two batch items
+        self.looks.blocked = lambda: self.batch.rendering
+        self.batch.yield_to = self.looks.wants_turn
+        self.batch.itemChanged.connect(self.looks.resume)
+        self.looks.settled.connect(self.batch.resume)
         self.history.source_thumb = self.library.source_thumb
         self.library_panel = LibraryPanel(self.history, QueueView(self.batch))
         self.export_bar = ExportBar()
@@ -190,7 +196,7 @@ class MainWindow(QMainWindow):
         for widget, stretch in ((self.gallery, 1), (center, 3), (side, 0)):
             splitter.addWidget(widget)
             splitter.setStretchFactor(splitter.count() - 1, stretch)
-        side.setMinimumWidth(290)
+        side.setMinimumWidth(255)  # with the gallery and the centre, fits an 800 px window
         splitter.setChildrenCollapsible(False)
         splitter.setSizes([340, 600, 340])
         self.setCentralWidget(splitter)
@@ -219,6 +225,7 @@ class MainWindow(QMainWindow):
         self.hold_button.released.connect(lambda: self.compare.set_holding(False))
         self.hold_key = HoldToCompare(self, self.compare.set_holding)
         row.addWidget(self.hold_button)
+        fit_to_text(*self.mode_buttons.buttons(), self.hold_button)
         row.addStretch(1)
         return row
 
@@ -236,6 +243,7 @@ class MainWindow(QMainWindow):
         self.params.memoryChanged.connect(lambda plan: setattr(self.settings, "memory", plan))
         c = self.controller
         c.started.connect(lambda: self.progress.set_busy(True))
+        c.started.connect(self.banner.hide)  # Render or an instant look: older errors are stale
         c.idle.connect(lambda: self.progress.set_busy(False))
         c.progress.connect(self._on_progress)
         c.status.connect(self.progress.set_status)
@@ -389,7 +397,9 @@ class MainWindow(QMainWindow):
         if self.controller.busy:
             return
         if self.batch.rendering:  # one job on the renderer at a time
-            self.progress.set_status("The batch is rendering; this render starts after it")
+            self.progress.set_status(  # nothing queues it: say so rather than promise
+                "A batch is rendering: press Render when it is done, or cancel the batch"
+            )
             return
         request = self.build_request()
         if request is None:
@@ -560,7 +570,9 @@ class MainWindow(QMainWindow):
         if not self.assembled:  # still assembling (queued above): once that is done
             QTimer.singleShot(0, self._after_first_show)
             return
-        self.gallery.view.setFocus()  # keys go to the styles, Space to compare
+        # the grid, not its search box, starts with the focus: held Space compares
+        # (a text field would take it as a space) and arrows + Enter pick a look
+        self.gallery.view.setFocus()
         self._late_init()
 
     def closeEvent(self, event: QCloseEvent) -> None:

@@ -107,7 +107,7 @@ class KioskSetupDialog(QDialog):
                 self.message.setText(f"Pick at most {MAX_STYLES} styles.")
                 return
         except PhotoFluxError as exc:
-            self.message.setText(f"{exc.error.message} {exc.error.hint or ''}".strip())
+            self.message.setText(f"{exc.error.message} {exc.error.hint_for_gui()}".strip())
             return
         self._new_hash = hash_pin(pin) if pin else self._settings.kiosk_pin_hash
         self.pin.clear()

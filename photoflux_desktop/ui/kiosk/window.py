@@ -211,7 +211,7 @@ class KioskWindow(QWidget):
         self.pages.setCurrentWidget(self.styles)
 
     def _show_capture_error(self, error: Error) -> None:
-        self.capture.message.setText(f"{error.message} {error.hint}".strip())
+        self.capture.message.setText(f"{error.message} {error.hint_for_gui()}".strip())
 
     def _retake(self) -> None:
         if self.guest is None:

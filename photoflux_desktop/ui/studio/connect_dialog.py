@@ -111,7 +111,7 @@ class ConnectDialog(QDialog):
             self._say(Error(ErrorKind.INTERNAL, f"The token could not be checked: {exc}"))
 
     def _say(self, error: Error) -> None:
-        hint = f" {error.hint}" if error.hint else ""
+        hint = f" {error.hint_for_gui()}" if error.hint_for_gui() else ""  # no CLI words
         self.message.setStyleSheet("color: #c0392b;")
         self.message.setText(error.message + hint)
         self.message.show()

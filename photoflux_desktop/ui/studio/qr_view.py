@@ -10,7 +10,7 @@ import io
 
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QImage, QPixmap
-from PySide6.QtWidgets import QLabel, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QLabel, QSizePolicy, QVBoxLayout, QWidget
 
 QR_SCALE = 8  # pixels per module: sharp without resampling
 QR_BORDER = 4  # the quiet zone the QR standard asks for
@@ -32,6 +32,7 @@ class QrView(QWidget):
         super().__init__(parent)
         self.setObjectName("qrView")
         self.url: str | None = None
+        self.large = large
         self.image: QImage | None = None
         self.code = QLabel()
         self.code.setAlignment(Qt.AlignmentFlag.AlignCenter)
@@ -46,6 +47,9 @@ class QrView(QWidget):
             font = self.address.font()
             font.setPointSize(18)
             self.address.setFont(font)
+            # the token is one long word: it wraps (see _breakable) instead of widening the
+            # column until the kiosk's consent text beside it is clipped
+            self.address.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
         layout = QVBoxLayout(self)
         layout.addWidget(self.code, 1)
         layout.addWidget(self.address)
@@ -56,10 +60,15 @@ class QrView(QWidget):
         self.image = qr_image(url)
         self.code.setPixmap(QPixmap.fromImage(self.image))
         self.code.show()
-        self.address.setText(url)
+        self.address.setText(_breakable(url) if self.large else url)
 
     def clear(self) -> None:
         self.url, self.image = None, None
         self.code.clear()
         self.code.hide()
         self.address.clear()
+
+
+def _breakable(url: str, every: int = 12) -> str:
+    """`url` with invisible break opportunities, so a word-wrapped label can wrap it."""
+    return "\u200b".join(url[i : i + every] for i in range(0, len(url), every))

@@ -15,6 +15,8 @@ from PySide6.QtGui import (
     QColor,
     QDragEnterEvent,
     QDropEvent,
+    QFont,
+    QFontMetricsF,
     QImage,
     QMouseEvent,
     QPainter,
@@ -41,7 +43,7 @@ class CompareView(QWidget):
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setAcceptDrops(True)
-        self.setMinimumSize(320, 240)
+        self.setMinimumSize(240, 200)  # fits the centre column of an 800 px window
         self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Expanding)
         self.setMouseTracking(True)
         self.before: QImage | None = None
@@ -219,25 +221,41 @@ class CompareView(QWidget):
         painter.setPen(QColor("white"))
         painter.drawText(box, Qt.AlignmentFlag.AlignCenter, text)
 
+    def empty_area(self) -> QRectF:
+        """The dashed drop target shown while no photo is open."""
+        return QRectF(self.rect()).adjusted(24, 24, -24, -24)
+
+    def empty_text_layout(self) -> list[tuple[QRectF, str, QFont]]:
+        """Where the drop hint and its caption go: wrapped, stacked, centred in the dashed
+        area, so a narrow centre column (an 800 px window) shows every word."""
+        inner = self.empty_area().adjusted(12, 0, -12, 0)
+        big = QFont(self.font())
+        big.setPointSizeF(big.pointSizeF() * 1.25)
+        lines = [(self.placeholder, big), (self.caption, QFont(self.font()))]
+        flags = int(Qt.AlignmentFlag.AlignHCenter | Qt.TextFlag.TextWordWrap)
+        heights = [QFontMetricsF(f).boundingRect(inner, flags, t).height() for t, f in lines]
+        gap = 12.0
+        top = inner.center().y() - (sum(heights) + gap) / 2
+        placed = []
+        for (text, font), height in zip(lines, heights, strict=True):
+            placed.append((QRectF(inner.left(), top, inner.width(), height), text, font))
+            top += height + gap
+        return placed
+
     def _paint_empty(self, painter: QPainter) -> None:
-        area = QRectF(self.rect()).adjusted(24, 24, -24, -24)
+        area = self.empty_area()
         accent = self.palette().highlight().color()
         pen = QPen(accent if self._drop_hover else self.palette().mid().color(), 2)
         pen.setStyle(Qt.PenStyle.DashLine)
         painter.setPen(pen)
         painter.setBrush(Qt.BrushStyle.NoBrush)
         painter.drawRoundedRect(area, 12, 12)
-        painter.setPen(self.palette().text().color())
-        font = painter.font()
-        font.setPointSizeF(font.pointSizeF() * 1.25)
-        painter.setFont(font)
-        painter.drawText(
-            area.adjusted(0, -20, 0, -20), Qt.AlignmentFlag.AlignCenter, self.placeholder
-        )
-        font.setPointSizeF(font.pointSizeF() / 1.25)
-        painter.setFont(font)
-        painter.setPen(self.palette().placeholderText().color())
-        painter.drawText(area.adjusted(0, 30, 0, 30), Qt.AlignmentFlag.AlignCenter, self.caption)
+        colours = (self.palette().text().color(), self.palette().placeholderText().color())
+        flags = int(Qt.AlignmentFlag.AlignHCenter | Qt.TextFlag.TextWordWrap)
+        for (box, text, font), colour in zip(self.empty_text_layout(), colours, strict=True):
+            painter.setFont(font)
+            painter.setPen(colour)
+            painter.drawText(box, flags, text)
 
     # -- interaction -------------------------------------------------------------
     def mousePressEvent(self, event: QMouseEvent) -> None:

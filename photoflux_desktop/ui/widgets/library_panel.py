@@ -5,6 +5,7 @@ from __future__ import annotations
 from PySide6.QtCore import Signal
 from PySide6.QtWidgets import QHBoxLayout, QMenu, QPushButton, QToolButton, QVBoxLayout, QWidget
 
+from photoflux_desktop.ui.widgets.fit import fit_to_text
 from photoflux_desktop.ui.widgets.history_strip import HistoryStrip
 
 
@@ -19,6 +20,7 @@ class LibraryPanel(QWidget):
         layout.setContentsMargins(0, 0, 0, 0)
         layout.setSpacing(2)
         row = QHBoxLayout()
+        row.setSpacing(4)
         # short labels: the row must fit the centre column of an 800 px window
         self.favourites = QPushButton("★ Favourites")
         self.favourites.setCheckable(True)
@@ -39,6 +41,7 @@ class LibraryPanel(QWidget):
         row.addStretch(1)
         for button in (self.export_selected, self.delete_selected, self.all_styles):
             row.addWidget(button)
+        fit_to_text(self.favourites, self.export_selected, self.delete_selected, self.all_styles)
         layout.addLayout(row)
         layout.addWidget(strip)
         layout.addWidget(queue)

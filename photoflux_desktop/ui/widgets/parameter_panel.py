@@ -109,6 +109,8 @@ class ParameterPanel(QWidget):
         self.preset: Preset | None = None
         form = QFormLayout(self)
         form.setFieldGrowthPolicy(QFormLayout.FieldGrowthPolicy.AllNonFixedFieldsGrow)
+        # in a narrow side panel (800 px window) a field goes under its label, not off the edge
+        form.setRowWrapPolicy(QFormLayout.RowWrapPolicy.WrapLongRows)
         form.addRow("Prompt", self._prompt_field())
         form.addRow("Model", self._model_row())
         self.strength = QDoubleSpinBox(minimum=0.05, maximum=1.0, singleStep=0.05, decimals=2)

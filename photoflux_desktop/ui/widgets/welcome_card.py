@@ -30,6 +30,7 @@ from photoflux_desktop.engine.errors import Error
 from photoflux_desktop.engine.machine import Recommendation, probe_machine, recommend_model
 from photoflux_desktop.ui.background import start_job
 from photoflux_desktop.ui.download_controller import DownloadController, DownloadStatus
+from photoflux_desktop.ui.widgets.fit import fit_to_text
 
 NARROW_PX = 520  # below this card width the reason line folds into a tooltip
 
@@ -125,6 +126,7 @@ class WelcomeCard(QFrame):
         self.close_button.clicked.connect(self._dismiss)
         for button in (self.download_button, self.pause_button, self.others_button):
             row.addWidget(button)
+        fit_to_text(self.download_button, self.pause_button, self.others_button, self.close_button)
         row.addStretch(1)
         row.addWidget(self.close_button)
         return row

@@ -214,3 +214,19 @@ def test_a_keyring_that_refuses_the_token_leaves_it_for_this_session(qtbot, wind
         keyring.set_keyring(previous)
     assert outcome["dialog"].outcome == "session"
     assert window.studio.sync.snapshot()["session_only"]
+
+
+def test_connect_errors_show_the_window_hint_not_a_terminal_one(qtbot, window, monkeypatch):
+    from photoflux_desktop.engine.errors import bad_input
+
+    def refuse(url):
+        raise bad_input(
+            "The studio address is not usable.",
+            "Set PHOTOFLUX_CLOUD_URL instead.",
+            gui_hint="Copy the address from the studio dashboard.",
+        )
+
+    monkeypatch.setattr("photoflux_desktop.ui.studio.connect_dialog.check_url", refuse)
+    outcome = connect_through_dialog(qtbot, window, "https://studio.example", "tok")
+    assert "dashboard" in outcome["message"] and "PHOTOFLUX_" not in outcome["message"]
+    window.close()
