@@ -196,7 +196,7 @@ class MainWindow(QMainWindow):
         for widget, stretch in ((self.gallery, 1), (center, 3), (side, 0)):
             splitter.addWidget(widget)
             splitter.setStretchFactor(splitter.count() - 1, stretch)
-        side.setMinimumWidth(255)  # with the gallery and the centre, fits an 800 px window
+        side.setMinimumWidth(240)  # with the gallery and the centre, fits an 800 px window
         splitter.setChildrenCollapsible(False)
         splitter.setSizes([340, 600, 340])
         self.setCentralWidget(splitter)

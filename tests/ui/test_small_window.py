@@ -3,11 +3,13 @@ clipped by a column that asks for more than the splitter can give (found in revi
 
 from __future__ import annotations
 
+import pytest
 from PySide6.QtCore import QPoint, QRect, Qt
 from PySide6.QtGui import QFontMetricsF
-from PySide6.QtWidgets import QAbstractButton, QWidget
+from PySide6.QtWidgets import QAbstractButton, QApplication, QWidget
 
 from photoflux_desktop.engine.resources import sample_photo
+from photoflux_desktop.ui.theme import apply_theme
 
 
 def _inside(widget: QWidget, outer: QWidget) -> bool:
@@ -31,7 +33,9 @@ def _clipped_buttons(window) -> list[str]:
     return bad
 
 
-def test_800x600_window_fits_every_control(window, qtbot):
+@pytest.mark.parametrize("theme", ["dark", "light"])
+def test_800x600_window_fits_every_control(window, qtbot, theme):
+    apply_theme(QApplication.instance(), theme)  # as the app starts: Fusion + its metrics
     window.open_photo(str(sample_photo()))
     window.first_run.show_welcome(remember=False)  # the widest centre: the welcome card
     window.resize(800, 600)

@@ -56,7 +56,7 @@ from photoflux_desktop.ui.widgets.style_tile import (
 )
 
 ALL = "All styles"
-MIN_TILE = 104  # narrowest tile; 3 columns once three of them fit
+MIN_TILE = 100  # narrowest tile; 3 columns once three of them fit
 TEXT_LINES = 34  # room under the thumbnail for the name and the hint line
 
 
