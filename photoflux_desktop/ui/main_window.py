@@ -367,31 +367,11 @@ class MainWindow(QMainWindow):
                 )
             )
             return None
-        p = self.params.values()
-        if not p.seed_locked and self.params.family() != "instant":  # instant ignores it
-            self.params.seed.setValue(secrets.randbelow(2**31))
-            p = self.params.values()
-        try:  # the request checks every value; a bad one is shown, not raised
-            return RenderRequest(
-                image=self.photo.image,
-                style_id=style_id,
-                prompt=p.prompt,
-                model=None if p.model == "auto" else p.model,
-                steps=p.steps,
-                strength=p.strength,
-                guidance=p.guidance,
-                seed=p.seed,
-                max_side=p.max_side,
-                likeness=p.likeness,
-                loras=(LoraSpec(p.lora_path, p.lora_weight),) if p.lora_path else (),
-                device=self.settings.device,
-                memory=self.settings.memory,
-                quantize=self.settings.quantize,
-                previews=True,
-            )
-        except PhotoFluxError as exc:
-            self.show_error(exc.error)
-            return None
+        if not self.params.values().seed_locked and self.params.family() != "instant":
+            self.params.seed.setValue(secrets.randbelow(2**31))  # instant looks ignore it
+        # the request checks every value; a bad one is shown, not raised
+        request = self.batches.base_request(self.photo.image)
+        return None if request is None else replace(request, previews=True)
 
     def render(self) -> None:
         if self.controller.busy:
