@@ -2,53 +2,25 @@
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 from datetime import timedelta
 from typing import Any
 
 import structlog
 
 from cloud_api.api.context import AppContext
+from cloud_api.api.queue_sender import QueueSender
 from cloud_api.core import mailer
 from cloud_api.core.fieldcrypt import FieldDecryptError
 from cloud_api.store import accounts, deliveries, leads
 
 log = structlog.get_logger("cloud_api.deliveries")
-IDLE_POLL_S = 5.0
 
 
-class DeliverySender:
+class DeliverySender(QueueSender):
+    task_name = "delivery-sender"
+
     def __init__(self, ctx: AppContext) -> None:
-        self.ctx = ctx
-        self._wake = asyncio.Event()
-        self._task: asyncio.Task[None] | None = None
-
-    def start(self) -> None:
-        self._task = asyncio.create_task(self._run(), name="delivery-sender")
-
-    async def stop(self) -> None:
-        if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
-
-    def wake(self) -> None:
-        """A delivery was queued: look now rather than at the next poll."""
-        self._wake.set()
-
-    async def _run(self) -> None:
-        while True:
-            try:
-                while await self.send_next():
-                    pass
-            except Exception as exc:  # the loop must outlive any one bad delivery
-                log.error("delivery_loop_error", exc_info=exc)
-            self._wake.clear()
-            due = await self.ctx.storage.run(deliveries.seconds_until_due)
-            pause = IDLE_POLL_S if due is None else min(IDLE_POLL_S, due)
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._wake.wait(), pause)
+        super().__init__(ctx, deliveries.seconds_until_due)
 
     async def send_next(self) -> bool:
         """Sends one due delivery; False when none is due (or no SMTP server is set:

@@ -11,8 +11,6 @@ redirects are not followed."""
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 import hashlib
 import hmac
 import json
@@ -26,12 +24,12 @@ import httpx
 import structlog
 
 from cloud_api.api.context import AppContext
+from cloud_api.api.queue_sender import QueueSender
 from cloud_api.core import urlguard
 from cloud_api.core.fieldcrypt import FieldDecryptError
 from cloud_api.store import leads, webhooks
 
 log = structlog.get_logger("cloud_api.webhooks")
-IDLE_POLL_S = 5.0
 # errors no retry can mend: the delivery fails at once
 PERMANENT = ("no webhook", "the lead was erased", "refused target", "the webhook secret")
 
@@ -70,11 +68,11 @@ def payload(ctx: AppContext, delivery: dict, lead: dict, consents: list[dict]) -
     }
 
 
-class WebhookSender:
+class WebhookSender(QueueSender):
+    task_name = "webhook-sender"
+
     def __init__(self, ctx: AppContext) -> None:
-        self.ctx = ctx
-        self._wake = asyncio.Event()
-        self._task: asyncio.Task[None] | None = None
+        super().__init__(ctx, webhooks.seconds_until_due)
         self._http = httpx.AsyncClient(
             timeout=ctx.settings.webhook_timeout_seconds,
             follow_redirects=False,
@@ -86,31 +84,9 @@ class WebhookSender:
             limits=httpx.Limits(max_keepalive_connections=0),
         )
 
-    def start(self) -> None:
-        self._task = asyncio.create_task(self._run(), name="webhook-sender")
-
     async def stop(self) -> None:
-        if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
+        await super().stop()
         await self._http.aclose()
-
-    def wake(self) -> None:
-        self._wake.set()
-
-    async def _run(self) -> None:
-        while True:
-            try:
-                while await self.send_next():
-                    pass
-            except Exception as exc:  # the loop must outlive any one bad delivery
-                log.error("webhook_loop_error", exc_info=exc)
-            self._wake.clear()
-            due = await self.ctx.storage.run(webhooks.seconds_until_due)
-            pause = IDLE_POLL_S if due is None else min(IDLE_POLL_S, due)
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._wake.wait(), pause)
 
     async def send_next(self) -> bool:
         delivery = await self.ctx.storage.run(webhooks.claim_due)
