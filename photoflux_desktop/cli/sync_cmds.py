@@ -18,6 +18,7 @@ from photoflux_desktop.sync.link import (
     connect,
     current_link,
     require_keyring,
+    verify_token,
 )
 from photoflux_desktop.sync.link import disconnect as forget_link
 from photoflux_desktop.sync.outbox import Outbox
@@ -52,22 +53,12 @@ def run_connect(args: argparse.Namespace, console: Console) -> int:
 
 def _check_token(url: str, token: str) -> str | None:
     """Asks the cloud who this token is; a refusal stops `connect`, no answer is a note."""
-    # httpx and stamina load only for the commands that talk to the cloud
-    from photoflux_desktop.sync.client import CloudClient, CloudUnreachable, Refused, TokenRefused
-
-    try:
-        with CloudClient(url, token) as client:
-            me = client.get("/api/auth/me").json()
-    except TokenRefused as exc:
-        raise cloud_error(
-            f"The cloud refused this device token ({exc}).",
-            "Copy a current token from the studio dashboard (it may have been revoked).",
-        ) from None
-    except (CloudUnreachable, Refused) as exc:
-        return f"the token could not be checked now ({exc}); it is stored anyway"
-    if me.get("kind") != "device":
-        raise bad_input("That token is not a device token.", "Create one for this device.")
-    return None
+    problem = verify_token(url, token)
+    return (
+        None
+        if problem is None
+        else f"the token could not be checked now ({problem}); it is stored anyway"
+    )
 
 
 def run_disconnect(args: argparse.Namespace, console: Console) -> int:

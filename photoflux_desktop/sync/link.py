@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from typing import Literal
 from urllib.parse import urlsplit
 
-from photoflux_desktop.engine.errors import bad_input
+from photoflux_desktop.engine.errors import bad_input, cloud_error
 from photoflux_desktop.engine.settings import load_settings, save_settings
 
 KEYRING_SERVICE = "PhotoFlux cloud"
@@ -159,3 +159,25 @@ def disconnect() -> dict[str, bool]:
         settings.cloud_url = None
         save_settings(settings)
     return {"url_removed": removed_url, "token_removed": removed_token}
+
+
+def verify_token(url: str, token: str) -> str | None:
+    """Asks the cloud who this token is (one request). None when it is this studio's device
+    token; the reason when the cloud cannot be asked now (store it unchecked). Raises
+    PhotoFluxError when the cloud refuses it or it is not a device token."""
+    # httpx and stamina load only when something talks to the cloud
+    from photoflux_desktop.sync.client import CloudClient, CloudUnreachable, Refused, TokenRefused
+
+    try:
+        with CloudClient(check_url(url), check_token(token)) as client:
+            me = client.get("/api/auth/me").json()
+    except TokenRefused as exc:
+        raise cloud_error(
+            f"The studio refused this device token ({exc}).",
+            "Copy a current token from the studio dashboard (it may have been revoked).",
+        ) from None
+    except (CloudUnreachable, Refused) as exc:
+        return str(exc)
+    if me.get("kind") != "device":
+        raise bad_input("That token is not a device token.", "Create one for this device.")
+    return None

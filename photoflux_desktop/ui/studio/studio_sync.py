@@ -87,30 +87,13 @@ class StudioSync(QObject):
 
     @staticmethod
     def check_token(url: str, token: str) -> str | None:
-        """Asks the studio who this token is (one request, no retries; run it off the GUI
-        thread). Raises PhotoFluxError when the studio refuses it; answers a note when
-        the studio cannot be asked now (the token is then stored unchecked)."""
-        from photoflux_desktop.engine.errors import cloud_error
-        from photoflux_desktop.sync.client import (
-            CloudClient,
-            CloudUnreachable,
-            Refused,
-            TokenRefused,
-        )
-
-        try:
-            with CloudClient(sync_link.check_url(url), token.strip()) as client:
-                me = client.get("/api/auth/me").json()
-        except TokenRefused:
-            raise cloud_error(
-                "The studio refused this device token.",
-                "Copy a current token from the studio dashboard (it may have been revoked).",
-            ) from None
-        except (CloudUnreachable, Refused) as exc:
-            return f"The token could not be checked now ({exc}); it was stored anyway."
-        if me.get("kind") != "device":
-            raise bad_input("That token is not a device token.", "Create one for this device.")
-        return None
+        """Asks the studio who this token is (run it off the GUI thread). Raises
+        PhotoFluxError when the studio refuses it; answers a note when the studio cannot
+        be asked now (the token is then stored unchecked)."""
+        problem = sync_link.verify_token(url, token)
+        if problem is None:
+            return None
+        return f"The token could not be checked now ({problem}); it was stored anyway."
 
     def connect_to(self, url: str, token: str) -> str:
         """Links this install; answers where the token went. Raises PhotoFluxError for a
