@@ -3,7 +3,8 @@
 Instant looks (every preset's OpenCV look; for "ai" presets it is their stand-in):
     python scripts/make_style_signatures.py
 renders each preset's instant look of the reference photos (the bundled sample and the
-test photos, each whole and in three crops) and writes
+test photos, each whole and in three crops, each as rendered and as written to a file:
+watermarked and JPEG-encoded) and writes
 photoflux_desktop/engine/checks/style_signatures.json.
 
 Diffusion renders, only from real renders made with a real model:
@@ -19,6 +20,7 @@ the nearest other style's renders are from its signature (how well the check sep
 from __future__ import annotations
 
 import argparse
+import io
 import json
 import sys
 from pathlib import Path
@@ -34,6 +36,7 @@ from photoflux_desktop.engine.checks.style_features import FEATURES, style_featu
 from photoflux_desktop.engine.instant_styles import apply_instant_style  # noqa: E402
 from photoflux_desktop.engine.presets import bundled_presets  # noqa: E402
 from photoflux_desktop.engine.resources import sample_photo  # noqa: E402
+from photoflux_desktop.engine.watermark import embed_invisible  # noqa: E402
 
 DEFAULT_PHOTOS = [
     sample_photo(),
@@ -56,6 +59,17 @@ def crops(image: Image.Image) -> list[Image.Image]:
     ]
 
 
+def as_written(image: Image.Image) -> Image.Image:
+    """The render as a file holds it: invisible watermark, then JPEG at the default
+    quality, so `photoflux check` on written files measures what the signature saw."""
+    marked, _ = embed_invisible(image)
+    buffer = io.BytesIO()
+    marked.save(buffer, "JPEG", quality=92)
+    buffer.seek(0)
+    with Image.open(buffer) as decoded:
+        return decoded.convert("RGB")
+
+
 def instant_samples(photos: list[Path]) -> dict[str, list[style.Sample]]:
     presets = bundled_presets()
     by_style: dict[str, list[style.Sample]] = {pid: [] for pid in presets}
@@ -68,6 +82,7 @@ def instant_samples(photos: list[Path]) -> dict[str, list[style.Sample]]:
                     continue
                 look = apply_instant_style(crop, preset.instant.style, preset.instant.amount, seed)
                 by_style[pid].append((path.name, style_features(look)))
+                by_style[pid].append((path.name, style_features(as_written(look))))
     return {pid: samples for pid, samples in by_style.items() if samples}
 
 

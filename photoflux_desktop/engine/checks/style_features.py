@@ -23,19 +23,20 @@ FEATURES: tuple[str, ...] = (
     "chroma_mean",  # mean Lab chroma, 0-1 (0: greyscale)
     "chroma_spread",  # std of chroma
     "warmth",  # mean b* minus mean a*-neutral: yellow/blue cast, -1..1
-    "saturation_mean",  # HSV saturation, 0-1
+    "colourful_share",  # share of pixels with clearly visible colour (chroma > 0.08)
     "edge_density",  # share of Canny edge pixels
     "local_contrast",  # mean local std of L* in 7x7 windows, 0-1
     "texture_energy",  # mean |Laplacian| of L*, 0-1
     "flatness",  # share of pixels whose 3x3 neighbourhood is (almost) one tone
-    "palette_size",  # distinct colours at 4 bits a channel, as a share of 4096
+    "palette_size",  # distinct colours at 3 bits a channel, as a share of 512
     "dark_share",  # share of near-black pixels (ink)
     "light_share",  # share of near-white pixels (paper)
-    "hue_entropy",  # entropy of the chroma-weighted hue histogram, 0-1 (low: few inks)
+    "hue_entropy",  # entropy of the hue histogram of colourful pixels, 0-1 (low: few inks)
     "grain",  # std of what a 3x3 median removes (film grain, halftone dots), 0-1
     "edge_darkness",  # how much darker edge pixels are than the mean (ink lines)
-    "saturation_high",  # 95th percentile of saturation
+    "chroma_high",  # 95th percentile of chroma
 )
+COLOURFUL = 0.08  # Lab chroma (0-1 scale) above which a pixel has visible colour
 # a coarse Lab histogram: 4 lightness x 4 a* x 4 b* bins, normalised to sum 1
 HIST_BINS = (4, 4, 4)
 
@@ -58,22 +59,25 @@ def style_features(image: Image.Image) -> tuple[np.ndarray, np.ndarray]:
     lightness = lab[..., 0] / 255.0
     a, b = (lab[..., 1] - 128.0) / 128.0, (lab[..., 2] - 128.0) / 128.0
     chroma = np.sqrt(a * a + b * b)
-    saturation = cv2.cvtColor(rgb, cv2.COLOR_RGB2HSV)[..., 1].astype(np.float32) / 255.0
     grey = cv2.cvtColor(rgb, cv2.COLOR_RGB2GRAY)
     edges = cv2.Canny(grey, 80, 160)
     mean = cv2.blur(lightness, (7, 7))
     local_var = np.clip(cv2.blur(lightness * lightness, (7, 7)) - mean * mean, 0, None)
     laplacian = cv2.Laplacian(lightness, cv2.CV_32F)
     spread3 = cv2.dilate(grey, np.ones((3, 3), np.uint8)) - cv2.erode(grey, np.ones((3, 3)))
-    hue = cv2.cvtColor(rgb, cv2.COLOR_RGB2HSV_FULL)[..., 0]
-    hue_hist = np.bincount((hue >> 4).ravel(), weights=chroma.ravel(), minlength=16)
-    hue_p = hue_hist / max(1e-9, float(hue_hist.sum()))
-    hue_entropy = -float(np.sum(hue_p[hue_p > 0] * np.log(hue_p[hue_p > 0]))) / np.log(16)
+    # hue only where colour is clearly visible: the hue of near-grey pixels is noise (an
+    # invisible watermark or JPEG gives a grey sketch random hues)
+    colourful = chroma > COLOURFUL
+    hue = cv2.cvtColor(rgb, cv2.COLOR_RGB2HSV_FULL)[..., 0][colourful]
+    hue_entropy = 0.0
+    if hue.size > 0.01 * chroma.size:
+        hue_p = np.bincount(hue >> 4, minlength=16) / hue.size
+        hue_entropy = -float(np.sum(hue_p[hue_p > 0] * np.log(hue_p[hue_p > 0]))) / np.log(16)
     grain = (grey.astype(np.float32) - cv2.medianBlur(grey, 3).astype(np.float32)).std() / 255
     edge_mask = edges > 0
     edge_l = float(lightness[edge_mask].mean()) if edge_mask.any() else float(lightness.mean())
-    codes = (rgb >> 4).astype(np.int32)
-    palette = np.unique(codes[..., 0] * 256 + codes[..., 1] * 16 + codes[..., 2]).size
+    codes = (rgb >> 5).astype(np.int32)
+    palette = np.unique(codes[..., 0] * 64 + codes[..., 1] * 8 + codes[..., 2]).size
     scalars = np.array(
         [
             lightness.mean(),
@@ -81,18 +85,18 @@ def style_features(image: Image.Image) -> tuple[np.ndarray, np.ndarray]:
             chroma.mean(),
             chroma.std(),
             b.mean() - a.mean() * 0.5,
-            saturation.mean(),
+            np.count_nonzero(colourful) / colourful.size,
             np.count_nonzero(edges) / edges.size,
             np.sqrt(local_var).mean(),
             np.abs(laplacian).mean(),
             np.count_nonzero(spread3 <= 4) / spread3.size,
-            palette / 4096.0,
+            palette / 512.0,
             np.count_nonzero(grey < 30) / grey.size,
             np.count_nonzero(grey > 225) / grey.size,
             hue_entropy,
             grain,
             lightness.mean() - edge_l,
-            np.percentile(saturation, 95),
+            np.percentile(chroma, 95),
         ],
         dtype=np.float64,
     )
