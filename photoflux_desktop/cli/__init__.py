@@ -23,7 +23,7 @@ _COMMANDS = {
     "styles": ("info_cmds", "run_styles"),
     "verify": ("info_cmds", "run_verify"),
     "check": ("check_cmd", "run_check"),
-    "audit": ("audit_cmd", "run_audit"),
+    "audit": ("audit_cmd", "run_audit_cmd"),
     "models": ("models_cmd", "run_models"),
     "doctor": ("doctor_cmd", "run_doctor"),
     "connect": ("sync_cmds", "run_connect"),
