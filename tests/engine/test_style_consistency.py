@@ -1,0 +1,72 @@
+"""The style-consistency check: renders near their style's signature pass, others are
+flagged with a reason, and styles without real reference renders are skipped honestly."""
+
+from __future__ import annotations
+
+import json
+
+from PIL import Image, ImageOps
+
+from photoflux_desktop.engine.checks.style import (
+    NAME,
+    check_style_consistency,
+    load_signatures,
+    signatures_path,
+)
+from photoflux_desktop.engine.checks.style_features import FEATURES
+from photoflux_desktop.engine.instant_styles import apply_instant_style
+from photoflux_desktop.engine.local_renderer import LocalRenderer
+from photoflux_desktop.engine.presets import bundled_presets, get_preset
+from photoflux_desktop.engine.request import RenderRequest
+
+
+def _look(photo: Image.Image, style_id: str, seed: int = 3) -> Image.Image:
+    preset = get_preset(style_id)
+    return apply_instant_style(photo, preset.instant.style, preset.instant.amount, seed)
+
+
+def test_every_preset_has_an_instant_signature_and_no_invented_diffusion_one():
+    data = json.loads(signatures_path().read_text(encoding="utf-8"))
+    assert data["features"] == list(FEATURES)  # made by the feature code that reads it
+    assert not load_signatures().get("stale")
+    for style_id in bundled_presets():
+        entry = data["styles"][style_id]
+        assert entry["instant"]["renders"] >= 8 and entry["instant"]["threshold"] > 0
+        # a diffusion signature may only come from real renders of a named model
+        if "diffusion" in entry:
+            assert entry["diffusion"]["model"] != "unknown"
+            assert entry["diffusion"]["renders"] >= 8
+
+
+def test_a_render_in_its_own_style_passes_on_a_new_framing_of_a_photo(astronaut):
+    # mirrored and cropped: a framing the reference renders did not have
+    photo = ImageOps.mirror(astronaut).crop((40, 20, 500, 480))
+    for style_id in ("watercolor", "pencil-sketch", "pop-art", "vintage-film"):
+        result = check_style_consistency(_look(photo, style_id), style_id, "instant")
+        assert result.name == NAME and not result.skipped
+        assert result.passed, (style_id, result.reason)
+        assert result.value < result.threshold
+
+
+def test_an_image_far_from_its_style_is_flagged_with_a_reason(astronaut):
+    plain = check_style_consistency(astronaut, "pencil-sketch", "instant")
+    assert not plain.passed and plain.value > plain.threshold
+    assert "Does not look like the style's reference renders" in plain.reason
+    wrong = check_style_consistency(_look(astronaut, "pencil-sketch"), "pop-art", "instant")
+    assert not wrong.passed
+
+
+def test_styles_without_real_reference_renders_are_skipped_not_guessed(astronaut):
+    result = check_style_consistency(_look(astronaut, "anime"), "anime", "diffusion")
+    assert result.skipped and result.passed and result.value is None
+    assert "no reference renders from a diffusion model" in result.reason
+    unknown = check_style_consistency(astronaut, None, "instant")
+    assert unknown.skipped and "does not say which style" in unknown.reason
+
+
+def test_every_render_carries_a_timed_style_check(astronaut):
+    request = RenderRequest(image=astronaut, style_id="comic", model="instant", seed=1)
+    result = LocalRenderer().render(request)
+    check = next(c for c in result.checks if c["name"] == NAME)
+    assert check["passed"] and not check["skipped"] and check["time_s"] > 0
+    assert {c["name"] for c in result.checks} >= {"blur", "clipping", NAME}
