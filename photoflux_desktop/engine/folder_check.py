@@ -84,7 +84,10 @@ def check_image(path: Path) -> ImageReport:
         record = {}
     report.style = _text(record.get("style"))
     report.backend = _text(record.get("backend"))
-    checks = lone_checks(photo.image, report.style, report.backend or "instant")
+    parameters = record.get("parameters")
+    strength = parameters.get("strength") if isinstance(parameters, dict) else None
+    strength = float(strength) if isinstance(strength, int | float) else None
+    checks = lone_checks(photo.image, report.style, report.backend or "instant", strength)
     report.checks = [check.to_dict() for check in checks]
     recorded = record.get("checks")
     if isinstance(recorded, list):

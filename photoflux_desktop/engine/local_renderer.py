@@ -145,8 +145,16 @@ def with_quality_checks(result: RenderResult, request: RenderRequest) -> RenderR
     from photoflux_desktop.engine.checks.style import check_style_consistency
 
     found = quality_checks(result.image, request.image)
+    parameters = result.parameters
     found.append(
-        timed(check_style_consistency, result.image, result.parameters.style, result.backend)
+        timed(
+            check_style_consistency,
+            result.image,
+            parameters.style,
+            result.backend,
+            None,
+            parameters.strength,
+        )
     )
     checks = result.checks + tuple(check.to_dict() for check in found)
     return replace(result, checks=checks)

@@ -4,6 +4,7 @@ flagged with a reason, and styles without real reference renders are skipped hon
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 from PIL import Image, ImageOps
 
@@ -70,3 +71,41 @@ def test_every_render_carries_a_timed_style_check(astronaut):
     check = next(c for c in result.checks if c["name"] == NAME)
     assert check["passed"] and not check["skipped"] and check["time_s"] > 0
     assert {c["name"] for c in result.checks} >= {"blur", "clipping", NAME}
+
+
+def test_a_weakened_instant_render_says_why_it_is_off_style(astronaut):
+    weak = apply_instant_style(astronaut, "pencil-sketch", 0.4, 0)
+    result = check_style_consistency(weak, "pencil-sketch", "instant", strength=0.4)
+    assert not result.passed and "strength 0.40, weaker than the reference" in result.reason
+
+
+def test_a_diffusion_signature_comes_only_from_a_folder_of_real_renders(tmp_path, astronaut):
+    import shutil
+    import subprocess
+    import sys
+
+    out = tmp_path / "signatures.json"
+    shutil.copy(signatures_path(), out)
+    renders = tmp_path / "renders"
+    renders.mkdir()
+    script_path = Path(__file__).resolve().parents[2] / "scripts" / "make_style_signatures.py"
+    script = [sys.executable, str(script_path), "--renders", str(renders)]
+    script += ["--style", "anime", "--model", "my-sdxl", "--out", str(out)]
+    # stand-ins for renders a real model made: varied crops of one look
+    for i in range(3):
+        _look(astronaut.crop((i * 20, 0, 512, 512 - i * 20)), "anime", i).save(
+            renders / f"r{i}.png"
+        )
+    few = subprocess.run(script, capture_output=True, text=True, timeout=120)
+    assert few.returncode != 0 and "at least 8 real renders" in few.stderr
+    for i in range(3, 10):
+        _look(astronaut.crop((i * 20, 0, 512, 512 - i * 20)), "anime", i).save(
+            renders / f"r{i}.png"
+        )
+    made = subprocess.run(script, capture_output=True, text=True, timeout=120)
+    assert made.returncode == 0, made.stderr
+    data = json.loads(out.read_text())
+    assert data["styles"]["anime"]["diffusion"]["model"] == "my-sdxl"
+    look = _look(astronaut, "anime")
+    result = check_style_consistency(look, "anime", "diffusion", signatures=data)
+    assert not result.skipped and result.passed

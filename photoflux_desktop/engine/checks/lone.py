@@ -27,8 +27,10 @@ LoneCheck = Callable[[Image.Image], CheckResult]
 LONE_CHECKS: list[LoneCheck] = []
 
 
-def lone_checks(image: Image.Image, style_id: str | None, backend: str) -> list[CheckResult]:
-    """Every check that needs only `image` (and the style id its metadata names)."""
+def lone_checks(
+    image: Image.Image, style_id: str | None, backend: str, strength: float | None = None
+) -> list[CheckResult]:
+    """Every check that needs only `image` (and the style its metadata names)."""
     grey = quality._grey(image)
     results = [
         timed(quality.check_finite, image),
@@ -38,7 +40,7 @@ def lone_checks(image: Image.Image, style_id: str | None, backend: str) -> list[
         _without_source(timed(quality.check_clipping, grey, _NEUTRAL_SOURCE)),
     ]
     results += [timed(check, image) for check in LONE_CHECKS]
-    results.append(timed(check_style_consistency, image, style_id, backend))
+    results.append(timed(check_style_consistency, image, style_id, backend, None, strength))
     return results
 
 

@@ -24,6 +24,7 @@ from PIL import Image
 
 from photoflux_desktop.engine.checks import CheckResult
 from photoflux_desktop.engine.checks.style_features import FEATURES, hellinger, style_features
+from photoflux_desktop.engine.presets import bundled_presets
 
 NAME = "style_consistency"
 SIGNATURES_FILE = "style_signatures.json"
@@ -79,8 +80,10 @@ def check_style_consistency(
     style_id: str | None,
     backend: str,
     signatures: dict[str, Any] | None = None,
+    strength: float | None = None,
 ) -> CheckResult:
-    """Distance of `image` from the signature of `style_id` as drawn by `backend`."""
+    """Distance of `image` from the signature of `style_id` as drawn by `backend`;
+    `strength` (the render's) explains a flag on a deliberately weakened instant look."""
     if not style_id:
         return _skipped("the image does not say which style made it.")
     data = signatures if signatures is not None else load_signatures()
@@ -101,7 +104,21 @@ def check_style_consistency(
             f"Does not look like the style's reference renders: palette and texture are "
             f"{value:.1f} away, where renders of this style stay under {threshold:.1f}."
         )
+        reason += _weaker_note(style_id, backend, strength)
     return CheckResult(NAME, value <= threshold, value, threshold, reason)
+
+
+def _weaker_note(style_id: str, backend: str, strength: float | None) -> str:
+    if backend != "instant" or strength is None:
+        return ""
+    preset = bundled_presets().get(style_id)
+    reference = preset.instant.amount if preset and preset.instant else None
+    if reference is None or strength >= reference - 0.05:
+        return ""
+    return (
+        f" It was rendered at strength {strength:.2f}, weaker than the reference renders "
+        f"({reference:.2f}), which keeps more of the photo."
+    )
 
 
 def _skipped(why: str) -> CheckResult:
