@@ -122,7 +122,7 @@ def test_audit_reports_per_group_and_style(tmp_path):
     ]  # fmt: skip
 
 
-def test_audit_refuses_a_broken_labels_file_naming_every_problem(tmp_path):
+def test_audit_refuses_a_broken_labels_file_naming_every_problem(tmp_path, capsys):
     labels = _audit_set(tmp_path)
     labels.write_text("file,tone\nastronaut.png,I\nmissing.jpg,II\n../x.png,III\n")
     proc = photoflux("audit", str(tmp_path), "--labels", str(labels), "--model", "instant")
@@ -130,9 +130,8 @@ def test_audit_refuses_a_broken_labels_file_naming_every_problem(tmp_path):
     assert "line 3: 'missing.jpg' is not in" in proc.stderr
     assert "line 4: '../x.png' is outside the audit folder" in proc.stderr
     labels.write_text("name,tone\nastronaut.png,I\n")
-    proc = photoflux("audit", str(tmp_path), "--labels", str(labels), "--json")
-    assert proc.returncode == 2
-    assert "no 'file' column" in one_json(proc)["error"]["message"]
+    assert main(["audit", str(tmp_path), "--labels", str(labels), "--json"]) == 2
+    assert "no 'file' column" in json.loads(capsys.readouterr().out)["error"]["message"]
 
 
 def test_help_lists_check_and_audit(capsys):

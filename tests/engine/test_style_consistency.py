@@ -3,9 +3,12 @@ flagged with a reason, and styles without real reference renders are skipped hon
 
 from __future__ import annotations
 
+import importlib.util
 import json
+import shutil
 from pathlib import Path
 
+import pytest
 from PIL import Image, ImageOps
 
 from photoflux_desktop.engine.checks.style import (
@@ -79,33 +82,34 @@ def test_a_weakened_instant_render_says_why_it_is_off_style(astronaut):
     assert not result.passed and "strength 0.40, weaker than the reference" in result.reason
 
 
-def test_a_diffusion_signature_comes_only_from_a_folder_of_real_renders(tmp_path, astronaut):
-    import shutil
-    import subprocess
-    import sys
+def _signature_script():
+    path = Path(__file__).resolve().parents[2] / "scripts" / "make_style_signatures.py"
+    spec = importlib.util.spec_from_file_location("make_style_signatures", path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
 
+
+def test_a_diffusion_signature_comes_only_from_a_folder_of_real_renders(tmp_path, astronaut):
+    script = _signature_script()
     out = tmp_path / "signatures.json"
     shutil.copy(signatures_path(), out)
     renders = tmp_path / "renders"
     renders.mkdir()
-    script_path = Path(__file__).resolve().parents[2] / "scripts" / "make_style_signatures.py"
-    script = [sys.executable, str(script_path), "--renders", str(renders)]
-    script += ["--style", "anime", "--model", "my-sdxl", "--out", str(out)]
-    # stand-ins for renders a real model made: varied crops of one look
-    for i in range(3):
-        _look(astronaut.crop((i * 20, 0, 512, 512 - i * 20)), "anime", i).save(
-            renders / f"r{i}.png"
-        )
-    few = subprocess.run(script, capture_output=True, text=True, timeout=120)
-    assert few.returncode != 0 and "at least 8 real renders" in few.stderr
-    for i in range(3, 10):
-        _look(astronaut.crop((i * 20, 0, 512, 512 - i * 20)), "anime", i).save(
-            renders / f"r{i}.png"
-        )
-    made = subprocess.run(script, capture_output=True, text=True, timeout=120)
-    assert made.returncode == 0, made.stderr
+
+    def add_renders(numbers: range) -> None:
+        # stand-ins for renders a real model made: varied crops of one look
+        for i in numbers:
+            crop = astronaut.crop((i * 20, 0, 512, 512 - i * 20))
+            _look(crop, "anime", i).save(renders / f"r{i}.png")
+
+    add_renders(range(3))
+    with pytest.raises(SystemExit, match="at least 8 real renders"):
+        script.make_diffusion(renders, "anime", "my-sdxl", out)
+    add_renders(range(3, 10))
+    script.make_diffusion(renders, "anime", "my-sdxl", out)
     data = json.loads(out.read_text())
     assert data["styles"]["anime"]["diffusion"]["model"] == "my-sdxl"
-    look = _look(astronaut, "anime")
-    result = check_style_consistency(look, "anime", "diffusion", signatures=data)
+    assert data["styles"]["anime"]["diffusion"]["renders"] == 10
+    result = check_style_consistency(_look(astronaut, "anime"), "anime", "diffusion", data)
     assert not result.skipped and result.passed
