@@ -40,6 +40,10 @@ def human_report(report: dict[str, Any]) -> str:
             )
         else:
             shown = "consistency not measured"
+        likeness = entry["recorded_likeness"]
+        if isinstance(likeness, dict):
+            shown += f"; likeness at render time mean {likeness['mean']:.2f}, min "
+            shown += f"{likeness['min']:.2f}"
         lines.append(
             f"  {style}: {entry['images']} image(s), {entry['flagged_images']} flagged; {shown}"
         )

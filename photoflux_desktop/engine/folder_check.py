@@ -107,14 +107,27 @@ def per_style(reports: list[ImageReport]) -> dict[str, dict[str, Any]]:
         if report.error is not None:
             continue
         entry = summary.setdefault(
-            report.style or NO_STYLE, {"images": 0, "flagged_images": 0, "_distances": []}
+            report.style or NO_STYLE,
+            {"images": 0, "flagged_images": 0, "_distances": [], "_likeness": []},
         )
         entry["images"] += 1
         entry["flagged_images"] += bool(report.flagged)
         style = next((c for c in report.checks if c["name"] == STYLE_CHECK), None)
         if style is not None and not style["skipped"]:
             entry["_distances"].append((style["value"], style["passed"]))
+        entry["_likeness"] += _recorded_likeness(report)
     for entry in summary.values():
+        scores = entry.pop("_likeness")
+        # measured at render time against the photo (the file alone cannot say)
+        entry["recorded_likeness"] = (
+            {
+                "measured": len(scores),
+                "mean": round(sum(scores) / len(scores), 4),
+                "min": round(min(scores), 4),
+            }
+            if scores
+            else "not measured"
+        )
         distances = entry.pop("_distances")
         entry["consistency"] = (
             {
@@ -127,6 +140,16 @@ def per_style(reports: list[ImageReport]) -> dict[str, dict[str, Any]]:
             else "not measured"
         )
     return summary
+
+
+def _recorded_likeness(report: ImageReport) -> list[float]:
+    return [
+        float(c["value"])
+        for c in report.recorded_checks
+        if c.get("name") == "likeness"
+        and not c.get("skipped")
+        and isinstance(c.get("value"), int | float)
+    ]
 
 
 def check_folder(folder: Path) -> dict[str, Any]:

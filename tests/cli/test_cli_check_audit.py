@@ -72,6 +72,8 @@ def test_check_reports_each_image_each_style_and_survives_broken_files(tmp_path,
     assert styles["watercolor"]["consistency"]["flagged"] == 0
     assert styles["pencil-sketch"]["consistency"]["flagged"] == 1
     assert styles["(no PhotoFlux metadata)"]["consistency"] == "not measured"
+    likeness = styles["watercolor"]["recorded_likeness"]  # once the likeness check exists
+    assert likeness == "not measured" or 0 <= likeness["mean"] <= 1
     assert report["summary"] == {"images": 6, "unreadable": 2, "flagged": 2}
 
     human = photoflux("check", str(tmp_path))
