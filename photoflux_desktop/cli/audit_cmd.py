@@ -42,6 +42,12 @@ def _likeness(entry: dict[str, Any]) -> str:
     return f"{value['mean']:.2f} / {value['min']:.2f}" if isinstance(value, dict) else "-"
 
 
+def _done(entry: dict[str, Any]) -> str:
+    """Renders made, and of how many tried when some failed (listed at the end)."""
+    made = entry["renders"] - entry["failed_renders"]
+    return str(made) if made == entry["renders"] else f"{made}/{entry['renders']}"
+
+
 def _rate(value: float | str) -> str:
     return "-" if value == NOT_MEASURED else f"{value:.0%}"
 
@@ -63,7 +69,7 @@ def human_report(report: dict[str, Any]) -> str:
         for value, entry in values.items():
             for style, cell in entry["by_style"].items():
                 lines.append(
-                    f"  {value[:18]:<18} {style[:16]:<16} {cell['renders']:>7} "
+                    f"  {value[:18]:<18} {style[:16]:<16} {_done(cell):>7} "
                     f"{_likeness(cell):>11} {_rate(cell['no_face_in_photo_rate']):>8} "
                     f"{_rate(cell['face_lost_rate']):>9} {_rate(cell['nsfw_flag_rate']):>5}  "
                     f"{_failed(cell)}"
