@@ -123,6 +123,23 @@ class Settings(BaseSettings):
     keep_alive_seconds: float = Field(5.0, gt=0)
     max_concurrency: int = Field(1000, ge=1)  # open connections + tasks; 503 beyond
 
+    # cloud renders (POST /api/upload, /api/generate, /api/results; README "Cloud renders")
+    upload_max_bytes: int = Field(20 * 1024 * 1024, ge=1024)  # one uploaded photo
+    upload_max_pixels: int = Field(40_000_000, ge=10_000, le=150_000_000)
+    upload_ttl_hours: float = Field(24.0, gt=0, le=24 * 30)
+    render_ttl_hours: float = Field(24.0, gt=0, le=24 * 30)  # finished jobs and their images
+    render_concurrent: int = Field(4, ge=1)  # queued + running jobs per studio
+    render_daily: int = Field(500, ge=1)  # jobs per studio per UTC day
+    render_url_seconds: int = Field(900, ge=10, le=7 * 24 * 3600)  # signed image URL lifetime
+    render_attempts: int = Field(3, ge=1, le=20)  # tries per job before it is dead-lettered
+    objects_dir: str | None = None  # local-disk object store; unset: a temporary folder
+    # the bearer token render workers present to /api/worker/*; unset with Redis: no
+    # remote worker can report (the embedded worker gets a generated one)
+    worker_token: SecretStr | None = None
+    # Dramatiq's Redis broker: a worker silent this long is dead and its job is redelivered;
+    # API and workers must agree, since any broker call may run that maintenance
+    worker_heartbeat_ms: int = Field(60_000, ge=500)
+    queue_maintenance_chance: int = Field(10_000, ge=1, le=1_000_000)  # per million calls
     metrics_token: SecretStr | None = None
     sentry_dsn: SecretStr | None = None
     log_level: str = "INFO"
