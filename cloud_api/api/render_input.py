@@ -10,6 +10,7 @@ ever stored or served back.
 from __future__ import annotations
 
 import io
+import re
 from dataclasses import dataclass
 from typing import Any
 
@@ -19,9 +20,9 @@ from photoflux_desktop.engine.intake_sniff import DECODERS, sniff_decoder
 from photoflux_desktop.engine.request import RenderRequest
 
 _SNIFF_BYTES = 8192
-# request fields that name files on the machine that runs the render: a cloud worker
-# must never open a path a client chose
-_PATH_CHARS = ("/", "\\", "..", "~")
+# a catalog id or "instant": never a path, since a cloud worker must not open files a
+# client chose (the engine takes a folder path too, for the desktop)
+_MODEL_ID = re.compile(r"^[a-z0-9][a-z0-9_-]{0,63}$")
 
 
 @dataclass(frozen=True)
@@ -56,7 +57,7 @@ def check_request(wire: dict[str, Any], png: bytes) -> None:
     """Checks `wire` exactly as a worker will rebuild it (engine.request_wire), plus the
     cloud's own rules: catalog models only, no LoRA files. ApiError(422) says why."""
     model = wire.get("model")
-    if isinstance(model, str) and any(part in model for part in _PATH_CHARS):
+    if isinstance(model, str) and model and not _MODEL_ID.match(model):
         raise ApiError(422, "model: the cloud renders catalog models only, not a folder path")
     if wire.get("loras"):
         raise ApiError(422, "loras: LoRA files stay on the desktop; cloud renders run without")

@@ -234,7 +234,7 @@ def cancel(db: Database, job: dict[str, Any], ttl: timedelta) -> dict[str, Any]:
 
 
 def claim(
-    db: Database, message_id: str, attempts_allowed: int, ttl: timedelta
+    db: Database, message_id: str, attempts_allowed: int, ttl: timedelta, worker_id: str = ""
 ) -> dict[str, Any] | None:
     """The job this queue message runs now (see the module's note), marked running and
     counted as one more attempt; None when there is nothing for it to do."""
@@ -250,12 +250,14 @@ def claim(
                 when={"message_id": message_id},
             )
             return None
-        return _start(db, bound["_id"], {"message_id": message_id})
+        return _start(db, bound["_id"], {"message_id": message_id}, worker_id=worker_id)
     while True:
         candidate = _fair_next(db)
         if candidate is None:
             return None
-        started = _start(db, candidate["_id"], {"status": QUEUED, "message_id": None}, message_id)
+        started = _start(
+            db, candidate["_id"], {"status": QUEUED, "message_id": None}, message_id, worker_id
+        )
         if started is not None:
             return started  # else another worker took it first: look again
 
@@ -270,10 +272,19 @@ def _gave_up(job: dict[str, Any], attempts: int) -> dict[str, str]:
 
 
 def _start(
-    db: Database, job_id: str, match: dict[str, Any], message_id: str | None = None
+    db: Database,
+    job_id: str,
+    match: dict[str, Any],
+    message_id: str | None = None,
+    worker_id: str = "",
 ) -> dict[str, Any] | None:
     now = utcnow()
-    fields: dict[str, Any] = {"status": RUNNING, "step": 0, "stage": "loading"}
+    fields: dict[str, Any] = {
+        "status": RUNNING,
+        "step": 0,
+        "stage": "loading",
+        "worker_id": worker_id,
+    }
     if message_id is not None:
         fields["message_id"] = message_id
     job = db.render_jobs.find_one_and_update(

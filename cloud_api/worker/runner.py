@@ -22,7 +22,8 @@ from dramatiq.middleware import CurrentMessage, TimeLimitExceeded
 from cloud_api.core.render_queue import ACTOR, QUEUE
 from cloud_api.worker.client import ApiUnreachable, Claimed, WorkerClient
 from cloud_api.worker.settings import WorkerSettings
-from photoflux_desktop.engine.errors import ErrorKind, PhotoFluxError
+from photoflux_desktop.engine.catalog import CATALOG
+from photoflux_desktop.engine.errors import ErrorKind, PhotoFluxError, bad_input
 from photoflux_desktop.engine.local_renderer import LocalRenderer
 from photoflux_desktop.engine.request import (
     CancelToken,
@@ -90,6 +91,8 @@ class JobRunner:
             self._failed(claimed, message_id, "bad_input", "the job's photo expired", False)
             return
         request = RenderRequest.from_wire(claimed.request, photo)
+        if request.model not in (None, "instant") and request.model not in CATALOG:
+            raise bad_input(f"model: {request.model!r} is not a catalog model id.")
         cancel = CancelToken()
         progress = _Progress(self, claimed.job_id, message_id, cancel)
         result = self.renderer.render(request, progress, cancel)

@@ -87,7 +87,11 @@ async def claim(body: ClaimIn, ctx: Ctx, response: Response) -> ClaimOut | Respo
     the fairest queued one; 204 when there is none."""
     _seen(ctx, body.worker_id)
     job = await ctx.storage.run(
-        render_jobs.claim, body.message_id, ctx.settings.render_attempts, _ttl(ctx)
+        render_jobs.claim,
+        body.message_id,
+        ctx.settings.render_attempts,
+        _ttl(ctx),
+        body.worker_id,
     )
     await _update_depth(ctx)
     if job is None:
