@@ -14,6 +14,8 @@ from typing import Annotated, Literal
 from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
+from cloud_api.core.malware import parse_clamd_url
+
 MIN_SECRET_BYTES = 32
 MIN_PASSWORD_LENGTH = 12
 # Values anyone can read here: refused outside development even if set explicitly.
@@ -81,6 +83,10 @@ class Settings(BaseSettings):
     max_body_bytes: int = Field(1024 * 1024, ge=1024)
     forwarded_allow_ips: str = "127.0.0.1"  # proxies whose X-Forwarded-* we believe
     hsts: bool = False  # send HSTS on plain-HTTP responses too (TLS ended elsewhere)
+    # ClamAV's daemon scans every upload when set: tcp://host:port, unix:///path or a
+    # socket path (cloud_api/core/malware.py); unreachable = 503, never a silent pass
+    clamd_url: str | None = None
+    clamd_timeout_seconds: float = Field(30.0, gt=0, le=600)
     # e-mail delivery of results (POST /api/deliveries); unset host = deliveries wait
     smtp_host: str | None = None
     smtp_port: int = Field(587, ge=1, le=65535)
@@ -143,6 +149,14 @@ class Settings(BaseSettings):
     metrics_token: SecretStr | None = None
     sentry_dsn: SecretStr | None = None
     log_level: str = "INFO"
+
+    @field_validator("clamd_url")
+    @classmethod
+    def _clamd_address(cls, value: str | None) -> str | None:
+        if value is not None and value.strip():
+            parse_clamd_url(value)  # a typo stops start-up, not the first upload
+            return value.strip()
+        return None
 
     @field_validator("field_keys", "cors_origins", mode="before")
     @classmethod
