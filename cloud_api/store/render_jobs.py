@@ -369,6 +369,7 @@ def succeed(
         "seed": meta.get("seed"),
         "timings": meta.get("timings"),
         "checks": meta.get("checks") or [],
+        "parameters": meta.get("parameters"),
         "stage": "done",
         "error": None,
     }

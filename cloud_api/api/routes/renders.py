@@ -241,6 +241,7 @@ def result_out(request: Request, ctx: Ctx, job: dict[str, Any], position: int | 
         seed=job.get("seed"),
         timings=job.get("timings"),
         checks=job.get("checks") or [],
+        parameters=job.get("parameters"),
         created_at=_utc(job["created_at"]),
         started_at=_utc(job.get("started_at")),
         finished_at=_utc(job.get("finished_at")),
