@@ -20,13 +20,11 @@ from typing import TYPE_CHECKING, Any
 
 from PIL import Image
 
-from photoflux_desktop.engine.catalog import CATALOG
 from photoflux_desktop.engine.errors import Error, ErrorKind, PhotoFluxError, bad_input, cloud_error
 from photoflux_desktop.engine.request import (
     CancelToken,
     ProgressCallback,
     ProgressEvent,
-    Renderer,
     RenderParameters,
     RenderRequest,
     RenderResult,
@@ -56,13 +54,6 @@ QUEUED_MESSAGE = (
     "No connection to the studio: the render is queued and runs in the cloud as soon as "
     "the studio is reachable. It will appear in the gallery."
 )
-
-
-def runs_in_cloud(request: RenderRequest) -> bool:
-    """What a cloud worker can run: a catalog model (or the automatic choice), no LoRA
-    files (they live on this computer). Instant looks stay here: they take milliseconds."""
-    model = request.model
-    return not request.loras and (model in (None, "", "auto") or model in CATALOG)
 
 
 def cloud_wire(request: RenderRequest) -> tuple[dict[str, Any], bytes]:
@@ -263,26 +254,6 @@ class CloudRenderer:
         )
         details = {"queued": request_id}
         return PhotoFluxError(Error(ErrorKind.CLOUD, QUEUED_MESSAGE, "", details))
-
-
-class RoutedRenderer:
-    """The local renderer, or the cloud one when `use_cloud(request)` says so."""
-
-    def __init__(
-        self, local: Renderer, cloud: Renderer, use_cloud: Callable[[RenderRequest], bool]
-    ) -> None:
-        self.local = local
-        self.cloud = cloud
-        self.use_cloud = use_cloud
-
-    def render(
-        self,
-        request: RenderRequest,
-        on_progress: ProgressCallback = ignore_progress,
-        cancel: CancelToken | None = None,
-    ) -> RenderResult:
-        target = self.cloud if self.use_cloud(request) else self.local
-        return target.render(request, on_progress, cancel)
 
 
 @dataclass
