@@ -13,7 +13,7 @@ import pytest
 from cloud_api.worker.main import start_embedded_worker
 from photoflux_desktop.engine.request import Stage
 from photoflux_desktop.ui import cloud_render
-from tests.cloud.live import Api, LiveServer, cloud_settings
+from tests.cloud.live import Api, LiveServer, cloud_settings, free_port
 from tests.engine.diffusion_fixtures import install_as
 
 WORKER_ENV = {"PHOTOFLUX_RENDER_PREVIEW_INTERVAL_SECONDS": "0"}
@@ -100,3 +100,35 @@ def test_with_a_gpu_the_option_is_offered_but_off_and_instant_looks_stay_local(
     image = qimage_to_pil(photo).convert("RGB").resize((64, 64))
     assert not window.cloud.use_cloud(RenderRequest(image=image, style_id="comic", model="instant"))
     assert window.cloud.use_cloud(RenderRequest(image=image, style_id="comic"))
+
+
+def test_offline_the_render_waits_and_lands_in_the_gallery_once_the_studio_is_back(
+    qtbot, monkeypatch, live, device_token, window, small_photo, tmp_path
+):
+    monkeypatch.setattr(cloud_render, "has_capable_gpu", lambda: False)
+    monkeypatch.setenv("PHOTOFLUX_CLOUD_URL", f"http://127.0.0.1:{free_port()}")  # nobody there
+    monkeypatch.setenv("PHOTOFLUX_DEVICE_TOKEN", device_token)
+    window.studio.sync.reload_link()
+    window.studio.sync.refresh()
+    assert window.cloud.checkbox.isChecked()
+    small_photo.save(tmp_path / "offline-guest.png")
+    window.open_photo(str(tmp_path / "offline-guest.png"))
+    window.gallery.select("comic")  # no model on the worker: it runs the instant version
+    with qtbot.waitSignal(window.controller.idle, timeout=30_000):
+        window.actions_by_name["render"].trigger()
+    assert "queued" in window.banner.text.text()
+    assert window.progress.status_text().startswith("Queued for the studio's cloud")
+    assert window.cloud.waiting() == 1 and window.library.entries() == []
+
+    monkeypatch.setenv("PHOTOFLUX_CLOUD_URL", live.url)  # the link is back
+    window.studio.sync.reload_link()
+
+    def arrived() -> bool:
+        window.cloud.submit_queued()  # what the retry timer and going online do
+        return window.cloud.waiting() == 0
+
+    qtbot.waitUntil(arrived, timeout=60_000)
+    (entry,) = window.library.entries()
+    qtbot.waitUntil(lambda: entry.id in window.history.entry_ids(), timeout=10_000)
+    assert entry.source_name == "offline-guest.png"
+    assert "gallery" in window.progress.status_text()
