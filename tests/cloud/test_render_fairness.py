@@ -47,3 +47,25 @@ def test_a_redelivered_message_resumes_its_job_and_gives_up_after_the_limit() ->
     failed = db.render_jobs.find_one({"_id": job_id})
     assert failed["status"] == "failed" and "gave up after 2 attempts" in failed["error"]["message"]
     assert failed["expires_at"] is not None  # finished jobs expire (TTL index)
+
+
+def test_a_job_cancelled_while_waiting_for_its_retry_ends_cancelled() -> None:
+    db = mongomock.MongoClient().db
+    ensure_indexes(db)
+    (job_id,) = _queue(db, "s", 1)
+    render_jobs.reserve(db, "s", 5, 5)
+    render_jobs.claim(db, "m1", 3, TTL)
+    _, final, _ = render_jobs.fail(
+        db,
+        job_id,
+        "m1",
+        error={"kind": "internal", "message": "boom"},
+        retry=True,
+        attempts_allowed=3,
+        ttl=TTL,
+    )
+    assert not final  # back to the queue, bound to m1 for its retry
+    render_jobs.cancel(db, db.render_jobs.find_one({"_id": job_id}), TTL)
+    assert render_jobs.claim(db, "m1", 3, TTL) is None
+    assert db.render_jobs.find_one({"_id": job_id})["status"] == "cancelled"
+    assert db.render_quota.find_one({"_id": "active:s"})["n"] == 0  # its slot is free
