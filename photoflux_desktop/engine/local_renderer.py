@@ -20,6 +20,7 @@ from photoflux_desktop.engine.checks.faces import preload_in_background as prelo
 from photoflux_desktop.engine.errors import model_missing
 from photoflux_desktop.engine.instant_renderer import render_instant
 from photoflux_desktop.engine.lazy import diffusion_renderer
+from photoflux_desktop.engine.likeness_retry import render_with_min_likeness
 from photoflux_desktop.engine.model_store import LocatedModel, first_installed, locate
 from photoflux_desktop.engine.presets import Preset, get_preset
 from photoflux_desktop.engine.request import (
@@ -32,6 +33,7 @@ from photoflux_desktop.engine.request import (
 )
 
 if TYPE_CHECKING:
+    from photoflux_desktop.engine.checks.likeness import Scorer
     from photoflux_desktop.engine.diffusion.renderer import DiffusionRenderer
 
 INSTANT = "instant"
@@ -82,8 +84,12 @@ def choose_backend(
 class LocalRenderer:
     """Satisfies the `Renderer` protocol for this machine."""
 
-    def __init__(self, models_dir: Path | None = None) -> None:
+    def __init__(
+        self, models_dir: Path | None = None, likeness_scorer: Scorer | None = None
+    ) -> None:
         self._models_dir = models_dir
+        # None: dlib's face identity model (checks/likeness.py); tests pass their own
+        self._likeness_scorer = likeness_scorer
         self._diffusion: DiffusionRenderer | None = None
 
     @property
@@ -123,23 +129,36 @@ class LocalRenderer:
         choice = choose_backend(request, preset, self._models_dir)
         preload_face_detector()  # the checks after the render need it; load it meanwhile
         notes = (choice.note,) if choice.note else ()
-        if choice.model is None:
-            if request.likeness != "none":
-                notes += (
-                    "Likeness control needs a diffusion model; the instant style ignored it.",
-                )
-            result = render_instant(request, preset, on_progress, cancel, notes)
-        else:
-            result = self.diffusion.render(request, preset, choice.model, on_progress, cancel)
-        return with_quality_checks(result, request)
+        family = choice.model.family if choice.model is not None else None
+
+        def render_once(attempt: RenderRequest) -> RenderResult:
+            if choice.model is None:
+                extra = notes
+                if attempt.likeness != "none":
+                    extra += (
+                        "Likeness control needs a diffusion model; the instant style ignored it.",
+                    )
+                result = render_instant(attempt, preset, on_progress, cancel, extra)
+            else:
+                result = self.diffusion.render(attempt, preset, choice.model, on_progress, cancel)
+            return with_quality_checks(result, attempt, self._likeness_scorer)
+
+        # --min-likeness renders again with stronger conditioning while likeness is low
+        return render_with_min_likeness(render_once, request, family, self._models_dir)
 
 
-def with_quality_checks(result: RenderResult, request: RenderRequest) -> RenderResult:
-    """The result with every quality check of its image against the request's photo
-    (a cancelled render has no image and is returned as it is)."""
+def with_quality_checks(
+    result: RenderResult, request: RenderRequest, scorer: Scorer | None = None
+) -> RenderResult:
+    """The result with every quality check of its image against the request's photo,
+    the likeness score among them (a cancelled render has no image and is returned as
+    it is)."""
     if result.status is not Status.COMPLETED or result.image is None:
         return result
+    from photoflux_desktop.engine.checks.likeness import measure_likeness, timed_likeness
     from photoflux_desktop.engine.checks.quality import quality_checks
 
-    checks = tuple(check.to_dict() for check in quality_checks(result.image, request.image))
+    found = quality_checks(result.image, request.image)
+    found.append(timed_likeness(result.image, request.image, scorer or measure_likeness))
+    checks = tuple(check.to_dict() for check in found)
     return replace(result, checks=checks)
