@@ -77,7 +77,7 @@ class LikenessControl(QWidget):
         column.setContentsMargins(0, 0, 0, 0)
         column.addWidget(self.mode)
         strength = QHBoxLayout()
-        strength.addWidget(QLabel("Strength"))
+        strength.addWidget(QLabel("Weight"))  # "Strength" above is img2img's
         strength.addWidget(self.strength, 1)
         strength.addWidget(self.strength_label)
         column.addLayout(strength)
@@ -129,4 +129,6 @@ def _score_text(summary: dict[str, Any] | None) -> tuple[str, bool]:
     score = summary["score"]
     if not summary["passed"]:
         return f"⚠ Likeness lost: {score:.2f}{after} (may not look like them)", True
+    if tries and not any(item.get("reached") for item in tries):
+        return f"Likeness {score:.2f}{after}, below the retry line: still them", False
     return f"Likeness {score:.2f}{after}: still them", False
