@@ -23,6 +23,7 @@ them; the result carries only the score.
 from __future__ import annotations
 
 import importlib.util
+import math
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -170,10 +171,11 @@ def check_likeness(
             "likeness", False, None, WARN_SCORE, "The photo has a face and the result has none."
         )
     passed = measure.score >= WARN_SCORE
+    shown = math.floor(measure.score * 100) / 100  # 0.496 must not read "0.50 is below 0.50"
     reason = (
         f"Likeness {measure.score:.2f}: the same person as in the photo."
         if passed
-        else f"Likeness {measure.score:.2f} is below {WARN_SCORE:.2f}: the person may no "
+        else f"Likeness {shown:.2f} is below {WARN_SCORE:.2f}: the person may no "
         "longer be recognisable."
     )
     return CheckResult("likeness", passed, measure.score, WARN_SCORE, reason)
