@@ -98,7 +98,8 @@ def _add_render(sub: argparse._SubParsersAction) -> None:
         choices=[m.value for m in Likeness],
         default="none",
         help="keep the person: canny/depth hold the photo's structure (ControlNet), face "
-        "holds the face (IP-Adapter plus-face); SD/SDXL models, add-ons from `photoflux models`",
+        "holds the face (IP-Adapter plus-face), both = canny + face; SD/SDXL models, add-ons "
+        "from `photoflux models`",
     )
     p.add_argument(
         "--likeness-strength",

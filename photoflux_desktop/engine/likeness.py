@@ -27,7 +27,7 @@ from photoflux_desktop.engine.request import (
 
 DEPTH_ESTIMATOR = "depth-anything-v2-small"
 # ControlNet Union's mode index for each structure mode (xinsir's numbering)
-UNION_MODES = {Likeness.DEPTH: 1, Likeness.CANNY: 3}
+UNION_MODES = {Likeness.DEPTH: 1, Likeness.CANNY: 3, Likeness.BOTH: 3}
 LIKENESS_MAX_SCALE = LIKENESS_STRENGTH_RANGE[1]
 
 
@@ -45,15 +45,20 @@ DEFAULTS: dict[tuple[str, Likeness], LikenessDefaults] = {
     ("sd", Likeness.CANNY): LikenessDefaults(0.8, 0.0, 0.9, 0.7),
     ("sd", Likeness.DEPTH): LikenessDefaults(0.8, 0.0, 0.9, 0.7),
     ("sd", Likeness.FACE): LikenessDefaults(0.6, 0.0, 1.0, 0.65),
+    # both: the ControlNet a little lighter, as the face adapter holds the identity too
+    ("sd", Likeness.BOTH): LikenessDefaults(0.7, 0.0, 0.9, 0.7),
     ("sdxl", Likeness.CANNY): LikenessDefaults(0.6, 0.0, 0.9, 0.7),
     ("sdxl", Likeness.DEPTH): LikenessDefaults(0.6, 0.0, 0.9, 0.7),
     ("sdxl", Likeness.FACE): LikenessDefaults(0.5, 0.0, 1.0, 0.65),
+    ("sdxl", Likeness.BOTH): LikenessDefaults(0.5, 0.0, 0.9, 0.7),
 }
 _STRUCTURE_ADDON = {
     ("sd", Likeness.CANNY): "controlnet-canny-sd21",
     ("sd", Likeness.DEPTH): "controlnet-depth-sd21",
     ("sdxl", Likeness.CANNY): "controlnet-union-sdxl",
     ("sdxl", Likeness.DEPTH): "controlnet-union-sdxl",
+    ("sd", Likeness.BOTH): "controlnet-canny-sd21",
+    ("sdxl", Likeness.BOTH): "controlnet-union-sdxl",
 }
 _FACE_ADDON = {"sd": "ip-adapter-plus-face-sd15", "sdxl": "ip-adapter-plus-face-sdxl"}
 
@@ -69,6 +74,7 @@ class LikenessPlan:
     control_end: float
     strength: float
     depth_path: Path | None = None  # the depth estimator, for "depth"
+    face: LikenessPlan | None = None  # "both": the IP-Adapter that runs beside the ControlNet
 
     @property
     def kind(self) -> str:
@@ -86,14 +92,22 @@ class LikenessPlan:
             end = 1.0
         return self.control_start, end
 
+    @property
+    def face_plan(self) -> LikenessPlan | None:
+        """The IP-Adapter part of this plan ("face", or the face half of "both")."""
+        return self if self.kind == "ip-adapter" else self.face
+
     def to_dict(self) -> dict[str, Any]:
-        return {
+        data = {
             "mode": self.mode.value,
             "addon": self.addon_id,
             "scale": self.scale,
             "control_start": self.control_start,
             "control_end": self.control_end,
         }
+        if self.face is not None:
+            data.update(face_addon=self.face.addon_id, face_scale=self.face.scale)
+        return data
 
 
 def plan_likeness(
@@ -135,6 +149,9 @@ def plan_likeness(
                 model=DEPTH_ESTIMATOR,
             )
     scale = likeness_strength if likeness_strength is not None else defaults.scale
+    face = None
+    if mode is Likeness.BOTH:  # the same weight binds both halves
+        face = plan_likeness(Likeness.FACE, family, model_label, likeness_strength, root)
     return LikenessPlan(
         mode=mode,
         family=family,
@@ -145,6 +162,7 @@ def plan_likeness(
         control_end=defaults.control_end,
         strength=defaults.strength,
         depth_path=depth_path,
+        face=face,
     )
 
 

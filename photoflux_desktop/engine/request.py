@@ -53,6 +53,7 @@ class Likeness(StrEnum):
     CANNY = "canny"
     DEPTH = "depth"
     FACE = "face"
+    BOTH = "both"  # canny structure (ControlNet) and the face (IP-Adapter) together
 
 
 class Device(StrEnum):

@@ -1,4 +1,4 @@
-"""The side panel's one Likeness control: mode, strength, minimum score, last score.
+"""The side panel's one Likeness control: mode, weight, minimum score, last score.
 
 Mode and strength become the request's `likeness` / `likeness_strength` (the engine picks
 the add-on per model family and names the download when one is missing); "Retry below"
@@ -28,6 +28,7 @@ MODES = (
     ("Structure: edges", "canny", "Keeps the photo's outlines (ControlNet, canny edges)"),
     ("Structure: depth", "depth", "Keeps the photo's depth (ControlNet + depth map)"),
     ("Face", "face", "Keeps the face (IP-Adapter plus-face)"),
+    ("Both", "both", "Keeps the outlines and the face (ControlNet edges + IP-Adapter plus-face)"),
 )
 STRENGTH_STEPS = 20  # slider positions 1..20 are scales 0.1..2.0; 0 is the model's default
 STRENGTH_TICK = 0.1
