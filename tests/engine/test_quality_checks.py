@@ -91,6 +91,7 @@ def test_render_json_and_metadata_carry_the_checks(capsys, tmp_path, astronaut_p
         "exposure",
         "clipping",
         "face_kept",
+        "likeness",  # the identity score (engine/checks/likeness.py)
     ]
     assert all(
         {"passed", "value", "threshold", "reason", "time_s"} <= set(c) for c in payload["checks"]
