@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING
 
 from photoflux_desktop.engine.catalog import download_hint
 from photoflux_desktop.engine.checks.faces import preload_in_background as preload_face_detector
+from photoflux_desktop.engine.checks.likeness import preload_in_background as preload_face_identity
 from photoflux_desktop.engine.errors import model_missing
 from photoflux_desktop.engine.instant_renderer import render_instant
 from photoflux_desktop.engine.lazy import diffusion_renderer
@@ -37,6 +38,7 @@ if TYPE_CHECKING:
     from photoflux_desktop.engine.diffusion.renderer import DiffusionRenderer
 
 INSTANT = "instant"
+MIN_FACE_PHOTO_SIDE = 128  # smaller photos (warm-up renders) do not preload the face model
 
 
 @dataclass(frozen=True)
@@ -128,6 +130,8 @@ class LocalRenderer:
         preset = get_preset(request.style_id)
         choice = choose_backend(request, preset, self._models_dir)
         preload_face_detector()  # the checks after the render need it; load it meanwhile
+        if request.image.width >= MIN_FACE_PHOTO_SIDE:  # not for warm-up thumbnails
+            preload_face_identity()
         notes = (choice.note,) if choice.note else ()
         family = choice.model.family if choice.model is not None else None
 

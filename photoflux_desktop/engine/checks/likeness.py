@@ -102,6 +102,12 @@ def face_identity() -> DlibFaceIdentity | None:
         return _loaded["identity"]
 
 
+def preload_in_background() -> None:
+    """Start loading the identity model (~2 s: dlib reads ~30 MB) while a render runs."""
+    if "identity" not in _loaded:
+        threading.Thread(target=face_identity, name="face-identity-load", daemon=True).start()
+
+
 def main_face(image: Image.Image) -> Box | None:
     """The largest face dlib's detector finds, or None. A small image (a preview-size
     render) is enlarged first: the detector misses faces under ~80 px."""
@@ -130,12 +136,14 @@ class LikenessMeasure:
 
 def measure_likeness(output: Image.Image, source: Image.Image) -> LikenessMeasure | None:
     """The score of `output` against `source`; None when no model is installed."""
-    identity = face_identity()
-    if identity is None or face_detector() is None:
+    if face_detector() is None or models_folder() is None:
         return None
-    photo_box = main_face(source)
+    photo_box = main_face(source)  # first: a photo without a face never loads the model
     if photo_box is None:
         return LikenessMeasure(None, photo_face=False, result_face=False)
+    identity = face_identity()
+    if identity is None:
+        return None
     result_box = main_face(output)
     if result_box is None:
         return LikenessMeasure(None, photo_face=True, result_face=False)
