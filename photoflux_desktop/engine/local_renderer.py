@@ -155,14 +155,27 @@ def with_quality_checks(
     result: RenderResult, request: RenderRequest, scorer: Scorer | None = None
 ) -> RenderResult:
     """The result with every quality check of its image against the request's photo,
-    the likeness score among them (a cancelled render has no image and is returned as
-    it is)."""
+    the likeness score and the style-consistency check against its style's signature
+    (a cancelled render has no image and is returned as it is)."""
     if result.status is not Status.COMPLETED or result.image is None:
         return result
+    from photoflux_desktop.engine.checks import timed
     from photoflux_desktop.engine.checks.likeness import measure_likeness, timed_likeness
     from photoflux_desktop.engine.checks.quality import quality_checks
+    from photoflux_desktop.engine.checks.style import check_style_consistency
 
     found = quality_checks(result.image, request.image)
     found.append(timed_likeness(result.image, request.image, scorer or measure_likeness))
-    checks = tuple(check.to_dict() for check in found)
+    parameters = result.parameters
+    found.append(
+        timed(
+            check_style_consistency,
+            result.image,
+            parameters.style,
+            result.backend,
+            None,
+            parameters.strength,
+        )
+    )
+    checks = result.checks + tuple(check.to_dict() for check in found)
     return replace(result, checks=checks)
