@@ -522,5 +522,30 @@ def style_grid_on_a_loaded_photo(window: MainWindow) -> None:
     window.gallery.select("watercolor")
 
 
+@state("likeness-score")
+def likeness_score(window: MainWindow) -> None:
+    """The side panel's Likeness control after a render measured with dlib's real model."""
+    _photo_with(window, "comic")
+    control = window.params.likeness_control
+    control.mode.setCurrentIndex(control.mode.findData("face"))
+    control.strength.setValue(9)
+    control.min_score.setValue(0.6)
+    _render(window)
+
+
+@state("likeness-lost", themes=("dark",))
+def likeness_lost(window: MainWindow) -> None:
+    """The warning when every --min-likeness try stayed below (a scorer that says so)."""
+    from photoflux_desktop.engine.checks.likeness import LikenessMeasure
+    from photoflux_desktop.engine.local_renderer import LocalRenderer
+
+    window.controller.renderer = LocalRenderer(
+        likeness_scorer=lambda output, photo: LikenessMeasure(0.31, True, True)
+    )
+    _photo_with(window, "comic")
+    window.params.likeness_control.min_score.setValue(0.6)
+    _render(window)
+
+
 if __name__ == "__main__":
     sys.exit(main(sys.argv[1:]))

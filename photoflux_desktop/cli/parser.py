@@ -11,6 +11,7 @@ from photoflux_desktop.engine.request import (
     GUIDANCE_RANGE,
     LIKENESS_STRENGTH_RANGE,
     MAX_SIDE_RANGE,
+    MIN_LIKENESS_RANGE,
     SEED_RANGE,
     STEPS_RANGE,
     STRENGTH_RANGE,
@@ -57,6 +58,13 @@ def _likeness_strength(text: str) -> float:
     return value
 
 
+def _min_likeness(text: str) -> float:
+    value = _bounded(float, *MIN_LIKENESS_RANGE, "min-likeness")(text)
+    if value <= 0.0:
+        raise argparse.ArgumentTypeError("min-likeness must be above 0 (leave it out for none)")
+    return value
+
+
 def _seed(text: str) -> int:
     try:
         return _bounded(int, *SEED_RANGE, "seed")(text)
@@ -90,7 +98,8 @@ def _add_render(sub: argparse._SubParsersAction) -> None:
         choices=[m.value for m in Likeness],
         default="none",
         help="keep the person: canny/depth hold the photo's structure (ControlNet), face "
-        "holds the face (IP-Adapter plus-face); SD/SDXL models, add-ons from `photoflux models`",
+        "holds the face (IP-Adapter plus-face), both = canny + face; SD/SDXL models, add-ons "
+        "from `photoflux models`",
     )
     p.add_argument(
         "--likeness-strength",
@@ -99,6 +108,15 @@ def _add_render(sub: argparse._SubParsersAction) -> None:
         metavar="F",
         help=f"above {LIKENESS_STRENGTH_RANGE[0]:g} to {LIKENESS_STRENGTH_RANGE[1]:g}: how "
         "strongly --likeness binds (default: per model family)",
+    )
+    p.add_argument(
+        "--min-likeness",
+        type=_min_likeness,
+        default=None,
+        metavar="F",
+        help="above 0 to 1: when the result's likeness score (0.5 = dlib's same-person "
+        "line) is lower and the photo has a face, render again with stronger likeness "
+        "control, at most 3 tries; the best is kept",
     )
     p.add_argument(
         "--lora",

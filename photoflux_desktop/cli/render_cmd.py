@@ -54,6 +54,7 @@ def build_request(args: argparse.Namespace, image: Any) -> RenderRequest:
         max_side=args.max_side,
         likeness=args.likeness,
         likeness_strength=args.likeness_strength,
+        min_likeness=args.min_likeness,
         loras=tuple(parse_lora(text) for text in args.lora),
         device=args.device,
         memory=args.memory,
@@ -137,6 +138,8 @@ def run_render(args: argparse.Namespace, console: Console) -> int:
         },
         "result": result.summary(),
         "checks": list(result.checks),
+        # the score only (and whether faces were found, every --min-likeness try)
+        "likeness": result.likeness_summary(),
         "previews": previews.saved,
         "elapsed_s": round(time.perf_counter() - started, 3),
     }

@@ -17,9 +17,11 @@ from typing import TYPE_CHECKING
 
 from photoflux_desktop.engine.catalog import download_hint
 from photoflux_desktop.engine.checks.faces import preload_in_background as preload_face_detector
+from photoflux_desktop.engine.checks.likeness import preload_in_background as preload_face_identity
 from photoflux_desktop.engine.errors import model_missing
 from photoflux_desktop.engine.instant_renderer import render_instant
 from photoflux_desktop.engine.lazy import diffusion_renderer
+from photoflux_desktop.engine.likeness_retry import render_with_min_likeness
 from photoflux_desktop.engine.model_store import LocatedModel, first_installed, locate
 from photoflux_desktop.engine.presets import Preset, get_preset
 from photoflux_desktop.engine.request import (
@@ -32,9 +34,11 @@ from photoflux_desktop.engine.request import (
 )
 
 if TYPE_CHECKING:
+    from photoflux_desktop.engine.checks.likeness import Scorer
     from photoflux_desktop.engine.diffusion.renderer import DiffusionRenderer
 
 INSTANT = "instant"
+MIN_FACE_PHOTO_SIDE = 128  # smaller photos (warm-up renders) do not preload the face model
 
 
 @dataclass(frozen=True)
@@ -82,8 +86,12 @@ def choose_backend(
 class LocalRenderer:
     """Satisfies the `Renderer` protocol for this machine."""
 
-    def __init__(self, models_dir: Path | None = None) -> None:
+    def __init__(
+        self, models_dir: Path | None = None, likeness_scorer: Scorer | None = None
+    ) -> None:
         self._models_dir = models_dir
+        # None: dlib's face identity model (checks/likeness.py); tests pass their own
+        self._likeness_scorer = likeness_scorer
         self._diffusion: DiffusionRenderer | None = None
 
     @property
@@ -122,29 +130,42 @@ class LocalRenderer:
         preset = get_preset(request.style_id)
         choice = choose_backend(request, preset, self._models_dir)
         preload_face_detector()  # the checks after the render need it; load it meanwhile
+        if request.image.width >= MIN_FACE_PHOTO_SIDE:  # not for warm-up thumbnails
+            preload_face_identity()
         notes = (choice.note,) if choice.note else ()
-        if choice.model is None:
-            if request.likeness != "none":
-                notes += (
-                    "Likeness control needs a diffusion model; the instant style ignored it.",
-                )
-            result = render_instant(request, preset, on_progress, cancel, notes)
-        else:
-            result = self.diffusion.render(request, preset, choice.model, on_progress, cancel)
-        return with_quality_checks(result, request)
+        family = choice.model.family if choice.model is not None else None
+
+        def render_once(attempt: RenderRequest) -> RenderResult:
+            if choice.model is None:
+                extra = notes
+                if attempt.likeness != "none":
+                    extra += (
+                        "Likeness control needs a diffusion model; the instant style ignored it.",
+                    )
+                result = render_instant(attempt, preset, on_progress, cancel, extra)
+            else:
+                result = self.diffusion.render(attempt, preset, choice.model, on_progress, cancel)
+            return with_quality_checks(result, attempt, self._likeness_scorer)
+
+        # --min-likeness renders again with stronger conditioning while likeness is low
+        return render_with_min_likeness(render_once, request, family, self._models_dir)
 
 
-def with_quality_checks(result: RenderResult, request: RenderRequest) -> RenderResult:
-    """The result with every quality check of its image against the request's photo
-    and the style-consistency check against its style's signature (a cancelled render
-    has no image and is returned as it is)."""
+def with_quality_checks(
+    result: RenderResult, request: RenderRequest, scorer: Scorer | None = None
+) -> RenderResult:
+    """The result with every quality check of its image against the request's photo,
+    the likeness score and the style-consistency check against its style's signature
+    (a cancelled render has no image and is returned as it is)."""
     if result.status is not Status.COMPLETED or result.image is None:
         return result
     from photoflux_desktop.engine.checks import timed
+    from photoflux_desktop.engine.checks.likeness import measure_likeness, timed_likeness
     from photoflux_desktop.engine.checks.quality import quality_checks
     from photoflux_desktop.engine.checks.style import check_style_consistency
 
     found = quality_checks(result.image, request.image)
+    found.append(timed_likeness(result.image, request.image, scorer or measure_likeness))
     parameters = result.parameters
     found.append(
         timed(

@@ -43,6 +43,9 @@ SEED_RANGE = (0, 2**32 - 1)
 MAX_SIDE_RANGE = (64, 4096)
 # ControlNet conditioning scale / IP-Adapter scale; above 0 (0 is --likeness none)
 LIKENESS_STRENGTH_RANGE = (0.0, 2.0)
+# the likeness score (engine/checks/likeness.py, 0..1) a render must reach before it is
+# tried again with stronger conditioning; above 0 (leave it unset for no retries)
+MIN_LIKENESS_RANGE = (0.0, 1.0)
 
 
 class Likeness(StrEnum):
@@ -50,6 +53,7 @@ class Likeness(StrEnum):
     CANNY = "canny"
     DEPTH = "depth"
     FACE = "face"
+    BOTH = "both"  # canny structure (ControlNet) and the face (IP-Adapter) together
 
 
 class Device(StrEnum):
@@ -125,6 +129,7 @@ class RenderRequest:
     max_side: int = 1024
     likeness: Likeness = Likeness.NONE
     likeness_strength: float | None = None  # None: the family's default for the mode
+    min_likeness: float | None = None  # None: no retries for likeness
     loras: tuple[LoraSpec, ...] = ()
     device: Device = Device.AUTO
     memory: MemoryMode = MemoryMode.AUTO
@@ -158,6 +163,9 @@ class RenderRequest:
                 float,
                 *LIKENESS_STRENGTH_RANGE,
                 low_open=True,
+            ),
+            "min_likeness": check_number(
+                "min_likeness", self.min_likeness, float, *MIN_LIKENESS_RANGE, low_open=True
             ),
             "loras": check_loras(self.loras, LoraSpec),
             "device": check_choice("device", self.device, Device),
@@ -306,7 +314,14 @@ class RenderResult:
             "report": self.report,
             "notes": list(self.notes),
             "checks": list(self.checks),
+            "likeness": self.likeness_summary(),
         }
+
+    def likeness_summary(self) -> dict[str, Any] | None:
+        """The likeness check in short (score, faces found), None when it did not run."""
+        from photoflux_desktop.engine.checks.summary import likeness_summary
+
+        return likeness_summary(self.checks, self.report.get("likeness_attempts"))
 
 
 class CancelToken:

@@ -30,6 +30,7 @@ _FIELDS = (
     "max_side",
     "likeness",
     "likeness_strength",
+    "min_likeness",
     "loras",
     "device",
     "memory",
@@ -46,7 +47,7 @@ def request_to_wire(request: RenderRequest) -> tuple[dict[str, Any], bytes]:
     data: dict[str, Any] = {"version": WIRE_VERSION}
     for name in _FIELDS:
         value = getattr(request, name)
-        if name == "likeness_strength" and value is None:
+        if name in ("likeness_strength", "min_likeness") and value is None:
             continue  # sent only when set: a worker from before it still takes the rest
         if name == "loras":
             value = [lora.to_dict() for lora in value]

@@ -50,6 +50,8 @@ class BatchActions:
                 seed=p.seed,
                 max_side=p.max_side,
                 likeness=p.likeness,
+                likeness_strength=p.likeness_strength if p.likeness != "none" else None,
+                min_likeness=p.min_likeness,
                 loras=(LoraSpec(p.lora_path, p.lora_weight),) if p.lora_path else (),
                 device=w.settings.device,
                 memory=w.settings.memory,

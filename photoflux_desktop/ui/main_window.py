@@ -271,6 +271,7 @@ class MainWindow(QMainWindow):
             lambda size: setattr(self.settings, "export_size", size)
         )
         self.resultShown.connect(lambda _result: self.export_bar.set_has_result(True))
+        self.resultShown.connect(self.params.likeness_control.show_result)
 
     def _late_init_if_hidden(self) -> None:
         if not self._shown:  # a shown window runs it from showEvent, after its first paint

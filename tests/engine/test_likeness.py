@@ -118,6 +118,23 @@ def test_every_mode_conditions_the_render_through_the_cli(
         monkeypatch.setattr(calls.cls, "forward", calls.original)
 
 
+@pytest.mark.parametrize("family", ["sd", "sdxl"])
+def test_both_runs_the_controlnet_and_the_face_adapter_together(
+    family, tiny_models, likeness_models, small_photo, monkeypatch, capsys, tmp_path
+):
+    monkeypatch.setenv("PHOTOFLUX_MODELS_DIR", str(likeness_models))
+    small_photo.save(tmp_path / "photo.png")
+    structure = _spy(monkeypatch, family, Likeness.CANNY)
+    face = _spy(monkeypatch, family, Likeness.FACE)
+    payload, _ = cli_render(capsys, tmp_path, tiny_models[family], "both")
+    assert structure.count >= 1 and face.count >= 1  # both conditioning models ran
+    report = payload["result"]["report"]["likeness"]
+    defaults = DEFAULTS[(family, Likeness.BOTH)]
+    assert report["mode"] == "both" and report["scale"] == defaults.scale
+    assert report["face_addon"] == f"ip-adapter-plus-face-{'sd15' if family == 'sd' else family}"
+    assert report["face_scale"] == DEFAULTS[(family, Likeness.FACE)].scale
+
+
 def test_likeness_strength_sets_the_scale_and_changes_the_image(
     tiny_models, likeness_models, small_photo
 ):

@@ -92,6 +92,7 @@ def test_render_json_and_metadata_carry_the_checks(capsys, tmp_path, astronaut_p
         "clipping",
         "face_kept",
     ]
+    assert "likeness" in names  # the identity score (engine/checks/likeness.py)
     assert "style_consistency" in names  # other families' checks follow the quality ones
     assert all(
         {"passed", "value", "threshold", "reason", "time_s"} <= set(c) for c in payload["checks"]

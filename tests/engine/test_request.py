@@ -31,7 +31,7 @@ EXISTING_FILE = str(Path(__file__))  # the request only needs a LoRA path that e
 FIELDS = (
     *("style_id", "prompt", "negative_prompt", "model", "steps", "strength", "guidance"),
     *("seed", "max_side", "likeness", "loras", "device", "memory", "quantize"),
-    *("compile", "previews", "likeness_strength"),
+    *("compile", "previews", "likeness_strength", "min_likeness"),
 )
 
 
@@ -199,6 +199,7 @@ requests = st.builds(
     max_side=st.integers(64, 4096),
     likeness=st.sampled_from(Likeness),
     likeness_strength=st.none() | st.floats(0.0, 2.0, exclude_min=True),
+    min_likeness=st.none() | st.floats(0.0, 1.0, exclude_min=True),
     loras=st.lists(
         st.builds(LoraSpec, path=st.just(EXISTING_FILE), weight=st.floats(-4.0, 4.0)),
         max_size=3,
@@ -229,8 +230,9 @@ def test_wire_dict_is_versioned_plain_json():
     assert data["version"] == WIRE_VERSION
     assert data["quantize"] == "int8" and type(data["quantize"]) is str
     assert data["loras"] == [{"path": EXISTING_FILE, "weight": 0.5}]
-    # likeness_strength travels only when set (older workers refuse unknown fields)
-    assert set(data) == {"version", *FIELDS} - {"likeness_strength"}
+    # likeness_strength and min_likeness travel only when set (older workers refuse
+    # unknown fields)
+    assert set(data) == {"version", *FIELDS} - {"likeness_strength", "min_likeness"}
     assert image_bytes.startswith(b"\x89PNG")
 
 

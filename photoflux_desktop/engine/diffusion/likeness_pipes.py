@@ -62,8 +62,10 @@ def extra_components(plan: LikenessPlan | None, dtype: Any) -> dict[str, Any]:
 
 
 def attach_ip_adapter(pipe: Any, plan: LikenessPlan | None, model_label: str) -> None:
-    """Load the IP-Adapter (and its CLIP image encoder) into a freshly loaded pipeline."""
-    if plan is None or plan.kind != "ip-adapter":
+    """Load the IP-Adapter (and its CLIP image encoder) into a freshly loaded pipeline
+    (for "both", into the ControlNet pipeline: diffusers' IP-Adapter mixin is on it too)."""
+    plan = plan.face_plan if plan is not None else None
+    if plan is None:
         return
     from photoflux_desktop.engine.catalog import ADDONS
 
@@ -120,9 +122,12 @@ def likeness_call_kwargs(
     """The extra pipeline arguments for this render; `image` is at the render size."""
     if plan is None:
         return {}
+    face: dict[str, Any] = {}
+    if plan.face_plan is not None:
+        pipe.set_ip_adapter_scale(plan.face_plan.scale)
+        face = {"ip_adapter_image": face_crop(image)}
     if plan.kind == "ip-adapter":
-        pipe.set_ip_adapter_scale(plan.scale)
-        return {"ip_adapter_image": face_crop(image)}
+        return face
     start, end = plan.control_range(denoising_steps)
     condition = control_image(plan, image)
     kwargs: dict[str, Any] = {
@@ -133,4 +138,4 @@ def likeness_call_kwargs(
     }
     if plan.union_mode is not None:
         kwargs.update(control_image=[condition], control_mode=[plan.union_mode])
-    return kwargs
+    return {**kwargs, **face}

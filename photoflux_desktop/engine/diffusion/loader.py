@@ -66,7 +66,10 @@ class PipelineKey:
 
 
 def likeness_key(plan: LikenessPlan | None) -> str:
-    return "" if plan is None else f"{plan.kind}:{plan.addon_path}"
+    if plan is None:
+        return ""
+    face = f"+ip-adapter:{plan.face.addon_path}" if plan.face is not None else ""
+    return f"{plan.kind}:{plan.addon_path}{face}"
 
 
 def lora_files(loras: tuple[LoraSpec, ...]) -> tuple[str, ...]:

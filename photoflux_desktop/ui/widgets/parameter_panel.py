@@ -33,6 +33,7 @@ from photoflux_desktop.engine.errors import PhotoFluxError
 from photoflux_desktop.engine.model_store import family_of, installed_models
 from photoflux_desktop.engine.presets import Preset
 from photoflux_desktop.engine.request import RenderParameters
+from photoflux_desktop.ui.widgets.likeness_control import LikenessControl
 
 AUTO, INSTANT = "auto", "instant"
 
@@ -97,6 +98,8 @@ class Parameters:
     likeness: str
     lora_path: str | None
     lora_weight: float
+    likeness_strength: float | None = None  # None: the model family's default
+    min_likeness: float | None = None  # None: no likeness retries
 
 
 class ParameterPanel(QWidget):
@@ -121,7 +124,7 @@ class ParameterPanel(QWidget):
             self.size.addItem(f"{side} px (long side)", side)
         self.size.setCurrentIndex(SIZES.index(1024))
         form.addRow("Size", self.size)
-        form.addRow("Likeness", self._likeness_combo())
+        form.addRow("Likeness", self._likeness_control())
         self.reset_button = QPushButton("Reset to style defaults")
         self.reset_button.clicked.connect(self.reset)
         form.addRow(self.reset_button)
@@ -221,22 +224,11 @@ class ParameterPanel(QWidget):
         row.addWidget(dice)
         return row
 
-    def _likeness_combo(self) -> QComboBox:
-        self.likeness = _compact_combo(6)
-        self.likeness.addItem("Off", "none")
-        # the engine names the add-on to download when one is missing (error banner)
-        for label, value, tip in (
-            ("Structure: edges", "canny", "Keeps the photo's outlines (ControlNet, canny edges)"),
-            ("Structure: depth", "depth", "Keeps the photo's depth (ControlNet + depth map)"),
-            ("Face", "face", "Keeps the face (IP-Adapter plus-face)"),
-        ):
-            self.likeness.addItem(label, value)
-            self.likeness.setItemData(self.likeness.count() - 1, tip, Qt.ItemDataRole.ToolTipRole)
-        self.likeness.setToolTip(
-            "Keep the person recognisable (SD and SDXL models; needs the matching likeness "
-            "add-on from Models…)"
-        )
-        return self.likeness
+    def _likeness_control(self) -> LikenessControl:
+        self.likeness_control = LikenessControl(_compact_combo(6))
+        self.likeness = self.likeness_control.mode  # the mode combo, as before
+        self.likeness_control.changed.connect(self.changed)
+        return self.likeness_control
 
     def _lora_row(self) -> QHBoxLayout:
         row = QHBoxLayout()
@@ -357,6 +349,8 @@ class ParameterPanel(QWidget):
             likeness=self.likeness.currentData(),
             lora_path=lora,
             lora_weight=self.lora_weight.value(),
+            likeness_strength=self.likeness_control.strength_value(),
+            min_likeness=self.likeness_control.min_likeness(),
         )
 
     def apply(self, params: RenderParameters) -> None:
