@@ -17,6 +17,9 @@ from typing import TYPE_CHECKING
 
 from photoflux_desktop.engine.catalog import download_hint
 from photoflux_desktop.engine.checks.faces import preload_in_background as preload_face_detector
+from photoflux_desktop.engine.checks.nsfw import NsfwPolicy
+from photoflux_desktop.engine.checks.nsfw import preload_in_background as preload_nsfw_detector
+from photoflux_desktop.engine.checks.safety import with_safety_checks
 from photoflux_desktop.engine.errors import model_missing
 from photoflux_desktop.engine.instant_renderer import render_instant
 from photoflux_desktop.engine.lazy import diffusion_renderer
@@ -82,9 +85,11 @@ def choose_backend(
 class LocalRenderer:
     """Satisfies the `Renderer` protocol for this machine."""
 
-    def __init__(self, models_dir: Path | None = None) -> None:
+    def __init__(self, models_dir: Path | None = None, nsfw: NsfwPolicy | None = None) -> None:
         self._models_dir = models_dir
         self._diffusion: DiffusionRenderer | None = None
+        # None: the settings file's policy, read at each render (the CLI, the kiosk)
+        self.nsfw_policy = nsfw
 
     @property
     def models_dir(self) -> Path | None:
@@ -122,6 +127,8 @@ class LocalRenderer:
         preset = get_preset(request.style_id)
         choice = choose_backend(request, preset, self._models_dir)
         preload_face_detector()  # the checks after the render need it; load it meanwhile
+        policy = self.nsfw_policy or _settings_policy()
+        preload_nsfw_detector(policy.detector)
         notes = (choice.note,) if choice.note else ()
         if choice.model is None:
             if request.likeness != "none":
@@ -131,7 +138,13 @@ class LocalRenderer:
             result = render_instant(request, preset, on_progress, cancel, notes)
         else:
             result = self.diffusion.render(request, preset, choice.model, on_progress, cancel)
-        return with_quality_checks(result, request)
+        return with_safety_checks(with_quality_checks(result, request), request, policy)
+
+
+def _settings_policy() -> NsfwPolicy:
+    from photoflux_desktop.engine.settings import load_settings
+
+    return NsfwPolicy.from_settings(load_settings()[0])
 
 
 def with_quality_checks(result: RenderResult, request: RenderRequest) -> RenderResult:
