@@ -3,8 +3,9 @@
 The detector is NudeNet (`nudenet`, its ONNX model ships in the wheel). Its licence is
 disputed upstream (the wheel says MIT; its maintainer believes its YOLO base makes it
 AGPL), so nothing outside this module knows it: a detector is anything with
-`detect(image) -> list[Detection]`, registered by name in `DETECTORS`, and the
-settings' `nsfw_detector` picks one (README: "NSFW screening").
+`detect(image) -> list[Detection]`, registered by name in `DETECTORS` (or named as
+"package.module:factory"), and the settings' `nsfw_detector` picks one (README: "NSFW
+screening").
 
 A screen that cannot run is a failed check whose value is None ("could not screen"),
 never a pass; a flagged check has the highest flagged score as its value.
@@ -13,6 +14,7 @@ never a pass; a flagged check has the highest flagged score as its value.
 from __future__ import annotations
 
 import contextlib
+import importlib
 import threading
 import time
 from collections.abc import Callable, Iterable
@@ -125,14 +127,23 @@ def get_detector(name: str = DEFAULT_DETECTOR) -> NsfwDetector:
     """The named detector, loaded once (lazily, under a lock). Raises NsfwError."""
     with _loaded.lock:
         if name not in _loaded.detectors:
-            factory = DETECTORS.get(name)
-            if factory is None:
-                known = ", ".join(sorted(DETECTORS))
-                raise NsfwError(f"no NSFW detector named '{name}' (known: {known})")
+            factory = DETECTORS.get(name) or _imported_factory(name)
             started = time.perf_counter()
             _loaded.detectors[name] = factory()  # a failure is not cached: the next try reloads
             _loaded.load_s[name] = time.perf_counter() - started
         return _loaded.detectors[name]
+
+
+def _imported_factory(name: str) -> Callable[[], NsfwDetector]:
+    """A detector outside this package, named "package.module:factory" in settings."""
+    module_name, _, attribute = name.partition(":")
+    if not attribute:
+        known = ", ".join(sorted(DETECTORS))
+        raise NsfwError(f"no NSFW detector named '{name}' (known: {known}, or module:factory)")
+    try:
+        return getattr(importlib.import_module(module_name), attribute)
+    except (ImportError, AttributeError) as exc:
+        raise NsfwError(f"the NSFW detector '{name}' could not be imported ({exc})") from exc
 
 
 def load_time(name: str = DEFAULT_DETECTOR) -> float | None:
