@@ -126,3 +126,21 @@ def _edges(image: Image.Image) -> float:
     """Mean horizontal gradient of the top third (above the label band)."""
     grey = np.asarray(image.convert("L"), dtype=np.float32)[: image.height // 3]
     return float(np.abs(np.diff(grey, axis=1)).mean())
+
+
+def test_a_photo_rendered_again_is_screened_once(astronaut, detectors):
+    seen: list[tuple[int, int]] = []
+
+    class Counting:
+        def detect(self, image: Image.Image) -> list[Detection]:
+            seen.append(image.size)
+            return []
+
+    register_detector("counting", Counting)
+    renderer = LocalRenderer(nsfw=NsfwPolicy(detector="counting"))
+    request = RenderRequest(image=astronaut, style_id="pencil-sketch", model="instant")
+    for _ in range(3):
+        result = renderer.render(request)
+        assert {"nsfw_input", "nsfw_output"} <= {c["name"] for c in result.checks}
+    assert len(seen) == 1 + 3  # the photo once, each result every time
+    nsfw.DETECTORS.pop("counting", None)

@@ -111,6 +111,7 @@ class _Loaded:
     detectors: dict[str, NsfwDetector] = field(default_factory=dict)
     load_s: dict[str, float] = field(default_factory=dict)
     lock: threading.Lock = field(default_factory=threading.Lock)
+    registrations: int = 0
 
 
 _loaded = _Loaded()
@@ -121,6 +122,13 @@ def register_detector(name: str, factory: Callable[[], NsfwDetector]) -> None:
     with _loaded.lock:
         DETECTORS[name] = factory
         _loaded.detectors.pop(name, None)
+        _loaded.registrations += 1
+
+
+def registrations() -> int:
+    """How many detectors were registered so far: remembered answers (safety.py) from
+    before a (re-)registration are not reused."""
+    return _loaded.registrations
 
 
 def get_detector(name: str = DEFAULT_DETECTOR) -> NsfwDetector:
