@@ -22,6 +22,8 @@ _COMMANDS = {
     "render": ("render_cmd", "run_render"),
     "styles": ("info_cmds", "run_styles"),
     "verify": ("info_cmds", "run_verify"),
+    "check": ("check_cmd", "run_check"),
+    "audit": ("audit_cmd", "run_audit_cmd"),
     "models": ("models_cmd", "run_models"),
     "doctor": ("doctor_cmd", "run_doctor"),
     "connect": ("sync_cmds", "run_connect"),

@@ -218,4 +218,42 @@ def build_parser() -> CliParser:
     verify = sub.add_parser("verify", help="was this image made by PhotoFlux?")
     verify.add_argument("image")
     verify.add_argument("--json", action="store_true")
+
+    _add_checks(sub)
     return parser
+
+
+def _add_checks(sub: argparse._SubParsersAction) -> None:
+    check = sub.add_parser(
+        "check",
+        help="quality / NSFW / style-consistency report for every image in a folder",
+        description="Checks each image of FOLDER on its own (black, blank, badly exposed, "
+        "clipped, NSFW where a detector is installed, and how far it is from its style's "
+        "reference signature, the style read from the image's PhotoFlux metadata), then "
+        "sums up per style. Unreadable files are reported, not fatal. Exit 0 when the "
+        "report was made, 2 when FOLDER is not a folder of images.",
+    )
+    check.add_argument("folder", help="folder of images (rendered by PhotoFlux or not)")
+    check.add_argument("--json", action="store_true", help="print one JSON object")
+
+    audit = sub.add_parser(
+        "audit",
+        help="bias audit: render a labelled set in each style and compare groups",
+        description="Renders every photo listed in LABELS (a CSV: a 'file' column, then one "
+        "column per grouping such as skin tone, age or gender, as your studio labels them) "
+        "in each chosen style, and reports per group and style: likeness scores, no-face "
+        "rates, NSFW flag rates and failed quality checks ('not measured' where a check is "
+        "not installed).",
+    )
+    audit.add_argument("folder", help="folder of the photos named in the labels file")
+    audit.add_argument("--labels", required=True, help="CSV: file,<group column>,...")
+    audit.add_argument(
+        "--styles", default=None, help="comma-separated style ids (default: every style)"
+    )
+    audit.add_argument(
+        "--model", default=None, help="catalog id, diffusers folder, or 'instant' (default: auto)"
+    )
+    audit.add_argument("--seed", type=_seed, default=0, help="one seed for every render")
+    audit.add_argument("--max-side", type=_bounded(int, *MAX_SIDE_RANGE, "max-side"), default=768)
+    audit.add_argument("--out", default=None, help="also write every render to this folder")
+    audit.add_argument("--json", action="store_true", help="print one JSON object")

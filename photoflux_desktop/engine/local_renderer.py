@@ -149,10 +149,25 @@ def _settings_policy() -> NsfwPolicy:
 
 def with_quality_checks(result: RenderResult, request: RenderRequest) -> RenderResult:
     """The result with every quality check of its image against the request's photo
-    (a cancelled render has no image and is returned as it is)."""
+    and the style-consistency check against its style's signature (a cancelled render
+    has no image and is returned as it is)."""
     if result.status is not Status.COMPLETED or result.image is None:
         return result
+    from photoflux_desktop.engine.checks import timed
     from photoflux_desktop.engine.checks.quality import quality_checks
+    from photoflux_desktop.engine.checks.style import check_style_consistency
 
-    checks = tuple(check.to_dict() for check in quality_checks(result.image, request.image))
+    found = quality_checks(result.image, request.image)
+    parameters = result.parameters
+    found.append(
+        timed(
+            check_style_consistency,
+            result.image,
+            parameters.style,
+            result.backend,
+            None,
+            parameters.strength,
+        )
+    )
+    checks = result.checks + tuple(check.to_dict() for check in found)
     return replace(result, checks=checks)

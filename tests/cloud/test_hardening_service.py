@@ -231,7 +231,7 @@ def test_polyglots_are_re_encoded_and_named_by_their_content(make_server, tail, 
 def test_the_default_name_matches_the_content(make_server, kind, expected):
     live = make_server()
     api, studio, kiosk = setup(live)
-    body_id = str(uuid.uuid4())
+    body_id, renamed_id = str(uuid.uuid4()), str(uuid.uuid4())
     response = api.http.post(
         "/api/deliveries",
         json={"id": body_id, "lead_id": record(api, kiosk), "image": b64(image_bytes(kind))},
@@ -247,10 +247,10 @@ def test_the_default_name_matches_the_content(make_server, kind, expected):
         record(api, kiosk, "x@example.org"),
         image_bytes("JPEG"),
         filename="photo.png",
-        id=body_id[:-1] + "0",
+        id=renamed_id,  # a fresh id: a uuid ending in "0" made the old `[:-1] + "0"` a replay
     )
     assert renamed.status_code == 202
-    doc, _ = stored_attachment(live, studio, body_id[:-1] + "0")
+    doc, _ = stored_attachment(live, studio, renamed_id)
     assert doc["filename"] == "photo.jpg"
 
 
