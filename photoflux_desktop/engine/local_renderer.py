@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING
 
 from photoflux_desktop.engine.catalog import download_hint
 from photoflux_desktop.engine.checks.faces import preload_in_background as preload_face_detector
-from photoflux_desktop.engine.checks.nsfw import NsfwPolicy
+from photoflux_desktop.engine.checks.nsfw import NsfwPolicy, settings_policy
 from photoflux_desktop.engine.checks.nsfw import preload_in_background as preload_nsfw_detector
 from photoflux_desktop.engine.checks.safety import with_safety_checks
 from photoflux_desktop.engine.errors import model_missing
@@ -127,7 +127,7 @@ class LocalRenderer:
         preset = get_preset(request.style_id)
         choice = choose_backend(request, preset, self._models_dir)
         preload_face_detector()  # the checks after the render need it; load it meanwhile
-        policy = self.nsfw_policy or _settings_policy()
+        policy = self.nsfw_policy or settings_policy()
         preload_nsfw_detector(policy.detector)
         notes = (choice.note,) if choice.note else ()
         if choice.model is None:
@@ -139,12 +139,6 @@ class LocalRenderer:
         else:
             result = self.diffusion.render(request, preset, choice.model, on_progress, cancel)
         return with_safety_checks(with_quality_checks(result, request), request, policy)
-
-
-def _settings_policy() -> NsfwPolicy:
-    from photoflux_desktop.engine.settings import load_settings
-
-    return NsfwPolicy.from_settings(load_settings()[0])
 
 
 def with_quality_checks(result: RenderResult, request: RenderRequest) -> RenderResult:

@@ -70,6 +70,18 @@ class NsfwPolicy:
         )
 
 
+def settings_policy() -> NsfwPolicy:
+    """The policy in the settings file (the CLI, the kiosk, `photoflux check`)."""
+    from photoflux_desktop.engine.settings import load_settings
+
+    return NsfwPolicy.from_settings(load_settings()[0])
+
+
+def screen_output(image: Image.Image) -> CheckResult:
+    """The "nsfw_output" check of a lone image under the settings' policy."""
+    return screen(image, "nsfw_output", settings_policy())
+
+
 class NudeNetDetector:
     """NudeNet's bundled 320 px ONNX detector; onnxruntime sessions are thread-safe."""
 
