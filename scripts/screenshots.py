@@ -547,5 +547,28 @@ def likeness_lost(window: MainWindow) -> None:
     _render(window)
 
 
+class _ScreenshotFlagger:
+    """Flags every image, so the state shows what a flagged render looks like."""
+
+    def detect(self, image):
+        from photoflux_desktop.engine.checks.nsfw import Detection
+
+        return [Detection("BUTTOCKS_EXPOSED", 0.87, (0, 0, 8, 8))]
+
+
+@state("14-flagged-result", sizes=((1280, 800), (800, 600)))
+def flagged_result(window: MainWindow) -> None:
+    """A render the NSFW screen flagged: blurred, labelled, and the banner says why."""
+    from photoflux_desktop.engine.checks.nsfw import NsfwPolicy, register_detector
+
+    register_detector("screenshot-flagger", _ScreenshotFlagger)
+    window.renderer.nsfw_policy = NsfwPolicy(detector="screenshot-flagger")
+    try:
+        _photo_with(window, "comic")
+        _render(window)
+    finally:
+        window.renderer.nsfw_policy = None
+
+
 if __name__ == "__main__":
     sys.exit(main(sys.argv[1:]))

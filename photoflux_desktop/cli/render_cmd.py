@@ -126,7 +126,7 @@ def run_render(args: argparse.Namespace, console: Console) -> int:
         console.note(note)
     for check in result.checks:
         if not check["passed"]:
-            console.note(f"Quality check '{check['name']}' failed: {check['reason']}")
+            console.note(f"Check '{check['name']}' failed: {check['reason']}")
     payload = {
         "output": written.to_dict(),
         "input": {

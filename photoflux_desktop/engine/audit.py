@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from photoflux_desktop.engine.audit_labels import LabelledPhoto, read_labels
+from photoflux_desktop.engine.checks.nsfw import is_flagged
 from photoflux_desktop.engine.errors import ErrorKind, PhotoFluxError, cancelled
 from photoflux_desktop.engine.intake import load_photo
 from photoflux_desktop.engine.local_renderer import LocalRenderer
@@ -156,7 +157,8 @@ def _no_face_in_photo(face_kept: dict[str, Any]) -> bool:
 
 
 def _nsfw_flagged(record: RenderRecord) -> bool:
-    return any((c := record.check(name)) and not c["passed"] for name in NSFW_CHECKS)
+    # a screen that could not run failed too, but flagged nothing (value None)
+    return any((c := record.check(name)) and is_flagged(c) for name in NSFW_CHECKS)
 
 
 def _rate(count: int, out_of: int) -> float | str:

@@ -18,6 +18,9 @@ from typing import TYPE_CHECKING
 from photoflux_desktop.engine.catalog import download_hint
 from photoflux_desktop.engine.checks.faces import preload_in_background as preload_face_detector
 from photoflux_desktop.engine.checks.likeness import preload_in_background as preload_face_identity
+from photoflux_desktop.engine.checks.nsfw import NsfwPolicy, settings_policy
+from photoflux_desktop.engine.checks.nsfw import preload_in_background as preload_nsfw_detector
+from photoflux_desktop.engine.checks.safety import with_safety_checks
 from photoflux_desktop.engine.errors import model_missing
 from photoflux_desktop.engine.instant_renderer import render_instant
 from photoflux_desktop.engine.lazy import diffusion_renderer
@@ -87,12 +90,17 @@ class LocalRenderer:
     """Satisfies the `Renderer` protocol for this machine."""
 
     def __init__(
-        self, models_dir: Path | None = None, likeness_scorer: Scorer | None = None
+        self,
+        models_dir: Path | None = None,
+        likeness_scorer: Scorer | None = None,
+        nsfw: NsfwPolicy | None = None,
     ) -> None:
         self._models_dir = models_dir
         # None: dlib's face identity model (checks/likeness.py); tests pass their own
         self._likeness_scorer = likeness_scorer
         self._diffusion: DiffusionRenderer | None = None
+        # None: the settings file's policy, read at each render (the CLI, the kiosk)
+        self.nsfw_policy = nsfw
 
     @property
     def models_dir(self) -> Path | None:
@@ -132,6 +140,8 @@ class LocalRenderer:
         preload_face_detector()  # the checks after the render need it; load it meanwhile
         if request.image.width >= MIN_FACE_PHOTO_SIDE:  # not for warm-up thumbnails
             preload_face_identity()
+        policy = self.nsfw_policy or settings_policy()
+        preload_nsfw_detector(policy.detector)
         notes = (choice.note,) if choice.note else ()
         family = choice.model.family if choice.model is not None else None
 
@@ -147,8 +157,10 @@ class LocalRenderer:
                 result = self.diffusion.render(attempt, preset, choice.model, on_progress, cancel)
             return with_quality_checks(result, attempt, self._likeness_scorer)
 
-        # --min-likeness renders again with stronger conditioning while likeness is low
-        return render_with_min_likeness(render_once, request, family, self._models_dir)
+        # --min-likeness renders again with stronger conditioning while likeness is low;
+        # the safety screen judges (and if need be blurs) only the result that is kept
+        best = render_with_min_likeness(render_once, request, family, self._models_dir)
+        return with_safety_checks(best, request, policy)
 
 
 def with_quality_checks(

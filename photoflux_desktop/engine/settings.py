@@ -18,6 +18,15 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from photoflux_desktop.engine.paths import config_dir
 
 Theme = Literal["system", "dark", "light"]
+# the NSFW classes that flag by default (engine/checks/nsfw.py: exposed genitalia,
+# breasts, buttocks and anus; covered parts, faces and feet never flag)
+DEFAULT_NSFW_CLASSES = (
+    "FEMALE_GENITALIA_EXPOSED",
+    "MALE_GENITALIA_EXPOSED",
+    "FEMALE_BREAST_EXPOSED",
+    "BUTTOCKS_EXPOSED",
+    "ANUS_EXPOSED",
+)
 
 
 class Settings(BaseModel):
@@ -68,6 +77,18 @@ class Settings(BaseModel):
     kiosk_idle_timeout_s: int = Field(default=60, ge=10, le=3600)
     kiosk_countdown_s: int = Field(default=3, ge=0, le=10)
     kiosk_model: str = Field(default="auto", max_length=500)  # "instant" never needs a model
+    # NSFW screening of every photo and result (engine/checks/nsfw.py): the detector by
+    # its registered name, the classes that count and the score from which they flag
+    nsfw_detector: str = Field(default="nudenet", max_length=80)
+    nsfw_classes: list[str] = Field(
+        default_factory=lambda: list(DEFAULT_NSFW_CLASSES), max_length=40
+    )
+    nsfw_threshold: float = Field(default=0.5, ge=0.05, le=0.99)
+    # studio: a flagged image is never e-mailed, shared by QR, printed or exported
+    # (the operator cannot approve it while this is on)
+    studio_forbid_flagged: bool = True
+    # desktop export of a flagged (blurred) result: ask first, or refuse
+    flagged_export: Literal["ask", "refuse"] = "ask"
 
     @property
     def analytics_enabled(self) -> bool:

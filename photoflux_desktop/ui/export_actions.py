@@ -22,6 +22,7 @@ from photoflux_desktop.engine.export_presets import (
 )
 from photoflux_desktop.engine.output import OutputOptions, WrittenImage
 from photoflux_desktop.ui.dialogs.export_dialog import ExportDialog
+from photoflux_desktop.ui.flagged_export import export_allowed
 
 if TYPE_CHECKING:
     from photoflux_desktop.ui.main_window import MainWindow
@@ -128,6 +129,8 @@ class ExportActions:
         options: OutputOptions | None = None,
         long_side: int | None = -1,
     ) -> WrittenImage | None:
+        if not export_allowed(self.w, record):  # a flagged image: ask or refuse
+            return None
         side = self._long_side(image) if long_side == -1 else long_side
         try:
             written = export_image(image, target, record, options or self._options(), side)

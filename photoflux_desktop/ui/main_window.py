@@ -272,6 +272,9 @@ class MainWindow(QMainWindow):
         )
         self.resultShown.connect(lambda _result: self.export_bar.set_has_result(True))
         self.resultShown.connect(self.params.likeness_control.show_result)
+        from photoflux_desktop.ui.check_warning import warn_failed_checks  # after the parts
+
+        self.resultShown.connect(lambda result: warn_failed_checks(self, result))
 
     def _late_init_if_hidden(self) -> None:
         if not self._shown:  # a shown window runs it from showEvent, after its first paint

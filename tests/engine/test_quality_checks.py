@@ -93,6 +93,7 @@ def test_render_json_and_metadata_carry_the_checks(capsys, tmp_path, astronaut_p
         "face_kept",
     ]
     assert "likeness" in names  # the identity score (engine/checks/likeness.py)
+    assert {"nsfw_input", "nsfw_output"} <= set(names)  # the safety screen follows
     assert "style_consistency" in names  # other families' checks follow the quality ones
     assert all(
         {"passed", "value", "threshold", "reason", "time_s"} <= set(c) for c in payload["checks"]

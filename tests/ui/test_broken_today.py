@@ -34,7 +34,7 @@ def menu_action(window, menu_title: str, text: str):
 # -- 1: Ctrl+E and File ▸ Export… ------------------------------------------------------
 def test_ctrl_e_exports_with_the_style_list_focused(qtbot, window, astronaut_path, tmp_path):
     window.open_photo(str(astronaut_path))
-    window.gallery.select("comic")
+    window.gallery.select("pop-art")  # passes every check: no warning in the banner
     render_and_wait(qtbot, window)
     focus(qtbot, window.gallery)
     target = tmp_path / "shortcut.png"

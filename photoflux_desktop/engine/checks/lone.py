@@ -16,6 +16,7 @@ import numpy as np
 from PIL import Image
 
 from photoflux_desktop.engine.checks import CheckResult, quality, timed
+from photoflux_desktop.engine.checks.nsfw import screen_output
 from photoflux_desktop.engine.checks.style import check_style_consistency
 
 # a source that never excuses a result: mean 128 (well exposed), std 28 (not blank),
@@ -23,8 +24,8 @@ from photoflux_desktop.engine.checks.style import check_style_consistency
 _NEUTRAL_SOURCE = np.array([[100.0, 156.0]], dtype=np.float32)
 
 LoneCheck = Callable[[Image.Image], CheckResult]
-# further image-only checks (e.g. the NSFW output screen) are appended here by their module
-LONE_CHECKS: list[LoneCheck] = []
+# further image-only checks join here: the NSFW screen (settings' policy)
+LONE_CHECKS: list[LoneCheck] = [screen_output]
 
 
 def lone_checks(

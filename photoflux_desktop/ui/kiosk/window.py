@@ -41,6 +41,7 @@ from photoflux_desktop.ui.kiosk.attract_page import AttractPage, sample_images
 from photoflux_desktop.ui.kiosk.capture_page import CapturePage
 from photoflux_desktop.ui.kiosk.config import KioskConfig, chosen_styles
 from photoflux_desktop.ui.kiosk.deliver_page import DeliverPage
+from photoflux_desktop.ui.kiosk.delivery_gate import released
 from photoflux_desktop.ui.kiosk.pin_dialog import PinDialog
 from photoflux_desktop.ui.kiosk.recorder import KioskRecorder
 from photoflux_desktop.ui.kiosk.result_page import ResultPage
@@ -69,6 +70,8 @@ class Guest:
     photo: Image.Image | None = None
     result: Image.Image | None = None
     style: str | None = None
+    checks: tuple[dict, ...] = ()  # the result's checks: a failed one waits for the operator
+    approved: bool = False  # the operator's PIN released this result despite them
 
 
 class KioskWindow(QWidget):
@@ -265,7 +268,7 @@ class KioskWindow(QWidget):
         guest = self._current()
         if guest is None or result.image is None:
             return
-        guest.result = result.image
+        guest.result, guest.checks, guest.approved = result.image, result.checks, False
         self.recorder.event(
             "render_finished",
             guest.id,
@@ -294,6 +297,8 @@ class KioskWindow(QWidget):
         guest = self.guest
         if guest is None or guest.result is None:
             return
+        if not released(self, guest, lambda: self._on_lead(body), self._form_note):
+            return
         try:
             lead_id = self.recorder.lead(body)
             self.recorder.delivery(lead_id, guest.result, guest.style or "")
@@ -308,9 +313,15 @@ class KioskWindow(QWidget):
         self._wake_sync()
         self.deliver.show_sent("Done! Your picture is on its way to your inbox.")
 
+    def _form_note(self, text: str) -> None:
+        self.deliver.form.form_message.setText(text)
+        self.deliver.form.form_message.show()
+
     def show_qr(self) -> None:
         guest = self.guest
         if guest is None or guest.result is None or not self.config.cloud_url:
+            return
+        if not released(self, guest, self.show_qr, self.deliver.qr_note.setText):
             return
         try:
             url = self.recorder.share(self.config.cloud_url, guest.result)
@@ -325,6 +336,8 @@ class KioskWindow(QWidget):
     def print_result(self) -> None:
         guest = self.guest
         if guest is None or guest.result is None:
+            return
+        if not released(self, guest, self.print_result, self.result_page.status.setText):
             return
         from photoflux_desktop.ui.kiosk.printing import print_image
 

@@ -25,6 +25,7 @@ from photoflux_desktop.ui.studio.delivery import (
     encode_result,
     no_result,
 )
+from photoflux_desktop.ui.studio.delivery_hold import DeliveryHold
 from photoflux_desktop.ui.studio.studio_sync import StudioSync
 from photoflux_desktop.ui.studio.sync_indicator import SyncIndicator
 
@@ -45,6 +46,7 @@ class StudioMode(QObject):
         window.firstShown.connect(self._first_shown)
         self.last_dialog: QDialog | None = None  # tests look at what opened
         self.share_job = None  # the QR's picture being encoded and queued
+        self.hold = DeliveryHold(window)  # failed checks wait for the operator
 
     def consent_texts(self) -> ConsentTexts:
         """The connected studio's texts (cached), else the settings' or the defaults."""
@@ -71,6 +73,8 @@ class StudioMode(QObject):
     def send_email(self) -> EmailDialog | None:
         """The consent form opens at once; the picture is encoded (watermark, metadata:
         seconds for a large result) in the background while the guest types."""
+        if not self.hold.allows("e-mail", self.send_email):
+            return None
         encoded = self._encode_in_background("JPEG")
         if encoded is None:
             return None
@@ -85,6 +89,8 @@ class StudioMode(QObject):
         """The QR code shows at once; the picture is encoded and queued behind it."""
         if self.window.result_image is None:
             self.window.show_error(no_result())
+            return None
+        if not self.hold.allows("QR code", self.show_qr):
             return None
         made = self._safely(self.delivery.new_share)
         if made is None:
@@ -109,6 +115,8 @@ class StudioMode(QObject):
         image = self.window.result_image
         if image is None:
             self.window.show_error(no_result())
+            return False
+        if not self.hold.allows("print", lambda: self.print_result(printer)):
             return False
         return bool(self._safely(lambda: self.delivery.print_image(pil_to_qimage(image), printer)))
 

@@ -24,7 +24,7 @@ def click(qtbot, widget) -> None:
 @pytest.fixture
 def rendered(qtbot, window, astronaut_path):
     drop_file(window.compare, astronaut_path)
-    window.gallery.select("pencil-sketch")
+    window.gallery.select("watercolor")  # passes every check: no hold
     render_and_wait(qtbot, window)
     return window
 
@@ -57,7 +57,7 @@ def test_send_to_my_email_queues_the_lead_and_the_image_on_disk(qtbot, rendered)
     assert lead.body["email"] == "guest@example.org" and lead.body["consent"] is True
     [delivery] = outbox_items(window, "delivery")
     assert delivery.body["lead_client_id"] == lead.id
-    assert delivery.body["style"] == "pencil-sketch"
+    assert delivery.body["style"] == "watercolor"
     image_file = window.studio.sync.outbox.files / f"{delivery.id}.img"
     assert image_file.read_bytes()[:3] == b"\xff\xd8\xff"  # the JPEG is next to the outbox
     names = event_names(window)
@@ -68,7 +68,7 @@ def test_send_to_my_email_queues_the_lead_and_the_image_on_disk(qtbot, rendered)
     raw = json.dumps([item.body for item in outbox_items(window, "event")])
     assert "guest@example.org" not in raw and "astronaut" not in raw  # no personal data
     finished = next(i for i in outbox_items(window, "event") if i.body["name"] == "render_finished")
-    assert finished.body["properties"]["style"] == "pencil-sketch"
+    assert finished.body["properties"]["style"] == "watercolor"
     assert finished.body["properties"]["total_s"] >= 0
 
 
