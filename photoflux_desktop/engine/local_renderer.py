@@ -143,9 +143,11 @@ def with_quality_checks(result: RenderResult, request: RenderRequest) -> RenderR
     from photoflux_desktop.engine.checks import timed
     from photoflux_desktop.engine.checks.quality import quality_checks
     from photoflux_desktop.engine.checks.style import check_style_consistency
+    from photoflux_desktop.engine.checks.style_expect import expectations_for
 
-    found = quality_checks(result.image, request.image)
     parameters = result.parameters
+    expect = expectations_for(parameters.style, result.backend)
+    found = quality_checks(result.image, request.image, expect)
     found.append(
         timed(
             check_style_consistency,
