@@ -31,7 +31,8 @@ from PIL import Image
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from photoflux_desktop.engine.checks import style  # noqa: E402
+from photoflux_desktop.engine.checks import quality, style  # noqa: E402
+from photoflux_desktop.engine.checks.faces import face_detector  # noqa: E402
 from photoflux_desktop.engine.checks.style_features import FEATURES, style_features  # noqa: E402
 from photoflux_desktop.engine.instant_styles import apply_instant_style  # noqa: E402
 from photoflux_desktop.engine.presets import bundled_presets  # noqa: E402
@@ -70,24 +71,50 @@ def as_written(image: Image.Image) -> Image.Image:
         return decoded.convert("RGB")
 
 
-def instant_samples(photos: list[Path]) -> dict[str, list[style.Sample]]:
+def instant_samples(
+    photos: list[Path],
+) -> tuple[dict[str, list[style.Sample]], dict[str, dict]]:
+    """Per style: the features of its reference renders, and what the quality checks see
+    in them (the style's expectations, style_expect.py)."""
     presets = bundled_presets()
     by_style: dict[str, list[style.Sample]] = {pid: [] for pid in presets}
+    seen: dict[str, dict[str, list]] = {
+        pid: {"clipped": [], "mean": [], "face": []} for pid in presets
+    }
+    detector = face_detector()
     for path in photos:
         with Image.open(path) as opened:
             photo = opened.convert("RGB")
         for seed, crop in enumerate(crops(photo)):
+            has_face = detector is not None and detector.count(crop) > 0
             for pid, preset in presets.items():
                 if preset.instant is None:
                     continue
                 look = apply_instant_style(crop, preset.instant.style, preset.instant.amount, seed)
+                written = as_written(look)
                 by_style[pid].append((path.name, style_features(look)))
-                by_style[pid].append((path.name, style_features(as_written(look))))
-    return {pid: samples for pid, samples in by_style.items() if samples}
+                by_style[pid].append((path.name, style_features(written)))
+                for image in (look, written):
+                    grey = quality._grey(image)
+                    seen[pid]["clipped"].append(quality._clipped(grey))
+                    seen[pid]["mean"].append(float(grey.mean()))
+                if has_face:
+                    seen[pid]["face"].append(detector.count(look) > 0)
+    kept = {pid: samples for pid, samples in by_style.items() if samples}
+    return kept, {pid: _expectations(seen[pid]) for pid in kept}
+
+
+def _expectations(seen: dict[str, list]) -> dict:
+    faces = seen["face"]
+    return {
+        "clipped_max": round(max(seen["clipped"]), 4),
+        "mean_range": [round(min(seen["mean"]), 1), round(max(seen["mean"]), 1)],
+        "face_kept_rate": round(sum(faces) / len(faces), 3) if faces else None,
+    }
 
 
 def make_instant(photos: list[Path], out: Path) -> dict:
-    by_style = instant_samples(photos)
+    by_style, expectations = instant_samples(photos)
     weights, within = style.feature_weights(by_style)
     data = _load(out)
     data.update(
@@ -103,7 +130,9 @@ def make_instant(photos: list[Path], out: Path) -> dict:
     )
     styles = data.setdefault("styles", {})
     for pid, samples in by_style.items():
-        styles.setdefault(pid, {})["instant"] = style.build_signature(samples, weights, within)
+        signature = style.build_signature(samples, weights, within)
+        signature["expect"] = expectations[pid]
+        styles.setdefault(pid, {})["instant"] = signature
     _save(data, out)
     return separation(by_style, photos, data)
 

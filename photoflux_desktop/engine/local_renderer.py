@@ -175,10 +175,12 @@ def with_quality_checks(
     from photoflux_desktop.engine.checks.likeness import measure_likeness, timed_likeness
     from photoflux_desktop.engine.checks.quality import quality_checks
     from photoflux_desktop.engine.checks.style import check_style_consistency
+    from photoflux_desktop.engine.checks.style_expect import expectations_for
 
-    found = quality_checks(result.image, request.image)
-    found.append(timed_likeness(result.image, request.image, scorer or measure_likeness))
     parameters = result.parameters
+    expect = expectations_for(parameters.style, result.backend)
+    found = quality_checks(result.image, request.image, expect)
+    found.append(timed_likeness(result.image, request.image, scorer or measure_likeness, expect))
     found.append(
         timed(
             check_style_consistency,

@@ -28,6 +28,7 @@ import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 from PIL import Image
@@ -35,6 +36,9 @@ from PIL import Image
 from photoflux_desktop.engine.checks import CheckResult, timed
 from photoflux_desktop.engine.checks.faces import DETECT_SIDE, Box, face_detector
 from photoflux_desktop.engine.checks.summary import NO_FACE_IN_PHOTO
+
+if TYPE_CHECKING:
+    from photoflux_desktop.engine.checks.style_expect import StyleExpectations
 
 SAME_PERSON_DISTANCE = 0.6  # dlib's documented threshold for its ResNet descriptor
 WARN_SCORE = 0.5  # the score at that distance: below it, likeness was lost
@@ -160,8 +164,13 @@ Scorer = Callable[[Image.Image, Image.Image], "LikenessMeasure | None"]
 
 
 def check_likeness(
-    output: Image.Image, source: Image.Image, scorer: Scorer = measure_likeness
+    output: Image.Image,
+    source: Image.Image,
+    scorer: Scorer = measure_likeness,
+    expect: StyleExpectations | None = None,
 ) -> CheckResult:
+    """The identity score of `output` against `source`; `expect` (the style's reference
+    renders) excuses a lost face only where the style's drawings hide faces from dlib."""
     measure = scorer(output, source)
     if measure is None:
         return CheckResult(
@@ -174,6 +183,16 @@ def check_likeness(
         )
     if not measure.photo_face:
         return CheckResult("likeness", True, None, WARN_SCORE, NO_FACE_IN_PHOTO, skipped=True)
+    if not measure.result_face and expect is not None and expect.faces_unreliable:
+        return CheckResult(
+            "likeness",
+            True,
+            None,
+            WARN_SCORE,
+            "Not measured: this style draws faces the face detector rarely recognises "
+            f"(found in {expect.face_kept_rate:.0%} of its reference renders).",
+            skipped=True,
+        )
     if not measure.result_face or measure.score is None:
         return CheckResult(
             "likeness", False, None, WARN_SCORE, "The photo has a face and the result has none."
@@ -190,6 +209,9 @@ def check_likeness(
 
 
 def timed_likeness(
-    output: Image.Image, source: Image.Image, scorer: Scorer = measure_likeness
+    output: Image.Image,
+    source: Image.Image,
+    scorer: Scorer = measure_likeness,
+    expect: StyleExpectations | None = None,
 ) -> CheckResult:
-    return timed(check_likeness, output, source, scorer)
+    return timed(check_likeness, output, source, scorer, expect)

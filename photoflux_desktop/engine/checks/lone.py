@@ -18,6 +18,7 @@ from PIL import Image
 from photoflux_desktop.engine.checks import CheckResult, quality, timed
 from photoflux_desktop.engine.checks.nsfw import screen_output
 from photoflux_desktop.engine.checks.style import check_style_consistency
+from photoflux_desktop.engine.checks.style_expect import expectations_for
 
 # a source that never excuses a result: mean 128 (well exposed), std 28 (not blank),
 # no pixel at either end (nothing clipped)
@@ -33,12 +34,13 @@ def lone_checks(
 ) -> list[CheckResult]:
     """Every check that needs only `image` (and the style its metadata names)."""
     grey = quality._grey(image)
+    expect = expectations_for(style_id, backend)
     results = [
         timed(quality.check_finite, image),
         timed(quality.check_black_frame, grey),
         timed(quality.check_blank, grey, _NEUTRAL_SOURCE),
-        timed(quality.check_exposure, grey, _NEUTRAL_SOURCE),
-        _without_source(timed(quality.check_clipping, grey, _NEUTRAL_SOURCE)),
+        timed(quality.check_exposure, grey, _NEUTRAL_SOURCE, expect),
+        _without_source(timed(quality.check_clipping, grey, _NEUTRAL_SOURCE, expect)),
     ]
     results += [timed(check, image) for check in LONE_CHECKS]
     results.append(timed(check_style_consistency, image, style_id, backend, None, strength))

@@ -11,11 +11,14 @@ input itself could explain the value (a dark photo may give a dark result).
 - exposure:   mean brightness far darker or brighter than a usable photo
 - clipping:   a large share of pixels crushed to black or blown to white
 - face_kept:  a face found in the input is still found in the output
+
+Exposure, clipping and face_kept widen to what the style's own reference renders do
+(style_expect.py): a pencil sketch is white paper by design, not a blown exposure.
 """
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 from PIL import Image
@@ -24,6 +27,9 @@ from photoflux_desktop.engine.checks import CheckResult, timed
 from photoflux_desktop.engine.checks.faces import face_detector
 from photoflux_desktop.engine.lazy import opencv
 
+if TYPE_CHECKING:
+    from photoflux_desktop.engine.checks.style_expect import StyleExpectations
+
 WORK_SIDE = 512
 BLANK_STD = 3.0  # grey levels (0-255): below this the image is practically one colour
 BLACK_MEAN = 4.0  # grey levels: the mean of a black frame
@@ -31,6 +37,8 @@ BLUR_RATIO = 0.05  # output sharpness below 5 % of the input's is a blurred resu
 EXPOSURE_RANGE = (0.06 * 255, 0.94 * 255)  # mean grey outside this is badly exposed
 CLIPPED_SHARE = 0.30  # more than 30 % of pixels at 0-2 or 253-255 ...
 CLIPPED_GAIN = 0.15  # ... and at least 15 points more than the input had
+STYLE_CLIPPED_MARGIN = 0.05  # a style's own worst clipping, plus this, is still its look
+STYLE_MEAN_MARGIN = 10.0  # grey levels beyond the darkest/brightest reference render
 
 
 def _pixels(image: Image.Image | np.ndarray) -> np.ndarray:
@@ -111,8 +119,13 @@ def check_blur(output: np.ndarray, source: np.ndarray) -> CheckResult:
     return CheckResult("blur", passed, ratio, BLUR_RATIO, reason)
 
 
-def check_exposure(output: np.ndarray, source: np.ndarray) -> CheckResult:
+def check_exposure(
+    output: np.ndarray, source: np.ndarray, expect: StyleExpectations | None = None
+) -> CheckResult:
     low, high = EXPOSURE_RANGE
+    if expect is not None and expect.mean_range is not None:
+        low = min(low, expect.mean_range[0] - STYLE_MEAN_MARGIN)
+        high = max(high, expect.mean_range[1] + STYLE_MEAN_MARGIN)
     mean, source_mean = float(output.mean()), float(source.mean())
     too_dark = mean < low and source_mean >= low
     too_bright = mean > high and source_mean <= high
@@ -129,19 +142,32 @@ def _clipped(grey: np.ndarray) -> float:
     return float(np.count_nonzero((grey <= 2) | (grey >= 253))) / max(1, grey.size)
 
 
-def check_clipping(output: np.ndarray, source: np.ndarray) -> CheckResult:
+def check_clipping(
+    output: np.ndarray, source: np.ndarray, expect: StyleExpectations | None = None
+) -> CheckResult:
     share, source_share = _clipped(output), _clipped(source)
-    passed = share <= CLIPPED_SHARE or share - source_share < CLIPPED_GAIN
-    reason = (
-        f"{share:.0%} of pixels are crushed or blown."
-        if passed
-        else f"{share:.0%} of pixels are crushed to black or blown to white "
-        f"(the photo had {source_share:.0%})."
-    )
-    return CheckResult("clipping", passed, share, CLIPPED_SHARE, reason)
+    limit = CLIPPED_SHARE
+    if expect is not None and expect.clipped_max is not None:
+        limit = max(limit, expect.clipped_max + STYLE_CLIPPED_MARGIN)
+    passed = share <= limit or share - source_share < CLIPPED_GAIN
+    if not passed:
+        reason = (
+            f"{share:.0%} of pixels are crushed to black or blown to white "
+            f"(the photo had {source_share:.0%})."
+        )
+    elif share > CLIPPED_SHARE and limit > CLIPPED_SHARE:
+        reason = (
+            f"{share:.0%} of pixels are pure black or white, as this style's own renders "
+            f"are (up to {expect.clipped_max:.0%})."  # type: ignore[union-attr]
+        )
+    else:
+        reason = f"{share:.0%} of pixels are crushed or blown."
+    return CheckResult("clipping", passed, share, limit, reason)
 
 
-def check_face_kept(output: Image.Image, source: Image.Image) -> CheckResult:
+def check_face_kept(
+    output: Image.Image, source: Image.Image, expect: StyleExpectations | None = None
+) -> CheckResult:
     detector = face_detector()
     if detector is None:
         return CheckResult(
@@ -151,6 +177,17 @@ def check_face_kept(output: Image.Image, source: Image.Image) -> CheckResult:
     if in_faces == 0:
         return CheckResult("face_kept", True, 0, 1, "No face in the photo, so none to keep.")
     out_faces = detector.count(output)
+    if out_faces == 0 and expect is not None and expect.faces_unreliable:
+        return CheckResult(
+            "face_kept",
+            True,
+            0,
+            1,
+            "Not judged: this style draws faces the face detector rarely recognises (found "
+            f"in {expect.face_kept_rate:.0%} of its reference renders), so no face found "
+            "says nothing about this render.",
+            skipped=True,
+        )
     passed = out_faces > 0
     reason = (
         f"Faces found: {in_faces} in the photo, {out_faces} in the result."
@@ -160,19 +197,24 @@ def check_face_kept(output: Image.Image, source: Image.Image) -> CheckResult:
     return CheckResult("face_kept", passed, out_faces, 1, reason)
 
 
-def quality_checks(output: Image.Image | np.ndarray, source: Image.Image) -> list[CheckResult]:
-    """Every quality check of `output` against the photo it came from."""
+def quality_checks(
+    output: Image.Image | np.ndarray,
+    source: Image.Image,
+    expect: StyleExpectations | None = None,
+) -> list[CheckResult]:
+    """Every quality check of `output` against the photo it came from; `expect` (the
+    style's reference renders, style_expect.py) widens the limits that style breaks."""
     results = [timed(check_finite, output)]
     out_grey, in_grey = _grey(output), _grey(source)
     results += [
         timed(check_black_frame, out_grey),
         timed(check_blank, out_grey, in_grey),
         timed(check_blur, out_grey, in_grey),
-        timed(check_exposure, out_grey, in_grey),
-        timed(check_clipping, out_grey, in_grey),
+        timed(check_exposure, out_grey, in_grey, expect),
+        timed(check_clipping, out_grey, in_grey, expect),
     ]
     out_image = output if isinstance(output, Image.Image) else _as_image(output)
-    results.append(timed(check_face_kept, out_image, source))
+    results.append(timed(check_face_kept, out_image, source, expect))
     return results
 
 
