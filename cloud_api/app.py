@@ -21,6 +21,8 @@ from cloud_api.api.routes import (
     events,
     leads,
     ops,
+    render_worker,
+    renders,
     shares,
     studio_settings,
     studios,
@@ -76,6 +78,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             events,
             deliveries,
             shares,
+            renders,
+            render_worker,
             ops,
             admin_routes,
             share_page,
@@ -120,6 +124,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             "/api/deliveries": max(delivery_body, settings.max_body_bytes),
             "/api/shares": max(share_body, settings.max_body_bytes),
             "/api/events": min(events_body, settings.max_body_bytes),
+            # a photo plus its multipart envelope; a rendered image (PNG) from a worker
+            "/api/upload": max(settings.upload_max_bytes + 64 * 1024, settings.max_body_bytes),
+            "/api/worker/result": max(64 * 1024 * 1024, settings.max_body_bytes),
         },
     )
     app.add_middleware(
@@ -155,6 +162,7 @@ async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
     yield
     await hooks.stop()
     await sender.stop()
+    ctx.queue.close()
     ctx.storage.close()
 
 
@@ -164,6 +172,18 @@ def _announce(ctx: AppContext) -> None:
             "storage_not_durable",
             message="PHOTOFLUX_MONGODB_URI is not set: using the embedded in-memory store. "
             "Everything is lost when the process stops. Set PHOTOFLUX_MONGODB_URI for real use.",
+        )
+    if ctx.queue.embedded:
+        log.warning(
+            "render_queue_embedded",
+            message="PHOTOFLUX_REDIS_URL is not set: cloud renders use an in-process queue "
+            "(`photoflux-cloud serve` runs one render worker thread); queued jobs are lost "
+            "when the process stops",
+        )
+    elif not ctx.worker_token:
+        log.warning(
+            "no_worker_token",
+            message="PHOTOFLUX_WORKER_TOKEN is not set: render workers cannot take jobs",
         )
     if ctx.settings.generated_secrets:
         log.warning(

@@ -1,4 +1,4 @@
-"""`photoflux-cloud`: serve the API, print fresh keys, or (later) run a render worker."""
+"""`photoflux-cloud`: serve the API, run a render worker, print fresh keys."""
 
 from __future__ import annotations
 
@@ -37,7 +37,12 @@ def _parser() -> argparse.ArgumentParser:
         help="re-encrypt stored personal data with the first key of PHOTOFLUX_FIELD_KEYS "
         "(put the new key first, keep the old ones after it until this has run)",
     )
-    commands.add_parser("worker", help="run a render worker (not in this build yet)")
+    commands.add_parser(
+        "worker",
+        help="run a render worker: takes cloud render jobs from Redis (PHOTOFLUX_REDIS_URL) "
+        "and reports to the API (PHOTOFLUX_WORKER_API_URL, PHOTOFLUX_WORKER_TOKEN); one job "
+        "at a time, models kept loaded",
+    )
     return parser
 
 
@@ -78,11 +83,15 @@ def _serve(args: argparse.Namespace) -> int:
     # as live Python objects, and the default threshold (700) collected so often that
     # p99 at 5,000 events/s was 82 ms; with 50,000 it is 12 ms (bench/cloud_load.py).
     gc.set_threshold(50_000, 20, 100)
+    app = None if workers > 1 else create_app(settings)
+    port = settings.port if args.port is None else args.port
+    if app is not None and app.state.ctx.queue.embedded:
+        _start_embedded_worker(app, args.host or settings.host, port)
     uvicorn.run(
-        "cloud_api.app:create_app" if workers > 1 else create_app(settings),
+        "cloud_api.app:create_app" if app is None else app,
         factory=workers > 1,
         host=args.host or settings.host,
-        port=settings.port if args.port is None else args.port,
+        port=port,
         workers=workers,
         **uvicorn_options(settings),
         access_log=False,  # RequestContext writes one structured line per request
@@ -90,6 +99,39 @@ def _serve(args: argparse.Namespace) -> int:
         log_config=server_log_config(settings.log_level),
     )
     return 0
+
+
+def _start_embedded_worker(app: object, host: str, port: int) -> None:
+    """No Redis: one render worker thread in this process, on the in-process queue."""
+    from cloud_api.worker.main import start_embedded_worker
+
+    ctx = app.state.ctx  # type: ignore[attr-defined]
+    loopback = "127.0.0.1" if host in ("0.0.0.0", "", "localhost") else host
+    if ":" in loopback:
+        loopback = "[::1]" if loopback == "::" else f"[{loopback}]"
+    start_embedded_worker(ctx.queue.broker, f"http://{loopback}:{port}", ctx.worker_token)
+
+
+def _worker() -> int:
+    from cloud_api.worker.settings import WorkerSettings
+
+    try:
+        settings = WorkerSettings()
+    except ValidationError as exc:
+        sys.stderr.write(f"error: {_config_message(exc)}\n")
+        return EXIT_BAD_INPUT
+    if not settings.redis_url or settings.worker_token is None:
+        sys.stderr.write(
+            "error: a render worker needs PHOTOFLUX_REDIS_URL (the queue) and "
+            "PHOTOFLUX_WORKER_TOKEN (as set on the API); without Redis, `photoflux-cloud "
+            "serve` runs its own worker thread\n"
+        )
+        return EXIT_BAD_INPUT
+    from cloud_api.core.observability import configure_logging
+    from cloud_api.worker.main import run_worker_process
+
+    configure_logging(settings.log_level)
+    return run_worker_process(settings)
 
 
 def _rotate_keys() -> int:
@@ -137,11 +179,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.command == "rotate-keys":
         return _rotate_keys()
     if args.command == "worker":
-        sys.stderr.write(
-            "error: the render worker is not part of this build yet (cloud renders are "
-            "a separate milestone)\n"
-        )
-        return EXIT_BAD_INPUT
+        return _worker()
     if args.command is None:
         args = _parser().parse_args(["serve"])
     return _serve(args)

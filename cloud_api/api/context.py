@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import secrets
 import time
 from dataclasses import dataclass, field
 from typing import Protocol
@@ -13,8 +14,10 @@ from cloud_api.api.principal import Principal
 from cloud_api.core.config import Settings
 from cloud_api.core.fieldcrypt import FieldCipher
 from cloud_api.core.login_guard import BackoffPolicy, LoginGuard
+from cloud_api.core.objects import LocalDiskStore, ObjectStore
 from cloud_api.core.observability import BusinessMetrics
 from cloud_api.core.ratelimit import RateLimiter
+from cloud_api.core.render_queue import RenderQueue, make_broker
 from cloud_api.core.storage import Storage
 
 DEVICE_TOUCH_INTERVAL_S = 60.0
@@ -64,6 +67,9 @@ class AppContext:
     metrics: BusinessMetrics
     devices: DeviceCache
     login_guard: LoginGuard
+    objects: ObjectStore
+    queue: RenderQueue
+    worker_token: str  # what render workers present (generated for the embedded one)
     # CPU-bound request checks (big JSON bodies, the event PII screen) run in threads, but
     # one at a time: every such thread competes with the event loop for the interpreter
     # lock, and with several the loop waits for it long enough to delay every request
@@ -76,6 +82,14 @@ class AppContext:
     sender: Wakeable | None = None  # the delivery sender, set once the app has started
     webhooks: Wakeable | None = None  # the lead webhook sender, likewise
     _device_touched: dict[str, float] = field(default_factory=dict)
+    workers_seen: dict[str, float] = field(default_factory=dict)  # worker id -> monotonic
+
+    def live_workers(self, window_s: float = 60.0) -> int:
+        now = time.monotonic()
+        for worker, seen in list(self.workers_seen.items()):
+            if now - seen > window_s:
+                del self.workers_seen[worker]
+        return len(self.workers_seen)
 
     def device_needs_touch(self, device_id: str) -> bool:
         """`last_seen_at` is written at most once a minute per device, not per request."""
@@ -99,8 +113,22 @@ def build_context(settings: Settings) -> AppContext:
         settings.rate_limit_account,
         settings.rate_limit_share_page,
     )
+    embedded_queue = not settings.redis_url
+    token = settings.worker_token.get_secret_value() if settings.worker_token else ""
+    if embedded_queue and not token:
+        token = secrets.token_urlsafe(32)  # only the in-process worker knows it
     return AppContext(
         settings=settings,
+        objects=LocalDiskStore(settings.objects_dir),
+        queue=RenderQueue(
+            make_broker(
+                settings.redis_url,
+                settings.worker_heartbeat_ms,
+                settings.queue_maintenance_chance,
+            ),
+            embedded=embedded_queue,
+        ),
+        worker_token=token,
         storage=storage,
         cipher=FieldCipher(
             settings.field_key_ring,

@@ -14,6 +14,8 @@ from typing import Annotated, Literal
 from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
+from cloud_api.core.malware import parse_clamd_url
+
 MIN_SECRET_BYTES = 32
 MIN_PASSWORD_LENGTH = 12
 # Values anyone can read here: refused outside development even if set explicitly.
@@ -81,6 +83,10 @@ class Settings(BaseSettings):
     max_body_bytes: int = Field(1024 * 1024, ge=1024)
     forwarded_allow_ips: str = "127.0.0.1"  # proxies whose X-Forwarded-* we believe
     hsts: bool = False  # send HSTS on plain-HTTP responses too (TLS ended elsewhere)
+    # ClamAV's daemon scans every upload when set: tcp://host:port, unix:///path or a
+    # socket path (cloud_api/core/malware.py); unreachable = 503, never a silent pass
+    clamd_url: str | None = None
+    clamd_timeout_seconds: float = Field(30.0, gt=0, le=600)
     # e-mail delivery of results (POST /api/deliveries); unset host = deliveries wait
     smtp_host: str | None = None
     smtp_port: int = Field(587, ge=1, le=65535)
@@ -123,9 +129,34 @@ class Settings(BaseSettings):
     keep_alive_seconds: float = Field(5.0, gt=0)
     max_concurrency: int = Field(1000, ge=1)  # open connections + tasks; 503 beyond
 
+    # cloud renders (POST /api/upload, /api/generate, /api/results; README "Cloud renders")
+    upload_max_bytes: int = Field(20 * 1024 * 1024, ge=1024)  # one uploaded photo
+    upload_max_pixels: int = Field(40_000_000, ge=10_000, le=150_000_000)
+    upload_ttl_hours: float = Field(24.0, gt=0, le=24 * 30)
+    render_ttl_hours: float = Field(24.0, gt=0, le=24 * 30)  # finished jobs and their images
+    render_concurrent: int = Field(4, ge=1)  # queued + running jobs per studio
+    render_daily: int = Field(500, ge=1)  # jobs per studio per UTC day
+    render_url_seconds: int = Field(900, ge=10, le=7 * 24 * 3600)  # signed image URL lifetime
+    render_attempts: int = Field(3, ge=1, le=20)  # tries per job before it is dead-lettered
+    objects_dir: str | None = None  # local-disk object store; unset: a temporary folder
+    # the bearer token render workers present to /api/worker/*; unset with Redis: no
+    # remote worker can report (the embedded worker gets a generated one)
+    worker_token: SecretStr | None = None
+    # Dramatiq's Redis broker: a worker silent this long is dead and its job is redelivered;
+    # API and workers must agree, since any broker call may run that maintenance
+    worker_heartbeat_ms: int = Field(60_000, ge=500)
+    queue_maintenance_chance: int = Field(10_000, ge=1, le=1_000_000)  # per million calls
     metrics_token: SecretStr | None = None
     sentry_dsn: SecretStr | None = None
     log_level: str = "INFO"
+
+    @field_validator("clamd_url")
+    @classmethod
+    def _clamd_address(cls, value: str | None) -> str | None:
+        if value is not None and value.strip():
+            parse_clamd_url(value)  # a typo stops start-up, not the first upload
+            return value.strip()
+        return None
 
     @field_validator("field_keys", "cors_origins", mode="before")
     @classmethod

@@ -8,7 +8,7 @@ import sys
 from typing import Any
 
 import structlog
-from prometheus_client import CollectorRegistry, Counter
+from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
 
 EMAIL_PATTERN = re.compile(r"[^@\s\"'<>]+@[^@\s\"'<>]+\.[A-Za-z]{2,}")
 # a QR share's token opens a guest's photo: it is stored only hashed, and the paths
@@ -139,6 +139,57 @@ class BusinessMetrics:
             ["action"],
             registry=registry,
         )
+        self.renders = RenderMetrics(registry)
+
+
+# seconds: a GPU render takes a few, a CPU one up to minutes
+RENDER_BUCKETS = (0.05, 0.1, 0.25, 0.5, 1, 2, 3, 5, 8, 13, 20, 30, 60, 120, 300, 600)
+
+
+class RenderMetrics:
+    """Cloud render queue health; `queue_depth_per_worker` is the autoscaling signal."""
+
+    def __init__(self, registry: CollectorRegistry) -> None:
+        self.jobs = Counter(
+            "photoflux_render_jobs_total", "Render jobs finished", ["outcome"], registry=registry
+        )
+        self.failures = Counter(
+            "photoflux_render_failures_total",
+            "Render attempts that failed, by error kind and whether the job will be retried",
+            ["kind", "final"],
+            registry=registry,
+        )
+        self.queue_depth = Gauge(
+            "photoflux_render_queue_depth", "Render jobs waiting for a worker", registry=registry
+        )
+        self.workers = Gauge(
+            "photoflux_render_workers",
+            "Render workers heard from in the last minute",
+            registry=registry,
+        )
+        self.depth_per_worker = Gauge(
+            "photoflux_render_queue_depth_per_worker",
+            "Queued jobs per live worker (queued jobs when none): scale workers on this",
+            registry=registry,
+        )
+        self.wait = Histogram(
+            "photoflux_render_queue_wait_seconds",
+            "From generate to a worker starting the job",
+            buckets=RENDER_BUCKETS,
+            registry=registry,
+        )
+        self.latency = Histogram(
+            "photoflux_render_job_seconds",
+            "From generate to the job's final status (end-to-end latency)",
+            ["outcome"],
+            buckets=RENDER_BUCKETS,
+            registry=registry,
+        )
+
+    def set_depth(self, depth: int, workers: int) -> None:
+        self.queue_depth.set(depth)
+        self.workers.set(workers)
+        self.depth_per_worker.set(depth / workers if workers else depth)
 
 
 def scrub(value: Any) -> Any:

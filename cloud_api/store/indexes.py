@@ -80,6 +80,22 @@ INDEXES: dict[str, list[IndexModel]] = {
         IndexModel([("studio_id", ASCENDING), ("created_at", DESCENDING)], name="studio_created"),
         IndexModel([("expires_at", ASCENDING)], expireAfterSeconds=0, name="expires_ttl"),
     ],
+    # cloud renders (store/render_jobs.py)
+    "render_uploads": [
+        IndexModel([("expires_at", ASCENDING)], expireAfterSeconds=0, name="expires_ttl"),
+    ],
+    "render_jobs": [
+        IndexModel(
+            [("studio_id", ASCENDING), ("client_request_id", ASCENDING)],
+            unique=True,
+            name="studio_request_unique",
+        ),
+        # the fair claim and the queue depth read queued jobs oldest first
+        IndexModel([("status", ASCENDING), ("created_at", ASCENDING)], name="status_created"),
+        IndexModel([("message_id", ASCENDING)], sparse=True, name="message"),
+        # only finished jobs carry expires_at: they (not queued ones) disappear
+        IndexModel([("expires_at", ASCENDING)], expireAfterSeconds=0, name="finished_ttl"),
+    ],
     "deliveries": [
         IndexModel([("status", ASCENDING), ("next_attempt_at", ASCENDING)], name="due"),
         IndexModel([("lead_id", ASCENDING)], name="lead"),
