@@ -6,7 +6,8 @@
 # Each dump is BACKUP_DIR/photoflux-<UTC time>.archive.gz (mongodump --archive --gzip),
 # written under a temporary name and renamed, so a half-written dump never counts.
 # Dumps older than BACKUP_RETENTION_DAYS are deleted after a successful dump.
-# The password is read from MONGO_ROOT_PASSWORD_FILE and passed in a config file, never
+# The password is read from MONGO_ROOT_PASSWORD_FILE (or the whole connection string
+# from MONGO_URI_FILE) and passed in a config file, never
 # on the command line (where `ps` would show it). The field-encryption keys are NOT in
 # these dumps: back them up separately (README "Backups").
 set -euo pipefail
@@ -29,9 +30,15 @@ dump_once() {
   tmp="$BACKUP_DIR/.photoflux-$stamp.partial"
   config="$(mktemp)"
   chmod 600 "$config"
-  printf 'password: "%s"\n' "$(cat "$MONGO_ROOT_PASSWORD_FILE")" > "$config"
-  if ! mongodump --host "$MONGO_HOST" --username "${MONGO_ROOT_USER:-root}" \
-    --authenticationDatabase admin --config "$config" \
+  local target=()
+  if [ -n "${MONGO_URI_FILE:-}" ]; then
+    # a replica set (Kubernetes): the whole connection string, credentials included
+    printf 'uri: "%s"\n' "$(cat "$MONGO_URI_FILE")" > "$config"
+  else
+    printf 'password: "%s"\n' "$(cat "$MONGO_ROOT_PASSWORD_FILE")" > "$config"
+    target=(--host "$MONGO_HOST" --username "${MONGO_ROOT_USER:-root}" --authenticationDatabase admin)
+  fi
+  if ! mongodump "${target[@]}" --config "$config" \
     --db "$MONGO_DB" --archive="$tmp" --gzip; then
     rm -f "$config" "$tmp"
     return 1
