@@ -53,6 +53,7 @@ def findings(report: dict, allowed: dict[str, str]) -> list[str]:
 def _pip_audit(*args: str) -> dict:
     result = subprocess.run(
         [sys.executable, "-m", "pip_audit", "--format", "json", "--progress-spinner", "off", *args],
+        check=False,  # its exit status is 1 whenever it finds something: read the JSON
         capture_output=True,
         text=True,
         timeout=900,
@@ -76,7 +77,8 @@ def main() -> int:
     if not source_reachable():
         banner = "!" * 78
         print(
-            f"{banner}\n!! DEPENDENCY AUDIT SKIPPED: pip-audit cannot reach a vulnerability source\n"
+            f"{banner}\n"
+            "!! DEPENDENCY AUDIT SKIPPED: pip-audit cannot reach a vulnerability source\n"
             f"!! (the canary {CANARY} came back clean). Nothing was audited. Run\n"
             "!! scripts/audit_deps.py where https://pypi.org/pypi/<name>/<version>/json or\n"
             f"!! https://api.osv.dev is reachable before a release.\n{banner}",
