@@ -78,7 +78,7 @@ OTHER_ENV = [
     ("PHOTOFLUX_DATA_DIR", "desktop, worker", "data folder (default: the platform's user data folder)"),
     ("PHOTOFLUX_CONFIG_DIR", "desktop", "where settings.json lives (default: the platform's config folder)"),
     ("PHOTOFLUX_CACHE_DIR", "desktop", "cache folder (default: the platform's cache folder)"),
-    ("PHOTOFLUX_MODELS_DIR", "desktop, worker", "model weights (default: DATA_DIR/models; overrides settings.json `models_dir`)"),
+    ("PHOTOFLUX_MODELS_DIR", "desktop, worker", "model weights (default: DATA_DIR/models; the desktop's settings.json `models_dir` wins when set)"),
     ("PHOTOFLUX_PREVIEW_DECODER", "desktop, worker", "`tiny` (TAESD), `projection` or `auto` (tiny on GPU only)"),
     ("HF_HOME", "desktop, worker", "Hugging Face cache used by `photoflux models download`"),
     ("HF_ENDPOINT", "desktop", "a Hugging Face mirror"),
