@@ -75,6 +75,7 @@ def _keygen() -> int:
         f"PHOTOFLUX_SECRET_KEY={key()}\n"
         f"PHOTOFLUX_FIELD_KEYS=k{secrets.token_hex(3)}:{key()}\n"
         f"PHOTOFLUX_HASH_KEY={key()}\n"
+        f"PHOTOFLUX_WORKER_TOKEN={key()}\n"
     )
     return 0
 

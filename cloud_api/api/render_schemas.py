@@ -57,6 +57,9 @@ class ResultOut(BaseModel):
     seed: int | None
     timings: dict[str, float] | None
     checks: list[dict[str, Any]]
+    parameters: dict[str, Any] | None = Field(
+        None, description="what the render ran with (engine RenderParameters), once succeeded"
+    )
     created_at: datetime
     started_at: datetime | None
     finished_at: datetime | None

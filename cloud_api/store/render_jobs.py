@@ -240,6 +240,9 @@ def claim(
     counted as one more attempt; None when there is nothing for it to do."""
     bound = db.render_jobs.find_one({"message_id": message_id, "status": {"$in": list(ACTIVE)}})
     if bound is not None:
+        if bound["cancel_requested"]:  # cancelled while its worker died or it waited to retry
+            _finish(db, bound["_id"], CANCELLED, {}, ttl, when={"message_id": message_id})
+            return None
         if bound["attempts"] >= attempts_allowed:
             _finish(
                 db,
@@ -369,6 +372,7 @@ def succeed(
         "seed": meta.get("seed"),
         "timings": meta.get("timings"),
         "checks": meta.get("checks") or [],
+        "parameters": meta.get("parameters"),
         "stage": "done",
         "error": None,
     }

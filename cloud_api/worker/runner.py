@@ -110,6 +110,9 @@ class JobRunner:
             "timings": {key: round(value, 4) for key, value in result.timings.items()},
             "checks": list(result.checks),
             "steps": result.parameters.steps_run,
+            # what ran (backend, model, prompt...): the desktop files it, and its
+            # provenance says AI-generated only when a diffusion model made it
+            "parameters": result.parameters.to_dict(),
         }
         status = self.client.result(claimed.job_id, message_id, buffer.getvalue(), meta)
         log.info("job_finished", job_id=claimed.job_id, status=status)

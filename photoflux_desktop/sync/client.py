@@ -134,8 +134,11 @@ class CloudClient:
     def __exit__(self, *exc: object) -> None:
         self.close()
 
-    def post(self, path: str, body: dict[str, Any]) -> httpx.Response:
-        """POST with retries; answers a 2xx response or raises one of the errors above."""
+    def post(
+        self, path: str, body: dict[str, Any] | None = None, *, files: dict[str, Any] | None = None
+    ) -> httpx.Response:
+        """POST (JSON `body`, or multipart `files`) with retries; answers a 2xx response or
+        raises one of the errors above."""
         p = self.policy
         try:
             for attempt in stamina.retry_context(
@@ -147,7 +150,7 @@ class CloudClient:
                 wait_jitter=p.wait_jitter_s,
             ):
                 with attempt:
-                    response = self._http.post(path, json=body)
+                    response = self._http.post(path, json=body, files=files)
                     _defer_if_quota(response)
                     if response.status_code == 429 or response.status_code >= 500:
                         raise _RetryableStatus(response)

@@ -65,12 +65,13 @@ def build_menus(window: Any) -> dict[str, QAction]:
         ),
         "welcome": _action(window, "Set up &AI models…", window.first_run.show_welcome),
     }
+    a["cloud_render"] = window.cloud.action  # checkable: made with its check box
     bar = window.menuBar()
     file_menu = bar.addMenu("&File")
     for key in ("open", "paste", "save", "export", "copy", "undo", "quit"):
         file_menu.addAction(a[key])
     render_menu = bar.addMenu("&Render")
-    for key in ("render", "cancel", "all_styles", "folder", "models"):
+    for key in ("render", "cloud_render", "cancel", "all_styles", "folder", "models"):
         render_menu.addAction(a[key])
     view = bar.addMenu("&View")
     for key in ("split", "side", "after", "fit", "actual_size", "zoom_in", "zoom_out", "theme"):

@@ -202,6 +202,9 @@ class MainWindow(QMainWindow):
         self.setCentralWidget(splitter)
         self.toast = Toast(self)
         self.studio = StudioMode(self)  # e-mail / QR / print, studio sync, usage events
+        from photoflux_desktop.ui.cloud_render import CloudRenderOption
+
+        self.cloud = CloudRenderOption(self)  # "Render in the cloud" next to Render
 
     def _compare_toolbar(self) -> QHBoxLayout:
         row = QHBoxLayout()

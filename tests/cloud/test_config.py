@@ -89,9 +89,11 @@ def test_keygen_output_is_accepted_by_settings(monkeypatch, capsys):
     assert Settings(_env_file=None).env == "production"
 
 
-def test_worker_is_not_in_this_build(capsys):
+def test_a_worker_without_redis_or_token_says_what_to_set(capsys, monkeypatch):
+    monkeypatch.delenv("PHOTOFLUX_REDIS_URL", raising=False)
     assert main(["worker"]) == 2
-    assert "not part of this build" in capsys.readouterr().err
+    err = capsys.readouterr().err
+    assert "PHOTOFLUX_REDIS_URL" in err and "PHOTOFLUX_WORKER_TOKEN" in err
 
 
 def test_serve_runs_the_real_entry_point_with_json_logs(tmp_path):

@@ -32,7 +32,7 @@ from cloud_api.api.render_schemas import (
     ProgressOut,
 )
 from cloud_api.api.routes.renders import _update_depth
-from cloud_api.core.errors import ApiError, documented
+from cloud_api.core.errors import ERROR_RESPONSES, ApiError, documented
 from cloud_api.store import render_jobs
 from cloud_api.store.clock import utcnow
 
@@ -59,7 +59,7 @@ router = APIRouter(
     tags=["render workers"],
     route_class=GuardedRoute,
     dependencies=[Depends(worker_auth)],
-    responses=documented(401, 422),
+    responses=ERROR_RESPONSES | {503: {"description": "no worker token configured"}},
 )
 
 

@@ -203,7 +203,9 @@ def _signing_key(ctx: Ctx) -> bytes:
 
 
 def _signature(ctx: Ctx, job_id: str, expires: int) -> str:
-    mac = hmac.new(_signing_key(ctx), f"{job_id}.{expires}".encode(), hashlib.sha256)
+    mac = hmac.new(
+        _signing_key(ctx), f"{job_id}.{expires}".encode("utf-8", "surrogatepass"), hashlib.sha256
+    )
     return base64.urlsafe_b64encode(mac.digest()).decode().rstrip("=")
 
 
@@ -241,6 +243,7 @@ def result_out(request: Request, ctx: Ctx, job: dict[str, Any], position: int | 
         seed=job.get("seed"),
         timings=job.get("timings"),
         checks=job.get("checks") or [],
+        parameters=job.get("parameters"),
         created_at=_utc(job["created_at"]),
         started_at=_utc(job.get("started_at")),
         finished_at=_utc(job.get("finished_at")),
@@ -286,7 +289,10 @@ async def image(
     sig: Annotated[str, Query(max_length=64)],
 ) -> Response:
     """The final image through the signed URL from results (no bearer token needed)."""
-    valid = exp > time.time() and hmac.compare_digest(sig, _signature(ctx, job_id, exp))
+    expected = _signature(ctx, job_id, exp).encode()
+    valid = exp > time.time() and hmac.compare_digest(
+        sig.encode("utf-8", "surrogatepass"), expected
+    )
     job = await ctx.storage.run(render_jobs.get_any, job_id) if valid else None
     data = None
     if job is not None and job["status"] == render_jobs.SUCCEEDED and job.get("image_key"):
