@@ -74,7 +74,7 @@ def _listed_emails(server: LiveServer) -> set[str]:
 def populated(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A snapshot written by a server that recorded three leads, then stopped."""
     snapshot = tmp_path_factory.mktemp("store") / "snapshot.tar.gz"
-    with LiveServer(cloud_settings(embedded_snapshot=str(snapshot))) as server:
+    with LiveServer(cloud_settings(embedded_snapshot=str(snapshot), mongodb_uri=None)) as server:
         api = Api(server)
         token = api.device(api.studio())
         for email in EMAILS:
@@ -105,7 +105,7 @@ def test_backup_then_restore_round_trips_the_store(populated: Path, tmp_path: Pa
     assert done.returncode == 0, done.stderr
     assert "6 encrypted lead fields decrypt" in done.stdout  # e-mail + name, three leads
 
-    with LiveServer(cloud_settings(embedded_snapshot=str(restored))) as server:
+    with LiveServer(cloud_settings(embedded_snapshot=str(restored), mongodb_uri=None)) as server:
         assert _listed_emails(server) == set(EMAILS)
 
 
@@ -133,3 +133,45 @@ def test_backup_needs_a_store_it_can_read(tmp_path: Path, cli) -> None:
     result = cli("backup", str(tmp_path / "b.tar.gz"), env=env)
     assert result.returncode == 2
     assert "PHOTOFLUX_EMBEDDED_SNAPSHOT" in result.stderr
+
+
+@pytest.mark.skipif(
+    not os.environ.get("PHOTOFLUX_TEST_MONGODB_URI"), reason="set PHOTOFLUX_TEST_MONGODB_URI"
+)
+def test_backup_and_restore_against_a_real_server(populated: Path, tmp_path: Path, cli) -> None:
+    """The same archive into a real MongoDB and back out (only where one is configured)."""
+    import uuid
+
+    archive = tmp_path / "backup.tar.gz"
+    assert cli("backup", str(archive), env=_env(populated)).returncode == 0
+    env = _env(tmp_path / "unused") | {
+        "PHOTOFLUX_MONGODB_URI": os.environ["PHOTOFLUX_TEST_MONGODB_URI"],
+        "PHOTOFLUX_MONGODB_DB": f"pf_backup_{uuid.uuid4().hex[:8]}",
+    }
+    loaded = cli("restore", str(archive), env=env)
+    assert loaded.returncode == 0, loaded.stderr
+    again = cli("restore", str(archive), env=env)
+    assert again.returncode == 2 and "--drop" in again.stderr  # never over data by accident
+    out = tmp_path / "from-server.tar.gz"
+    made = cli("backup", str(out), env=env)
+    assert made.returncode == 0 and "field key id(s): k1" in made.stdout
+
+
+def test_the_mongodb_path_round_trips_through_pymongo_calls(populated: Path, tmp_path: Path, cli):
+    """The PHOTOFLUX_MONGODB_URI path here, with pymongo's client swapped for mongomock's
+    (mongomock.patch: same calls, one shared in-memory server per address)."""
+    import mongomock
+
+    archive = tmp_path / "backup.tar.gz"
+    assert cli("backup", str(archive), env=_env(populated)).returncode == 0
+    env = _env(tmp_path / "unused") | {"PHOTOFLUX_MONGODB_URI": "mongodb://db.invalid:27017"}
+    with mongomock.patch(servers=(("db.invalid", 27017),)):
+        loaded = cli("restore", str(archive), env=env)
+        assert loaded.returncode == 0, loaded.stderr
+        refused = cli("restore", str(archive), env=env)
+        assert refused.returncode == 2 and "--drop" in refused.stderr
+        assert cli("restore", "--drop", str(archive), env=env).returncode == 0
+        again = tmp_path / "again.tar.gz"
+        made = cli("backup", str(again), env=env)
+        assert made.returncode == 0, made.stderr
+    assert "field key id(s): k1" in made.stdout
