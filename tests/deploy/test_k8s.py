@@ -155,3 +155,18 @@ def test_backup_runs_nightly_with_the_compose_script() -> None:
     assert container["command"] == ["bash", "/scripts/mongo-backup.sh", "--once"]
     env = {e["name"]: e["value"] for e in container["env"]}
     assert int(env["BACKUP_RETENTION_DAYS"]) >= 1 and env["MONGO_URI_FILE"].startswith("/secrets/")
+
+
+def test_the_keda_free_alternative_scales_on_an_exported_gauge() -> None:
+    from cloud_api.core.observability import RenderMetrics
+
+    path = K8S / "optional" / "worker-hpa-prometheus.yaml"
+    (hpa,) = [d for d in yaml.safe_load_all(path.read_text()) if d]
+    kubernetes_validate.validate(hpa, KUBERNETES_VERSION, strict=True)
+    metric = hpa["spec"]["metrics"][0]["external"]["metric"]["name"]
+    from prometheus_client import CollectorRegistry
+
+    registry = CollectorRegistry()
+    RenderMetrics(registry)
+    assert metric in {m.name for m in registry.collect()}
+    assert hpa["spec"]["scaleTargetRef"]["name"] == "photoflux-worker"
