@@ -120,3 +120,27 @@ def _export_keys(settings: Settings, out: Path) -> int:
         handle.write(text)
     sys.stdout.write(f"keys written to {out} (mode 600)\n")
     return 0
+
+
+def rotate_snapshot(settings: Settings) -> int:
+    """`rotate-keys` for the embedded store: re-encrypts the snapshot file (the server
+    must be stopped: it rewrites the snapshot when it stops)."""
+    from cloud_api.store import leads
+
+    snapshot = Path(str(settings.embedded_snapshot))
+    if not snapshot.exists():
+        return _fail(f"no snapshot at {snapshot} yet (it is written when the server stops)")
+    try:
+        _manifest, docs = backup.read(snapshot)
+        cipher = _cipher(settings)
+        backup.check_keys(docs, cipher)
+    except backup.BackupError as exc:
+        return _fail(str(exc))
+    db = mongomock.MongoClient()[settings.mongodb_db]
+    backup.load(db, docs, replace=True)
+    checked, rewritten = leads.reencrypt(db, cipher)
+    backup.dump(db, snapshot)
+    sys.stdout.write(
+        f"{rewritten} of {checked} leads re-encrypted with key {settings.active_field_key_id!r}\n"
+    )
+    return 0

@@ -166,10 +166,14 @@ def _rotate_keys() -> int:
     except (ConfigError, ValidationError) as exc:
         sys.stderr.write(f"error: {_config_message(exc)}\n")
         return EXIT_BAD_INPUT
+    if settings.embedded_storage and settings.embedded_snapshot:
+        from cloud_api.backup_cmd import rotate_snapshot
+
+        return rotate_snapshot(settings)
     if settings.embedded_storage:
         sys.stderr.write(
-            "error: set PHOTOFLUX_MONGODB_URI: the embedded store lives only inside a "
-            "running server, so there is nothing here to re-encrypt\n"
+            "error: set PHOTOFLUX_MONGODB_URI (or PHOTOFLUX_EMBEDDED_SNAPSHOT): the embedded "
+            "store lives only inside a running server, so there is nothing here to re-encrypt\n"
         )
         return EXIT_BAD_INPUT
     ctx = build_context(settings)

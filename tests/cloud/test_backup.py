@@ -175,3 +175,24 @@ def test_the_mongodb_path_round_trips_through_pymongo_calls(populated: Path, tmp
         made = cli("backup", str(again), env=env)
         assert made.returncode == 0, made.stderr
     assert "field key id(s): k1" in made.stdout
+
+
+def test_rotate_keys_re_encrypts_the_snapshot(populated: Path, tmp_path: Path, cli) -> None:
+    """README "Rotating the field-encryption key" on the embedded store: new key first,
+    rotate-keys, then the old key can go and the leads still decrypt."""
+    import shutil
+
+    snapshot = tmp_path / "snapshot.tar.gz"
+    shutil.copy(populated, snapshot)
+    new_key = f"k2:{key('field-key-two')}"
+    rotated = cli("rotate-keys", env=_env(snapshot, field_keys=f"{new_key},{FIELD_KEYS}"))
+    assert rotated.returncode == 0, rotated.stderr
+    assert "3 of 3 leads re-encrypted with key 'k2'" in rotated.stdout
+    archive = tmp_path / "after.tar.gz"
+    made = cli("backup", str(archive), env=_env(snapshot, field_keys=new_key))
+    assert made.returncode == 0 and "field key id(s): k2\n" not in made.stderr
+    assert "field key id(s): k2 " in made.stdout  # k1 no longer needed
+    target = tmp_path / "restored.tar.gz"
+    assert cli("restore", str(archive), env=_env(target, field_keys=new_key)).returncode == 0
+    old_only = cli("restore", str(archive), env=_env(tmp_path / "x.tar.gz"))
+    assert old_only.returncode == 2 and "k2" in old_only.stderr
