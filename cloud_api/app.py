@@ -42,7 +42,7 @@ from cloud_api.core.middleware import (
 from cloud_api.core.observability import configure_logging, init_sentry
 from cloud_api.core.server import GuardedH11Protocol
 from cloud_api.share_page import routes as share_page
-from cloud_api.store import accounts
+from cloud_api.store import accounts, snapshot
 from cloud_api.store.indexes import ensure_indexes
 
 log = structlog.get_logger("cloud_api.app")
@@ -143,6 +143,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 @asynccontextmanager
 async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
     ctx: AppContext = app.state.ctx
+    await ctx.storage.run(snapshot.load_at_start, ctx.settings, ctx.cipher)
     await ctx.storage.run(ensure_indexes)
     _announce(ctx)
     await _bootstrap_admin(ctx)
@@ -163,6 +164,7 @@ async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
     await hooks.stop()
     await sender.stop()
     ctx.queue.close()
+    await ctx.storage.run(snapshot.save_at_stop, ctx.settings)
     ctx.storage.close()
 
 

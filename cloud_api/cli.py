@@ -37,6 +37,27 @@ def _parser() -> argparse.ArgumentParser:
         help="re-encrypt stored personal data with the first key of PHOTOFLUX_FIELD_KEYS "
         "(put the new key first, keep the old ones after it until this has run)",
     )
+    backup = commands.add_parser(
+        "backup",
+        help="write the database (PHOTOFLUX_MONGODB_URI, or the embedded store's "
+        "PHOTOFLUX_EMBEDDED_SNAPSHOT) to a .tar.gz archive; keys are not in it",
+    )
+    backup.add_argument("archive", help="the .tar.gz file to write")
+    restore = commands.add_parser(
+        "restore",
+        help="load a backup archive into the configured store; refuses when "
+        "PHOTOFLUX_FIELD_KEYS cannot decrypt its leads",
+    )
+    restore.add_argument("archive", help="a .tar.gz written by `photoflux-cloud backup`")
+    restore.add_argument(
+        "--drop", action="store_true", help="replace a database that already holds data"
+    )
+    export_keys = commands.add_parser(
+        "export-keys",
+        help="write PHOTOFLUX_FIELD_KEYS and PHOTOFLUX_HASH_KEY to a file (mode 600) to "
+        "keep apart from the data backups",
+    )
+    export_keys.add_argument("out", help="the file to write (must not exist)")
     commands.add_parser(
         "worker",
         help="run a render worker: takes cloud render jobs from Redis (PHOTOFLUX_REDIS_URL) "
@@ -145,10 +166,14 @@ def _rotate_keys() -> int:
     except (ConfigError, ValidationError) as exc:
         sys.stderr.write(f"error: {_config_message(exc)}\n")
         return EXIT_BAD_INPUT
+    if settings.embedded_storage and settings.embedded_snapshot:
+        from cloud_api.backup_cmd import rotate_snapshot
+
+        return rotate_snapshot(settings)
     if settings.embedded_storage:
         sys.stderr.write(
-            "error: set PHOTOFLUX_MONGODB_URI: the embedded store lives only inside a "
-            "running server, so there is nothing here to re-encrypt\n"
+            "error: set PHOTOFLUX_MONGODB_URI (or PHOTOFLUX_EMBEDDED_SNAPSHOT): the embedded "
+            "store lives only inside a running server, so there is nothing here to re-encrypt\n"
         )
         return EXIT_BAD_INPUT
     ctx = build_context(settings)
@@ -179,6 +204,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         return _keygen()
     if args.command == "rotate-keys":
         return _rotate_keys()
+    if args.command in ("backup", "restore", "export-keys"):
+        from cloud_api.backup_cmd import run_backup_command
+
+        return run_backup_command(args)
     if args.command == "worker":
         return _worker()
     if args.command is None:

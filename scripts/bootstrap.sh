@@ -13,14 +13,15 @@ WANT="$(cat pyproject.toml scripts/bootstrap.sh | sha256sum | cut -d' ' -f1)"
 # (PySide6/Qt/plugins/platforms/libqxcb.so) links, from `ldd` on the plugin: without one
 # Qt aborts with a misleading message (engine/qt_libs.py, `photoflux doctor`, checks it).
 # With PHOTOFLUX_TEST_SERVICES=1 also the real services and browser the tests start
-# (redis-server, clamav-daemon, chromium).
+# (redis-server, clamav-daemon, chromium) and the deploy/ validators (caddy, promtool).
 if command -v apt-get >/dev/null 2>&1 && [ "$(id -u)" = "0" ]; then
   wanted=(libegl1 libgl1 libxkbcommon0 libfontconfig1 libfreetype6 libdbus-1-3 libglib2.0-0
     libx11-6 libx11-xcb1 libxcb1 libxkbcommon-x11-0 libxcb-cursor0 libxcb-icccm4
     libxcb-image0 libxcb-keysyms1 libxcb-randr0 libxcb-render0 libxcb-render-util0
     libxcb-shape0 libxcb-shm0 libxcb-sync1 libxcb-util1 libxcb-xfixes0 libxcb-xkb1)
   if [ "${PHOTOFLUX_TEST_SERVICES:-0}" = "1" ]; then
-    wanted+=(redis-server clamav-daemon chromium)
+    # caddy and prometheus: their own validators (caddy validate, promtool) check deploy/
+    wanted+=(redis-server clamav-daemon chromium caddy prometheus)
   fi
   missing=()
   for pkg in "${wanted[@]}"; do

@@ -11,6 +11,8 @@ echo "== ruff"
 ruff check .
 echo "== import-linter (layer rules, design.md)"
 lint-imports
+echo "== dependency audit (pip-audit; allow-list: scripts/audit-allowlist.txt)"
+python scripts/audit_deps.py
 echo "== pytest"
 set +e
 python -m pytest --cov --cov-report=term --cov-fail-under=80 -p no:cacheprovider "$@"

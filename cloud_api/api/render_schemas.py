@@ -74,6 +74,8 @@ class CancelOut(BaseModel):
 
 
 class ClaimIn(BaseModel):
+    model_config = ConfigDict(strict=True)  # a bool is no step count
+
     message_id: str = Field(min_length=1, max_length=64)
     worker_id: str = Field(min_length=1, max_length=128)
 
@@ -86,6 +88,8 @@ class ClaimOut(BaseModel):
 
 
 class ProgressIn(BaseModel):
+    model_config = ConfigDict(strict=True)  # a bool is no step count
+
     job_id: str = Field(max_length=64)
     message_id: str = Field(max_length=64)
     worker_id: str = Field(max_length=128)
@@ -100,6 +104,8 @@ class ProgressOut(BaseModel):
 
 
 class FailIn(BaseModel):
+    model_config = ConfigDict(strict=True)  # a bool is no step count
+
     job_id: str = Field(max_length=64)
     message_id: str = Field(max_length=64)
     worker_id: str = Field(max_length=128)

@@ -65,6 +65,9 @@ class Settings(BaseSettings):
 
     mongodb_uri: SecretStr | None = None
     mongodb_db: str = "photoflux"
+    # the embedded store only: a backup archive loaded at start-up and rewritten at a
+    # clean shutdown, so a one-machine trial survives restarts (README "Backups")
+    embedded_snapshot: str | None = None
     redis_url: str | None = None  # rate-limit storage shared by several workers
 
     first_admin_email: str | None = None
