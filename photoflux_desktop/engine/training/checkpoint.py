@@ -34,6 +34,7 @@ class Checkpoint:
 def save_checkpoint(
     root: Path,
     step: int,
+    *,
     lora_state: dict[str, torch.Tensor],
     optimizer: Any,
     losses: list[float],

@@ -218,9 +218,7 @@ def require_enough(dataset: PreparedDataset) -> None:
     """Refuse to train on fewer than MIN_PHOTOS usable photos, naming what was wrong."""
     if len(dataset.items) >= MIN_PHOTOS:
         return
-    left_out = [
-        f"{Path(r.path).name}: {r.issues[0].advice}" for r in dataset.reports if not r.used
-    ]
+    left_out = [f"{Path(r.path).name}: {r.issues[0].advice}" for r in dataset.reports if not r.used]
     reasons = (" Left out: " + " ".join(left_out)) if left_out else ""
     raise bad_input(
         f"{len(dataset.items)} usable photo(s) of {len(dataset.reports)}; training needs at "

@@ -78,6 +78,8 @@ class TrainingOutcome:
     elapsed_s: float = 0.0
     steps_per_s: float | None = None
     device: str = ""
+    # the loss on the photos at fixed draws, when this run started and when it finished
+    eval_loss: tuple[float | None, float | None] = (None, None)
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -93,4 +95,9 @@ class TrainingOutcome:
             "elapsed_s": round(self.elapsed_s, 3),
             "steps_per_s": round(self.steps_per_s, 4) if self.steps_per_s else None,
             "device": self.device,
+            "eval_loss": {"start": _rounded(self.eval_loss[0]), "end": _rounded(self.eval_loss[1])},
         }
+
+
+def _rounded(value: float | None) -> float | None:
+    return None if value is None else round(value, 6)

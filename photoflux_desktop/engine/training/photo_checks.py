@@ -23,7 +23,8 @@ BLUR_LIMIT = 35.0
 DUPLICATE_BITS = 6  # dHashes this close (of 64 bits) are the same picture
 LOW_VARIETY_BITS = 14  # mean pairwise distance below this: the photos look alike
 PERSON_WORDS = frozenset(
-    "person man woman boy girl child kid baby face people guy lady human".split()
+    {"person", "man", "woman", "boy", "girl", "child", "kid", "baby", "face", "people"}
+    | {"guy", "lady", "human"}
 )
 
 

@@ -35,6 +35,7 @@ from photoflux_desktop.engine.training.events import (
     ignore_events,
 )
 
+EVAL_DRAWS = 4  # noise draws per photo for the before/after loss
 STYLE_PROMPT = "{token} {class_word} as an oil painting"
 
 
@@ -105,7 +106,9 @@ class _Run:
             lora_state = checkpoint.load_checkpoint(resume, self.optimizer)
             self._set_lora_state(lora_state)
             start, self.losses = resume.step, list(resume.losses)
+        self.eval_start = self.eval_loss()
         status = self._loop(start)
+        self.eval_end = self.eval_loss() if status == "done" else None
         elapsed = time.perf_counter() - started
         return self._finish(status, start if resume else None, elapsed)
 
@@ -162,7 +165,9 @@ class _Run:
         items = self.job.dataset.items
         self.latents: list[list[torch.Tensor]] = []
         for index, item in enumerate(items):
-            self.emit(TrainingEvent("caching", index + 1, len(items), message=Path(item.source).name))
+            self.emit(
+                TrainingEvent("caching", index + 1, len(items), message=Path(item.source).name)
+            )
             pictures = augment.variants(item.image, options.augment, self.job.seed * 7919 + index)
             self.latents.append(
                 [
@@ -244,8 +249,8 @@ class _Run:
     def _loop(self, start: int) -> str:
         denoiser = self.ops.denoiser
         denoiser.train()
-        started, done = time.perf_counter(), 0
-        for step in range(start, self.total):
+        started = time.perf_counter()
+        for done, step in enumerate(range(start, self.total), start=1):
             total_loss = 0.0
             for micro in range(self.preset.grad_accum):
                 if self.cancel.cancelled:
@@ -260,12 +265,28 @@ class _Run:
             self.optimizer.step()
             self.optimizer.zero_grad(set_to_none=True)
             self.losses.append(total_loss)
-            done += 1
             speed = done / (time.perf_counter() - started)
             left = (self.total - step - 1) / speed
             self.emit(TrainingEvent("training", step + 1, self.total, total_loss, speed, left))
             self._after_step(step + 1)
         return "done"
+
+    @torch.no_grad()
+    def eval_loss(self) -> float:
+        """The loss on every photo (plain crop) at fixed noise and timesteps: the same
+        draws before and after, so unlike the training loss it shows learning."""
+        self.ops.denoiser.eval()
+        total = 0.0
+        for index, variants in enumerate(self.latents):
+            prompt = self.prompt_of[self.captions[index]]
+            for repeat in range(EVAL_DRAWS):
+                with self.accelerator.autocast():
+                    loss = self.ops.loss(
+                        variants[0], [prompt], draw(self.job.seed, 5, index, repeat)
+                    )
+                total += float(loss)
+        self.ops.denoiser.train()
+        return total / (len(self.latents) * EVAL_DRAWS)
 
     def _micro_batch(self, step: int, micro: int) -> tuple[torch.Tensor, list[Any]]:
         """Photo k of the run is photo perm(epoch)[k mod n]; its variant is drawn."""
@@ -295,10 +316,10 @@ class _Run:
         folder = checkpoint.save_checkpoint(
             self.checkpoints,
             step,
-            self.lora_state(),
-            self.optimizer,
-            self.losses,
-            self.fingerprint,
+            lora_state=self.lora_state(),
+            optimizer=self.optimizer,
+            losses=self.losses,
+            fingerprint=self.fingerprint,
         )
         self.emit(TrainingEvent("checkpoint", step, self.total, message=str(folder)))
 
@@ -328,6 +349,7 @@ class _Run:
             "elapsed_s": elapsed,
             "steps_per_s": speed,
             "device": self.device_info.name,
+            "eval_loss": (self.eval_start, self.eval_end),
         }
         if status == "cancelled":
             step = latest.step if latest else 0
@@ -395,4 +417,3 @@ def _licence(located: LocatedModel) -> str:
 def _pixels(image: Any) -> torch.Tensor:
     array = torch.from_numpy(np.asarray(image.convert("RGB"), dtype=np.float32))
     return (array / 127.5 - 1.0).permute(2, 0, 1).unsqueeze(0)
-
