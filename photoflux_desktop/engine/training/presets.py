@@ -161,5 +161,13 @@ def choose_preset(device: DeviceInfo, family: str, name: str | None = None) -> T
 
 
 def with_overrides(preset: TrainingPreset, **values: Any) -> TrainingPreset:
-    """The preset with the user's explicit choices (None = keep the preset's)."""
-    return replace(preset, **{k: v for k, v in values.items() if v is not None})
+    """The preset with the user's explicit choices (None = keep the preset's); the time
+    estimate scales with the pixels a step processes."""
+    chosen = {k: v for k, v in values.items() if v is not None}
+    changed = replace(preset, **chosen)
+    if preset.seconds_per_step is None:
+        return changed
+    work = (changed.resolution / preset.resolution) ** 2 * (
+        changed.batch * changed.grad_accum / (preset.batch * preset.grad_accum)
+    )
+    return replace(changed, seconds_per_step=round(preset.seconds_per_step * work, 4))

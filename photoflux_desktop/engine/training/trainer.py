@@ -147,7 +147,7 @@ class _Run:
         )
         self.device = torch.device(self.device_info.torch_device if cuda else "cpu")
         cls = getattr(diffusers, family_ops.PIPELINES[self.located.family])
-        kwargs: dict[str, Any] = {"torch_dtype": self.weight_dtype, "local_files_only": True}
+        kwargs: dict[str, Any] = {"dtype": self.weight_dtype, "local_files_only": True}
         if self.located.family == "sd":
             kwargs.update(safety_checker=None, requires_safety_checker=False)
         pipe = cls.from_pretrained(str(self.located.path), **kwargs)
@@ -383,7 +383,7 @@ class _Run:
             name=self.job.name,
             path="",
             family=family,
-            base_model=self.located.label,
+            base_model=self.located.spec.id if self.located.spec else str(self.located.path.resolve()),
             token=options.token,
             class_word=options.class_word,
             steps=self.total,
