@@ -58,7 +58,9 @@ def build_micro_pipeline(family: str, folder: Path, seed: int = 0) -> Path:
 
     torch.manual_seed(seed)
     tokenizer = write_tokenizer(folder / "_tokenizer_src")
-    scheduler = DDPMScheduler(beta_schedule="scaled_linear", beta_start=0.00085, beta_end=0.012)
+    scheduler = DDPMScheduler(
+        beta_schedule="scaled_linear", beta_start=0.00085, beta_end=0.012, clip_sample=False
+    )
     if family == "sd":
         pipe: Any = StableDiffusionPipeline(
             unet=_unet(cross_attention_dim=32, attention_head_dim=8),

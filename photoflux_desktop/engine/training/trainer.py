@@ -35,7 +35,7 @@ from photoflux_desktop.engine.training.events import (
     ignore_events,
 )
 
-EVAL_DRAWS = 4  # noise draws per photo for the before/after loss
+EVAL_DRAWS = 2  # noise draws per photo for the before/after loss
 STYLE_PROMPT = "{token} {class_word} as an oil painting"
 
 
@@ -193,7 +193,6 @@ class _Run:
 
     # ---- the adapter --------------------------------------------------------------------
     def _attach_lora(self) -> None:
-        from accelerate import Accelerator
         from peft import LoraConfig
 
         denoiser = self.ops.denoiser
@@ -216,9 +215,7 @@ class _Run:
             param.data = param.data.float()  # trained in fp32 under fp16/bf16 autocast
         if self.preset.gradient_checkpointing:
             denoiser.enable_gradient_checkpointing()
-        self.accelerator = Accelerator(
-            mixed_precision=self.preset.mixed_precision, cpu=self.device.type == "cpu"
-        )
+        self.accelerator = _accelerator(self.preset.mixed_precision, self.device.type == "cpu")
         self.ops.prepare()
         optimizer = self._optimizer()
         prepared, self.optimizer = self.accelerator.prepare(denoiser, optimizer)
@@ -373,7 +370,9 @@ class _Run:
         family = self.located.family
         saved_dtype = torch.bfloat16 if family == "flux" else torch.float16
         prefix = self.ops.denoiser_name
-        layers = convert_state_dict_to_diffusers(self.lora_state())
+        layers = self.lora_state()
+        if family != "flux":  # UNet LoRAs in diffusers' naming, as its SD examples save them
+            layers = convert_state_dict_to_diffusers(layers)
         tensors = {
             f"{prefix}.{key}": value.detach().to("cpu", saved_dtype).contiguous()
             for key, value in layers.items()
@@ -383,7 +382,7 @@ class _Run:
             name=self.job.name,
             path="",
             family=family,
-            base_model=self.located.spec.id if self.located.spec else str(self.located.path.resolve()),
+            base_model=_base_label(self.located),
             token=options.token,
             class_word=options.class_word,
             steps=self.total,
@@ -404,6 +403,21 @@ class _Run:
         if sample is not None:
             shutil.copyfile(file.with_suffix(".png"), target.with_suffix(".png"))
         return adapters.read_adapter(target), file
+
+
+def _accelerator(precision: str, cpu: bool) -> Any:
+    """accelerate keeps one process-wide state; a second run in the same process (the
+    desktop app, the cloud worker) may need another precision, so start it afresh."""
+    from accelerate import Accelerator
+    from accelerate.state import AcceleratorState, GradientState
+
+    AcceleratorState._reset_state(reset_partial_state=True)
+    GradientState._reset_state()
+    return Accelerator(mixed_precision=precision, cpu=cpu)
+
+
+def _base_label(located: LocatedModel) -> str:
+    return located.spec.id if located.spec else str(located.path.resolve())
 
 
 def _licence(located: LocatedModel) -> str:
