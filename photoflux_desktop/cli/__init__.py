@@ -30,6 +30,8 @@ _COMMANDS = {
     "disconnect": ("sync_cmds", "run_disconnect"),
     "lead": ("sync_cmds", "run_lead"),
     "sync": ("sync_cmds", "run_sync"),
+    "train": ("train_cmd", "run_train"),
+    "adapters": ("train_cmd", "run_adapters"),
 }
 
 

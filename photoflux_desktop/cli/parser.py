@@ -126,6 +126,15 @@ def _add_render(sub: argparse._SubParsersAction) -> None:
         help="LoRA file for this model's family; weight "
         f"{LORA_WEIGHT_RANGE[0]:g} to {LORA_WEIGHT_RANGE[1]:g} (default 1)",
     )
+    p.add_argument(
+        "--adapter",
+        action="append",
+        default=[],
+        metavar="NAME[:WEIGHT]",
+        help="a trained subject from `photoflux adapters` (repeatable); weight "
+        f"{LORA_WEIGHT_RANGE[0]:g} to {LORA_WEIGHT_RANGE[1]:g} (default 1); put its token "
+        "and class word in --prompt",
+    )
     p.add_argument("--preview-dir", default=None, help="save a preview image per step here")
     # choices come from the request's enums, which check the values again
     p.add_argument("--device", choices=[m.value for m in Device], default="auto")
@@ -195,6 +204,64 @@ def _add_sync(sub: argparse._SubParsersAction) -> None:
     sync.add_argument("--json", action="store_true")
 
 
+def _add_training(sub: argparse._SubParsersAction) -> None:
+    train = sub.add_parser(
+        "train",
+        help="teach a model a subject from 3-30 photos (a LoRA adapter for the library)",
+        description="Checks and crops the photos, trains a LoRA on the model's denoiser and "
+        "installs it in the adapter library (`photoflux adapters`). Ctrl+C stops with a "
+        "checkpoint; run the same command with --resume to continue.",
+    )
+    train.add_argument("--images", required=True, help="folder of 3-30 photos (4-30 ideal)")
+    train.add_argument(
+        "--out",
+        required=True,
+        help="the run's folder: prepared photos and captions (dataset/), checkpoints/, "
+        "samples/ and the adapter file; created if new",
+    )
+    train.add_argument(
+        "--name", default=None, help="adapter name in the library (default: --out's folder name)"
+    )
+    train.add_argument("--model", default=None, help="catalog id or diffusers folder")
+    train.add_argument(
+        "--preset",
+        default="auto",
+        help="cpu, 8gb, 12gb, 16gb or 24gb (default: the largest that fits this device)",
+    )
+    train.add_argument("--steps", type=_bounded(int, 1, 100_000, "steps"), default=None)
+    train.add_argument("--rank", type=_bounded(int, 1, 256, "rank"), default=None)
+    train.add_argument("--resolution", type=_bounded(int, 32, 2048, "resolution"), default=None)
+    train.add_argument(
+        "--learning-rate", type=_bounded(float, 1e-7, 1.0, "learning-rate"), default=None
+    )
+    train.add_argument("--batch", type=_bounded(int, 1, 64, "batch"), default=None)
+    train.add_argument("--grad-accum", type=_bounded(int, 1, 64, "grad-accum"), default=None)
+    train.add_argument("--token", default="ohwx", help="the subject's unique word (default ohwx)")
+    train.add_argument(
+        "--class-word", default="person", help="what the subject is: person, dog, mug…"
+    )
+    train.add_argument("--augment", type=_bounded(int, 1, 8, "augment"), default=2,
+                       help="pictures per photo, the plain crop included (1 = none)")  # fmt: skip
+    train.add_argument("--no-flip", action="store_true", help="never mirror (text, asymmetry)")
+    train.add_argument("--seed", type=_seed, default=0)
+    train.add_argument(
+        "--checkpoint-every", type=_bounded(int, 1, 100_000, "checkpoint-every"), default=100
+    )
+    train.add_argument(
+        "--sample-every",
+        type=_bounded(int, 0, 100_000, "sample-every"),
+        default=0,
+        help="write sample images every N steps (0: at the end only)",
+    )
+    train.add_argument("--sample-steps", type=_bounded(int, 1, 200, "sample-steps"), default=None)
+    train.add_argument("--resume", action="store_true", help="continue from the last checkpoint")
+    train.add_argument("--device", choices=[m.value for m in Device], default="auto")
+    train.add_argument("--json", action="store_true", help="print one JSON object")
+
+    adapters = sub.add_parser("adapters", help="the trained subjects (LoRA adapters) library")
+    adapters.add_argument("--json", action="store_true")
+
+
 def build_parser() -> CliParser:
     parser = CliParser(
         prog="photoflux",
@@ -232,6 +299,7 @@ def build_parser() -> CliParser:
     doctor.add_argument("--json", action="store_true")
 
     _add_sync(sub)
+    _add_training(sub)
 
     verify = sub.add_parser("verify", help="was this image made by PhotoFlux?")
     verify.add_argument("image")

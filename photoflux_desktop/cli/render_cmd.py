@@ -23,6 +23,7 @@ from photoflux_desktop.engine.request import (
     RenderResult,
     Status,
 )
+from photoflux_desktop.engine.training.adapters import adapter_lora
 from photoflux_desktop.engine.watermark import Corner, VisibleWatermark, load_logo
 
 
@@ -36,6 +37,15 @@ def parse_lora(text: str) -> LoraSpec:
     except ValueError:
         path, value = text, 1.0  # a Windows drive letter, not a weight
     return LoraSpec(path=path, weight=value)
+
+
+def adapter_loras(args: argparse.Namespace) -> tuple[LoraSpec, ...]:
+    """--adapter NAME[:WEIGHT] from the library, applied as LoRAs."""
+    specs = []
+    for text in getattr(args, "adapter", []):
+        path, weight = adapter_lora(text)
+        specs.append(LoraSpec(path=path, weight=weight))
+    return tuple(specs)
 
 
 def build_request(args: argparse.Namespace, image: Any) -> RenderRequest:
@@ -55,7 +65,7 @@ def build_request(args: argparse.Namespace, image: Any) -> RenderRequest:
         likeness=args.likeness,
         likeness_strength=args.likeness_strength,
         min_likeness=args.min_likeness,
-        loras=tuple(parse_lora(text) for text in args.lora),
+        loras=tuple(parse_lora(text) for text in args.lora) + adapter_loras(args),
         device=args.device,
         memory=args.memory,
         quantize=args.quantize,

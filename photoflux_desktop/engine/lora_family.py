@@ -20,11 +20,12 @@ load-time check, which refuses a LoRA whose layers do not exist in the model.
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from photoflux_desktop.engine.errors import bad_input
+from photoflux_desktop.engine.training.adapters import family_mismatch
 
 UNET = "unet"  # SD or SDXL, not yet told apart
 _DOWN_SUFFIXES = ("lora_A.weight", "lora.down.weight", "lora_down.weight", "down.weight")
@@ -36,6 +37,7 @@ class LoraTarget:
     family: str | None  # "sd", "sdxl", "flux", UNET, or None when undecidable
     cross_attention_dim: int | None
     evidence: str
+    metadata: dict[str, str] = field(default_factory=dict)
 
 
 def lora_file(path: Path) -> Path | None:
@@ -71,7 +73,7 @@ def read_lora_target(path: Path) -> LoraTarget:
         claimed, claim = _family_from_metadata(metadata)
         if claimed is not None:
             family, evidence = claimed, claim
-    return LoraTarget(family, dim, evidence)
+    return LoraTarget(family, dim, evidence, metadata)
 
 
 def _family_from_metadata(metadata: dict[str, str]) -> tuple[str | None, str]:
@@ -136,6 +138,16 @@ def check_lora_fits(lora_path: str, family: str, model_folder: Path, model_label
             f"The LoRA {lora_path} is damaged or not a safetensors file ({target.evidence}).",
             "Download the LoRA again, or pass the right file.",
             field="loras",
+        )
+    adapter_why = family_mismatch(target.metadata, family, model_label)
+    if adapter_why:  # one of ours: its metadata names the family it was trained on
+        raise bad_input(
+            f"{adapter_why}.",
+            "Render with a model of the adapter's family (its base model), or drop --adapter.",
+            gui_hint="Choose a model of the adapter's family, or clear the adapter.",
+            field="adapters",
+            lora_family=target.metadata.get("photoflux.family"),
+            model_family=family,
         )
     why = _mismatch(target, family, model_folder)
     if why:
