@@ -23,6 +23,7 @@ from photoflux_desktop.engine.request import (
     RenderResult,
     Status,
 )
+from photoflux_desktop.engine.settings import load_settings
 from photoflux_desktop.engine.watermark import Corner, VisibleWatermark, load_logo
 
 
@@ -56,6 +57,7 @@ def build_request(args: argparse.Namespace, image: Any) -> RenderRequest:
         likeness_strength=args.likeness_strength,
         loras=tuple(parse_lora(text) for text in args.lora),
         device=args.device,
+        backend=args.backend or load_settings()[0].backend,
         memory=args.memory,
         quantize=args.quantize,
         compile=args.compile,

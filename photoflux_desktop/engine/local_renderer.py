@@ -19,8 +19,9 @@ from photoflux_desktop.engine.catalog import download_hint
 from photoflux_desktop.engine.checks.faces import preload_in_background as preload_face_detector
 from photoflux_desktop.engine.errors import model_missing
 from photoflux_desktop.engine.instant_renderer import render_instant
-from photoflux_desktop.engine.lazy import diffusion_renderer
+from photoflux_desktop.engine.lazy import detect_device, diffusion_renderer, openvino_renderer
 from photoflux_desktop.engine.model_store import LocatedModel, first_installed, locate
+from photoflux_desktop.engine.openvino.choice import BackendDecision, decide_backend
 from photoflux_desktop.engine.presets import Preset, get_preset
 from photoflux_desktop.engine.request import (
     CancelToken,
@@ -33,6 +34,7 @@ from photoflux_desktop.engine.request import (
 
 if TYPE_CHECKING:
     from photoflux_desktop.engine.diffusion.renderer import DiffusionRenderer
+    from photoflux_desktop.engine.openvino.renderer import OpenVinoRenderer
 
 INSTANT = "instant"
 
@@ -82,9 +84,11 @@ def choose_backend(
 class LocalRenderer:
     """Satisfies the `Renderer` protocol for this machine."""
 
-    def __init__(self, models_dir: Path | None = None) -> None:
+    def __init__(self, models_dir: Path | None = None, openvino_threads: int | None = None) -> None:
         self._models_dir = models_dir
         self._diffusion: DiffusionRenderer | None = None
+        self._openvino: OpenVinoRenderer | None = None
+        self._openvino_threads = openvino_threads  # None: the setting (0: physical cores)
 
     @property
     def models_dir(self) -> Path | None:
@@ -96,6 +100,8 @@ class LocalRenderer:
         self._models_dir = folder
         if self._diffusion is not None:
             self._diffusion.models_dir = folder
+        if self._openvino is not None:
+            self._openvino.models_dir = folder
 
     @property
     def diffusion(self) -> DiffusionRenderer:
@@ -104,14 +110,38 @@ class LocalRenderer:
             self._diffusion = diffusion_renderer(self._models_dir)
         return self._diffusion
 
+    @property
+    def openvino(self) -> OpenVinoRenderer:
+        if self._openvino is None:
+            threads = self._openvino_threads
+            if threads is None:
+                from photoflux_desktop.engine.settings import load_settings
+
+                threads = load_settings()[0].openvino_threads
+            self._openvino = openvino_renderer(self._models_dir, threads)
+        return self._openvino
+
     def forget_model(self, folder: Path) -> int:
         """Drop the loaded pipelines of the model in `folder` (before it is deleted).
 
         Returns how many were dropped; never loads torch when nothing was rendered yet.
         """
-        if self._diffusion is None:
-            return 0
-        return self._diffusion.forget_model(folder)
+        renderers = (self._diffusion, self._openvino)
+        return sum(r.forget_model(folder) for r in renderers if r is not None)
+
+    def backend_for(self, request: RenderRequest, model: LocatedModel) -> BackendDecision:
+        """torch or OpenVINO for this request on this machine, with the reason."""
+        kind = None
+        if request.backend == "auto":  # the GPU probe only matters to the automatic choice
+            kind = detect_device(request.device).kind
+        return decide_backend(
+            request.backend.value,
+            kind,
+            model.family,
+            loras=bool(request.loras),
+            likeness=request.likeness != "none",
+            quantize=request.quantize.value,
+        )
 
     def render(
         self,
@@ -130,7 +160,11 @@ class LocalRenderer:
                 )
             result = render_instant(request, preset, on_progress, cancel, notes)
         else:
-            result = self.diffusion.render(request, preset, choice.model, on_progress, cancel)
+            decision = self.backend_for(request, choice.model)
+            engine = self.openvino if decision.backend == "openvino" else self.diffusion
+            result = engine.render(request, preset, choice.model, on_progress, cancel)
+            report = {**result.report, "compute_backend": decision.to_dict()}
+            result = replace(result, report=report)
         return with_quality_checks(result, request)
 
 

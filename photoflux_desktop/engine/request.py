@@ -59,6 +59,15 @@ class Device(StrEnum):
     MPS = "mps"
 
 
+class Backend(StrEnum):
+    """Who computes a diffusion render: automatic (engine/openvino/choice.py), PyTorch,
+    or OpenVINO (the CPU fast path)."""
+
+    AUTO = "auto"
+    TORCH = "torch"
+    OPENVINO = "openvino"
+
+
 class MemoryMode(StrEnum):
     AUTO = "auto"
     FULL = "full"
@@ -127,6 +136,7 @@ class RenderRequest:
     likeness_strength: float | None = None  # None: the family's default for the mode
     loras: tuple[LoraSpec, ...] = ()
     device: Device = Device.AUTO
+    backend: Backend = Backend.AUTO
     memory: MemoryMode = MemoryMode.AUTO
     quantize: Quantize = Quantize.NONE
     compile: bool = False
@@ -161,6 +171,7 @@ class RenderRequest:
             ),
             "loras": check_loras(self.loras, LoraSpec),
             "device": check_choice("device", self.device, Device),
+            "backend": check_choice("backend", self.backend, Backend),
             "memory": check_choice("memory", self.memory, MemoryMode),
             "quantize": check_choice("quantize", self.quantize, Quantize),
             "compile": check_bool("compile", self.compile),

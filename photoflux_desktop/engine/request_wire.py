@@ -32,6 +32,7 @@ _FIELDS = (
     "likeness_strength",
     "loras",
     "device",
+    "backend",
     "memory",
     "quantize",
     "compile",
