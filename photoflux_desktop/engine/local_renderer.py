@@ -21,7 +21,11 @@ from photoflux_desktop.engine.errors import model_missing
 from photoflux_desktop.engine.instant_renderer import render_instant
 from photoflux_desktop.engine.lazy import detect_device, diffusion_renderer, openvino_renderer
 from photoflux_desktop.engine.model_store import LocatedModel, first_installed, locate
-from photoflux_desktop.engine.openvino.choice import BackendDecision, decide_backend
+from photoflux_desktop.engine.openvino.choice import (
+    BackendDecision,
+    decide_backend,
+    requested_backend,
+)
 from photoflux_desktop.engine.presets import Preset, get_preset
 from photoflux_desktop.engine.request import (
     CancelToken,
@@ -132,7 +136,9 @@ class LocalRenderer:
     def backend_for(self, request: RenderRequest, model: LocatedModel) -> BackendDecision:
         """torch or OpenVINO for this request on this machine, with the reason."""
         kind = None
-        if request.backend == "auto":  # the GPU probe only matters to the automatic choice
+        if (
+            requested_backend(request.backend.value) == "auto"
+        ):  # the GPU probe only matters to the automatic choice
             kind = detect_device(request.device).kind
         return decide_backend(
             request.backend.value,

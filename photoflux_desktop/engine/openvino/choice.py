@@ -16,6 +16,8 @@ from dataclasses import dataclass
 from photoflux_desktop.engine.errors import bad_input
 
 OPENVINO_FAMILIES = ("sd", "sdxl")
+ENV_BACKEND = "PHOTOFLUX_BACKEND"  # what "auto" means when set (the test suite: torch)
+BACKENDS = ("auto", "torch", "openvino")
 INSTALL_HINT = "Install the openvino extra (see the README's CPU fast path section)."
 
 
@@ -60,6 +62,15 @@ def _obstacle(family: str, loras: bool, likeness: bool, quantize: str) -> str:
     return ""
 
 
+def requested_backend(value: str) -> str:
+    """`value`, or for "auto" the PHOTOFLUX_BACKEND environment variable when it names
+    a backend (an unknown value is ignored: "auto" stays automatic)."""
+    if value != "auto":
+        return value
+    env = os.environ.get(ENV_BACKEND, "auto").strip().lower()
+    return env if env in BACKENDS else "auto"
+
+
 def decide_backend(
     requested: str,
     device_kind: str | None,
@@ -70,14 +81,15 @@ def decide_backend(
     quantize: str = "none",
 ) -> BackendDecision:
     """The backend for a request on a device of `device_kind` ("cuda", "mps", "cpu")."""
+    requested = requested_backend(requested)
     obstacle = _obstacle(family, loras, likeness, quantize)
     if requested == "torch":
-        return BackendDecision("torch", "--backend torch was asked for")
+        return BackendDecision("torch", "the torch backend was asked for")
     if requested == "openvino":
         if obstacle:
             hint = INSTALL_HINT if "not installed" in obstacle else "Use --backend auto or torch."
             raise bad_input(f"--backend openvino cannot render this: {obstacle}.", hint)
-        return BackendDecision("openvino", "--backend openvino was asked for")
+        return BackendDecision("openvino", "the OpenVINO backend was asked for")
     if device_kind in ("cuda", "mps"):
         return BackendDecision("torch", f"a {device_kind} GPU is available")
     if obstacle:

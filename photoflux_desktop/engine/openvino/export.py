@@ -113,6 +113,8 @@ def _export_part(
     if cancel.cancelled:
         raise ExportCancelled
     say(f"Converting the {name.replace('_', ' ')} to OpenVINO (first time only)…")
+    if cancel.cancelled:  # e.g. cancelled on seeing that an export is due
+        raise ExportCancelled
     with torch.no_grad():
         model = openvino.convert_model(module, example_input=example)
     if cancel.cancelled:
