@@ -119,7 +119,7 @@ def test_cancel_within_one_step(exported):
         cancel,
     )
     assert result.status is Status.CANCELLED and result.image is None
-    assert result.parameters.steps_run == 1  # of 4
+    assert result.parameters.steps_run == 2  # of 4: the step in flight when cancelled, no more
     assert not any(e.stage is Stage.DECODING for e in events)
 
 
