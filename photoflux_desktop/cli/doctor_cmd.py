@@ -16,7 +16,11 @@ from photoflux_desktop.engine.catalog import download_hint
 from photoflux_desktop.engine.devices import choose_plan, detect_device, torch_available
 from photoflux_desktop.engine.errors import PhotoFluxError
 from photoflux_desktop.engine.model_store import first_installed, installed_models
-from photoflux_desktop.engine.openvino.choice import decide_backend, physical_cores
+from photoflux_desktop.engine.openvino.choice import (
+    decide_backend,
+    physical_cores,
+    requested_backend,
+)
 from photoflux_desktop.engine.presets import PresetError, bundled_presets
 from photoflux_desktop.engine.qt_libs import check_qt_libs
 from photoflux_desktop.engine.settings import load_settings
@@ -73,7 +77,7 @@ def _device_section(missing: list[str]) -> dict[str, Any]:
 def _backend_section(device_kind: str, family: str) -> dict[str, Any]:
     """Which backend a default render of the installed model takes, and why (the
     'backend' setting included; a forced backend that cannot work is reported, not raised)."""
-    requested = load_settings()[0].backend
+    requested = requested_backend("auto", load_settings()[0].backend)
     try:
         decision = decide_backend(requested, device_kind, family)
     except PhotoFluxError as exc:

@@ -23,7 +23,6 @@ from photoflux_desktop.engine.request import (
     RenderResult,
     Status,
 )
-from photoflux_desktop.engine.settings import load_settings
 from photoflux_desktop.engine.watermark import Corner, VisibleWatermark, load_logo
 
 
@@ -57,7 +56,7 @@ def build_request(args: argparse.Namespace, image: Any) -> RenderRequest:
         likeness_strength=args.likeness_strength,
         loras=tuple(parse_lora(text) for text in args.lora),
         device=args.device,
-        backend=args.backend or load_settings()[0].backend,
+        backend=args.backend or "auto",  # auto: the setting, then the automatic rule
         memory=args.memory,
         quantize=args.quantize,
         compile=args.compile,

@@ -134,14 +134,16 @@ class LocalRenderer:
         return sum(r.forget_model(folder) for r in renderers if r is not None)
 
     def backend_for(self, request: RenderRequest, model: LocatedModel) -> BackendDecision:
-        """torch or OpenVINO for this request on this machine, with the reason."""
-        kind = None
-        if (
-            requested_backend(request.backend.value) == "auto"
-        ):  # the GPU probe only matters to the automatic choice
-            kind = detect_device(request.device).kind
+        """torch or OpenVINO for this request on this machine, with the reason. "auto"
+        means the environment's PHOTOFLUX_BACKEND, else the `backend` setting (so the
+        kiosk and every other caller follow it), else the automatic rule."""
+        from photoflux_desktop.engine.settings import load_settings
+
+        requested = requested_backend(request.backend.value, load_settings()[0].backend)
+        # the GPU probe (torch) only matters to the automatic choice
+        kind = detect_device(request.device).kind if requested == "auto" else None
         return decide_backend(
-            request.backend.value,
+            requested,
             kind,
             model.family,
             loras=bool(request.loras),

@@ -186,6 +186,16 @@ def test_automatic_choice(monkeypatch, requested, device, family, extra, backend
     assert decision.backend == backend and why in decision.reason
 
 
+def test_auto_follows_the_environment_then_the_setting(monkeypatch):
+    from photoflux_desktop.engine.openvino.choice import requested_backend
+
+    monkeypatch.delenv("PHOTOFLUX_BACKEND")
+    assert requested_backend("auto", "torch") == "torch"  # the setting
+    assert requested_backend("openvino", "torch") == "openvino"  # --backend wins
+    monkeypatch.setenv("PHOTOFLUX_BACKEND", "openvino")
+    assert requested_backend("auto", "torch") == "openvino"
+
+
 def test_forcing_openvino_on_flux_is_refused_with_the_reason():
     with pytest.raises(PhotoFluxError) as caught:
         decide_backend("openvino", "cpu", "flux")

@@ -62,13 +62,15 @@ def _obstacle(family: str, loras: bool, likeness: bool, quantize: str) -> str:
     return ""
 
 
-def requested_backend(value: str) -> str:
+def requested_backend(value: str, setting: str = "auto") -> str:
     """`value`, or for "auto" the PHOTOFLUX_BACKEND environment variable when it names
-    a backend (an unknown value is ignored: "auto" stays automatic)."""
+    a backend (an unknown value is ignored), else the `backend` setting."""
     if value != "auto":
         return value
     env = os.environ.get(ENV_BACKEND, "auto").strip().lower()
-    return env if env in BACKENDS else "auto"
+    if env in BACKENDS and env != "auto":
+        return env
+    return setting if setting in BACKENDS else "auto"
 
 
 def decide_backend(
