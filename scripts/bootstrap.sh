@@ -46,5 +46,5 @@ PIP=("$VENV/bin/python" -m pip install --quiet --disable-pip-version-check)
 # torch first and pinned: on these machines 2.13.0 is a local CPU build; a GPU user
 # installs the CUDA build of the same version first (README, "NVIDIA GPU").
 "$VENV/bin/python" -c "import torch" 2>/dev/null || "${PIP[@]}" "torch==2.13.0"
-"${PIP[@]}" -e ".[diffusion,desktop,cloud,dev]"
+"${PIP[@]}" -e ".[diffusion,openvino,desktop,cloud,dev]"
 echo "$WANT" > "$STAMP"

@@ -24,6 +24,9 @@ def private_user_dirs(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pyt
     monkeypatch.setenv("PHOTOFLUX_MODELS_DIR", str(home / "models"))
     monkeypatch.setenv("HF_HOME", str(home / "hf"))
     monkeypatch.setenv("HF_HUB_OFFLINE", "1")
+    # "auto" would pick OpenVINO on these CPU-only machines and export every tiny model
+    # copy; tests of the OpenVINO path ask for it (tests/engine/test_openvino_backend.py)
+    monkeypatch.setenv("PHOTOFLUX_BACKEND", "torch")
     return home
 
 

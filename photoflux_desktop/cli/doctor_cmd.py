@@ -16,8 +16,14 @@ from photoflux_desktop.engine.catalog import download_hint
 from photoflux_desktop.engine.devices import choose_plan, detect_device, torch_available
 from photoflux_desktop.engine.errors import PhotoFluxError
 from photoflux_desktop.engine.model_store import first_installed, installed_models
+from photoflux_desktop.engine.openvino.choice import (
+    decide_backend,
+    physical_cores,
+    requested_backend,
+)
 from photoflux_desktop.engine.presets import PresetError, bundled_presets
 from photoflux_desktop.engine.qt_libs import check_qt_libs
+from photoflux_desktop.engine.settings import load_settings
 from photoflux_desktop.sync.status import sync_status
 
 _PACKAGES = (
@@ -26,6 +32,8 @@ _PACKAGES = (
     "transformers",
     "accelerate",
     "optimum-quanto",
+    "openvino",
+    "nncf",
     "huggingface-hub",
     "pillow",
     "opencv-python-headless",
@@ -47,21 +55,35 @@ def _versions() -> dict[str, str | None]:
 def _device_section(missing: list[str]) -> dict[str, Any]:
     if not torch_available():
         missing.append("torch is not installed: diffusion styles are off (instant styles work).")
-        return {"device": None, "memory_plan": None}
+        return {"device": None, "memory_plan": None, "backend": None}
     try:
         device = detect_device("auto")
     except PhotoFluxError as exc:
         missing.append(exc.error.message)
-        return {"device": None, "memory_plan": None}
+        return {"device": None, "memory_plan": None, "backend": None}
     located = first_installed()
     spec = located.spec if located else None
     plan = choose_plan(device, spec, weights_gb=3.0)
-    if device.kind == "cpu":
+    backend = _backend_section(device.kind, located.family if located else "sd")
+    if device.kind == "cpu" and backend["backend"] == "torch":
         missing.append("No GPU found: diffusion renders run on the CPU and take minutes.")
     return {
         "device": device.to_dict(),
+        "backend": backend,
         "memory_plan": {"for_model": spec.id if spec else "sd-turbo (estimate)", **plan.to_dict()},
     }
+
+
+def _backend_section(device_kind: str, family: str) -> dict[str, Any]:
+    """Which backend a default render of the installed model takes, and why (the
+    'backend' setting included; a forced backend that cannot work is reported, not raised)."""
+    requested = requested_backend("auto", load_settings()[0].backend)
+    try:
+        decision = decide_backend(requested, device_kind, family)
+    except PhotoFluxError as exc:
+        return {"backend": "none", "reason": exc.error.message, "threads": None}
+    threads = load_settings()[0].openvino_threads or physical_cores()
+    return {**decision.to_dict(), "threads": threads if decision.backend == "openvino" else None}
 
 
 def run_doctor(args: argparse.Namespace, console: Console) -> int:
@@ -110,6 +132,10 @@ def _human(report: dict[str, Any]) -> str:
         lines.append(
             f"device: {device['name']} ({device['kind']}{memory}), torch {device['torch']}"
         )
+    backend = report.get("backend")
+    if backend:
+        threads = f", {backend['threads']} threads" if backend["threads"] else ""
+        lines.append(f"backend: {backend['backend']}{threads} ({backend['reason']})")
     plan = report.get("memory_plan")
     if plan:
         lines.append(f"memory plan: {plan['plan']} (then {', '.join(plan['fallbacks']) or 'none'})")

@@ -15,6 +15,7 @@ from photoflux_desktop.engine.request import (
     SEED_RANGE,
     STEPS_RANGE,
     STRENGTH_RANGE,
+    Backend,
     Device,
     Likeness,
     MemoryMode,
@@ -138,6 +139,13 @@ def _add_render(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--preview-dir", default=None, help="save a preview image per step here")
     # choices come from the request's enums, which check the values again
     p.add_argument("--device", choices=[m.value for m in Device], default="auto")
+    p.add_argument(
+        "--backend",
+        choices=[m.value for m in Backend],
+        default=None,
+        help="who computes a diffusion render: auto (OpenVINO on a CPU-only machine for "
+        "SD/SDXL, else torch), torch or openvino (default: the 'backend' setting, auto)",
+    )
     p.add_argument("--memory", choices=[m.value for m in MemoryMode], default="auto")
     p.add_argument("--quantize", choices=[m.value for m in Quantize], default="none")
     p.add_argument(

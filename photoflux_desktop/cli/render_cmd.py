@@ -67,6 +67,7 @@ def build_request(args: argparse.Namespace, image: Any) -> RenderRequest:
         min_likeness=args.min_likeness,
         loras=tuple(parse_lora(text) for text in args.lora) + adapter_loras(args),
         device=args.device,
+        backend=args.backend or "auto",  # auto: the setting, then the automatic rule
         memory=args.memory,
         quantize=args.quantize,
         compile=args.compile,

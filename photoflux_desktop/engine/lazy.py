@@ -19,6 +19,7 @@ if TYPE_CHECKING:
     from photoflux_desktop.engine.camera import CameraFeed, CameraSource
     from photoflux_desktop.engine.devices import DeviceInfo
     from photoflux_desktop.engine.diffusion.renderer import DiffusionRenderer
+    from photoflux_desktop.engine.openvino.renderer import OpenVinoRenderer
 
 
 def opencv() -> ModuleType:
@@ -35,6 +36,13 @@ def diffusion_renderer(models_dir: Path | None = None) -> DiffusionRenderer:
     return DiffusionRenderer(models_dir=models_dir)
 
 
+def openvino_renderer(models_dir: Path | None = None, threads: int = 0) -> OpenVinoRenderer:
+    """A new OpenVINO diffusion renderer; torch, diffusers and openvino load here."""
+    from photoflux_desktop.engine.openvino.renderer import OpenVinoRenderer
+
+    return OpenVinoRenderer(models_dir=models_dir, threads=threads)
+
+
 def camera_feed(source: CameraSource) -> CameraFeed:
     """A running camera feed (kiosk mode); OpenCV loads here, when the camera page opens.
 
@@ -45,8 +53,8 @@ def camera_feed(source: CameraSource) -> CameraFeed:
     return CameraFeed(parse_source(source) if isinstance(source, str) else source)
 
 
-def detect_device() -> DeviceInfo:
+def detect_device(requested: str = "auto") -> DeviceInfo:
     """The render device as torch sees it (engine/devices.py); torch loads here."""
     from photoflux_desktop.engine.devices import detect_device as detect
 
-    return detect("auto")
+    return detect(requested)

@@ -23,9 +23,14 @@ from photoflux_desktop.engine.checks.nsfw import preload_in_background as preloa
 from photoflux_desktop.engine.checks.safety import with_safety_checks
 from photoflux_desktop.engine.errors import model_missing
 from photoflux_desktop.engine.instant_renderer import render_instant
-from photoflux_desktop.engine.lazy import diffusion_renderer
+from photoflux_desktop.engine.lazy import detect_device, diffusion_renderer, openvino_renderer
 from photoflux_desktop.engine.likeness_retry import render_with_min_likeness
 from photoflux_desktop.engine.model_store import LocatedModel, first_installed, locate
+from photoflux_desktop.engine.openvino.choice import (
+    BackendDecision,
+    decide_backend,
+    requested_backend,
+)
 from photoflux_desktop.engine.presets import Preset, get_preset
 from photoflux_desktop.engine.request import (
     CancelToken,
@@ -39,6 +44,7 @@ from photoflux_desktop.engine.request import (
 if TYPE_CHECKING:
     from photoflux_desktop.engine.checks.likeness import Scorer
     from photoflux_desktop.engine.diffusion.renderer import DiffusionRenderer
+    from photoflux_desktop.engine.openvino.renderer import OpenVinoRenderer
 
 INSTANT = "instant"
 MIN_FACE_PHOTO_SIDE = 128  # smaller photos (warm-up renders) do not preload the face model
@@ -94,6 +100,7 @@ class LocalRenderer:
         models_dir: Path | None = None,
         likeness_scorer: Scorer | None = None,
         nsfw: NsfwPolicy | None = None,
+        openvino_threads: int | None = None,
     ) -> None:
         self._models_dir = models_dir
         # None: dlib's face identity model (checks/likeness.py); tests pass their own
@@ -101,6 +108,8 @@ class LocalRenderer:
         self._diffusion: DiffusionRenderer | None = None
         # None: the settings file's policy, read at each render (the CLI, the kiosk)
         self.nsfw_policy = nsfw
+        self._openvino: OpenVinoRenderer | None = None
+        self._openvino_threads = openvino_threads  # None: the setting (0: physical cores)
 
     @property
     def models_dir(self) -> Path | None:
@@ -112,6 +121,8 @@ class LocalRenderer:
         self._models_dir = folder
         if self._diffusion is not None:
             self._diffusion.models_dir = folder
+        if self._openvino is not None:
+            self._openvino.models_dir = folder
 
     @property
     def diffusion(self) -> DiffusionRenderer:
@@ -120,14 +131,42 @@ class LocalRenderer:
             self._diffusion = diffusion_renderer(self._models_dir)
         return self._diffusion
 
+    @property
+    def openvino(self) -> OpenVinoRenderer:
+        if self._openvino is None:
+            threads = self._openvino_threads
+            if threads is None:
+                from photoflux_desktop.engine.settings import load_settings
+
+                threads = load_settings()[0].openvino_threads
+            self._openvino = openvino_renderer(self._models_dir, threads)
+        return self._openvino
+
     def forget_model(self, folder: Path) -> int:
         """Drop the loaded pipelines of the model in `folder` (before it is deleted).
 
         Returns how many were dropped; never loads torch when nothing was rendered yet.
         """
-        if self._diffusion is None:
-            return 0
-        return self._diffusion.forget_model(folder)
+        renderers = (self._diffusion, self._openvino)
+        return sum(r.forget_model(folder) for r in renderers if r is not None)
+
+    def backend_for(self, request: RenderRequest, model: LocatedModel) -> BackendDecision:
+        """torch or OpenVINO for this request on this machine, with the reason. "auto"
+        means the environment's PHOTOFLUX_BACKEND, else the `backend` setting (so the
+        kiosk and every other caller follow it), else the automatic rule."""
+        from photoflux_desktop.engine.settings import load_settings
+
+        requested = requested_backend(request.backend.value, load_settings()[0].backend)
+        # the GPU probe (torch) only matters to the automatic choice
+        kind = detect_device(request.device).kind if requested == "auto" else None
+        return decide_backend(
+            requested,
+            kind,
+            model.family,
+            loras=bool(request.loras),
+            likeness=request.likeness != "none",
+            quantize=request.quantize.value,
+        )
 
     def render(
         self,
@@ -154,7 +193,11 @@ class LocalRenderer:
                     )
                 result = render_instant(attempt, preset, on_progress, cancel, extra)
             else:
-                result = self.diffusion.render(attempt, preset, choice.model, on_progress, cancel)
+                decision = self.backend_for(attempt, choice.model)
+                engine = self.openvino if decision.backend == "openvino" else self.diffusion
+                result = engine.render(attempt, preset, choice.model, on_progress, cancel)
+                report = {**result.report, "compute_backend": decision.to_dict()}
+                result = replace(result, report=report)
             return with_quality_checks(result, attempt, self._likeness_scorer)
 
         # --min-likeness renders again with stronger conditioning while likeness is low;

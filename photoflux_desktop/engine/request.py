@@ -63,6 +63,15 @@ class Device(StrEnum):
     MPS = "mps"
 
 
+class Backend(StrEnum):
+    """Who computes a diffusion render: automatic (engine/openvino/choice.py), PyTorch,
+    or OpenVINO (the CPU fast path)."""
+
+    AUTO = "auto"
+    TORCH = "torch"
+    OPENVINO = "openvino"
+
+
 class MemoryMode(StrEnum):
     AUTO = "auto"
     FULL = "full"
@@ -132,6 +141,7 @@ class RenderRequest:
     min_likeness: float | None = None  # None: no retries for likeness
     loras: tuple[LoraSpec, ...] = ()
     device: Device = Device.AUTO
+    backend: Backend = Backend.AUTO
     memory: MemoryMode = MemoryMode.AUTO
     quantize: Quantize = Quantize.NONE
     compile: bool = False
@@ -169,6 +179,7 @@ class RenderRequest:
             ),
             "loras": check_loras(self.loras, LoraSpec),
             "device": check_choice("device", self.device, Device),
+            "backend": check_choice("backend", self.backend, Backend),
             "memory": check_choice("memory", self.memory, MemoryMode),
             "quantize": check_choice("quantize", self.quantize, Quantize),
             "compile": check_bool("compile", self.compile),

@@ -33,6 +33,7 @@ _FIELDS = (
     "min_likeness",
     "loras",
     "device",
+    "backend",
     "memory",
     "quantize",
     "compile",
@@ -49,6 +50,8 @@ def request_to_wire(request: RenderRequest) -> tuple[dict[str, Any], bytes]:
         value = getattr(request, name)
         if name in ("likeness_strength", "min_likeness") and value is None:
             continue  # sent only when set: a worker from before it still takes the rest
+        if name == "backend" and value == "auto":
+            continue  # likewise: only a forced backend travels
         if name == "loras":
             value = [lora.to_dict() for lora in value]
         elif hasattr(value, "value"):  # StrEnum -> its plain string

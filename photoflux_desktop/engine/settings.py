@@ -34,6 +34,9 @@ class Settings(BaseModel):
     schema_version: Literal[1] = 1
     models_dir: str | None = None
     device: Literal["auto", "cpu", "cuda", "mps"] = "auto"
+    # diffusion compute backend (engine/openvino/choice.py); threads 0 = all physical cores
+    backend: Literal["auto", "torch", "openvino"] = "auto"
+    openvino_threads: int = Field(default=0, ge=0, le=1024)
     memory: Literal["auto", "full", "lowmem", "offload", "sequential"] = "auto"
     quantize: Literal["none", "int8", "fp8", "int4"] = "none"
     theme: Theme = "system"

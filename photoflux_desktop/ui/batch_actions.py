@@ -54,6 +54,7 @@ class BatchActions:
                 min_likeness=p.min_likeness,
                 loras=(LoraSpec(p.lora_path, p.lora_weight),) if p.lora_path else (),
                 device=w.settings.device,
+                backend=w.settings.backend,
                 memory=w.settings.memory,
                 quantize=w.settings.quantize,
             )

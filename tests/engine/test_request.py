@@ -231,8 +231,8 @@ def test_wire_dict_is_versioned_plain_json():
     assert data["quantize"] == "int8" and type(data["quantize"]) is str
     assert data["loras"] == [{"path": EXISTING_FILE, "weight": 0.5}]
     # likeness_strength and min_likeness travel only when set (older workers refuse
-    # unknown fields)
-    assert set(data) == {"version", *FIELDS} - {"likeness_strength", "min_likeness"}
+    # unknown fields); so does backend, only when forced
+    assert set(data) == {"version", *FIELDS} - {"likeness_strength", "min_likeness", "backend"}
     assert image_bytes.startswith(b"\x89PNG")
 
 

@@ -255,16 +255,7 @@ class DiffusionRenderer:
         try:
             base, cached, weights = self.cache.get(
                 key,
-                lambda: load_pipeline(
-                    located,
-                    device,
-                    plan,
-                    quantize=request.quantize.value,
-                    loras=request.loras,
-                    compile_denoiser=request.compile,
-                    cancel=cancel,
-                    likeness=job.likeness,
-                ),
+                lambda: self._load(job, plan),
                 device,
                 int(job.choice.estimates_gb.get("full", 0.0) * GB),  # room to make first
             )
@@ -291,7 +282,7 @@ class DiffusionRenderer:
         )
         if job.likeness is not None:
             attempt.timings["likeness_condition"] = time.perf_counter() - condition_started
-        if request.compile and not self._warm_up(pipe, job, params, attempt, extra):
+        if not self._prepare(pipe, job, params, attempt, extra):
             return self._cancelled(
                 request, preset, located, plan=plan, params=params, attempt=attempt
             )
@@ -318,6 +309,34 @@ class DiffusionRenderer:
             report=self._report(job, plan, attempt, cached, weights),
             notes=params.notes,
         )
+
+    def _load(self, job: _Job, plan: MemoryPlan) -> Any:
+        """A new pipeline for `job` on `plan` (the cache calls this on a miss)."""
+        request = job.request
+        return load_pipeline(
+            job.located,
+            job.device,
+            plan,
+            quantize=request.quantize.value,
+            loras=request.loras,
+            compile_denoiser=request.compile,
+            cancel=job.cancel,
+            likeness=job.likeness,
+        )
+
+    def _prepare(
+        self,
+        pipe: Any,
+        job: _Job,
+        params: DiffusionParams,
+        attempt: _Attempt,
+        extra: dict[str, Any],
+    ) -> bool:
+        """Work due before the denoise at this size (torch.compile's warm-up here);
+        False when the render was cancelled meanwhile."""
+        if not job.request.compile:
+            return True
+        return self._warm_up(pipe, job, params, attempt, extra)
 
     def _denoise(
         self,

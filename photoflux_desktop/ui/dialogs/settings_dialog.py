@@ -65,6 +65,8 @@ class SettingsDialog(QDialog):
                 self.memory.addItem(label, value)
         self.memory.setCurrentIndex(max(0, self.memory.findData(settings.memory)))
         self.quantize = _combo(("none", "int8", "fp8", "int4"), settings.quantize)
+        # auto: OpenVINO on a computer without a GPU for SD/SDXL models (engine/openvino)
+        self.backend = _combo(("auto", "torch", "openvino"), settings.backend)
         self.theme = _combo(("system", "dark", "light"), settings.theme)
         self.analytics = QCheckBox("Share anonymous usage counts (never photos or prompts)")
         self.analytics.setChecked(settings.analytics_enabled)
@@ -75,6 +77,7 @@ class SettingsDialog(QDialog):
         form.addRow("", self.device_note)
         form.addRow("Memory plan", self.memory)
         form.addRow("Quantization", self.quantize)
+        form.addRow("Compute backend", self.backend)
         form.addRow("Theme", self.theme)
         form.addRow(self.analytics)
         form.addRow("Cloud URL", self.cloud_url)
@@ -114,6 +117,7 @@ class SettingsDialog(QDialog):
                 "device": self.device.currentData(),
                 "memory": self.memory.currentData(),
                 "quantize": self.quantize.currentData(),
+                "backend": self.backend.currentData(),
                 "theme": self.theme.currentData(),
                 "analytics_consent": allowed,
                 "analytics_opt_out": not allowed,

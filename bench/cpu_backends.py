@@ -1,0 +1,160 @@
+"""CPU backends compared: PyTorch float32 against OpenVINO float32 and 8-bit (NNCF).
+
+Full-size SD-Turbo (SD 2.1 UNet, OpenCLIP ViT-H text encoder, full VAE) is built from
+its published config with random weights (bench/gpu_diffusion.py; latency does not
+depend on weight values) and saved to a temporary models folder, then rendered through
+the engine's own renderers (DiffusionRenderer, OpenVinoRenderer): 512², img2img, one
+denoising step, guidance 0, no previews. Each variant runs in its own process so its
+peak RSS is its own: one untimed render (OpenVINO: export and compile happen there, and
+their seconds are reported), then the timed renders. One JSON object on stdout.
+
+    python -m bench.cpu_backends                 # SD-Turbo, 512², 3 timed renders each
+    python -m bench.cpu_backends --smoke         # tiny SD pipeline, 64², checks the script
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import resource
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+from bench._util import emit
+
+VARIANTS = ("torch", "openvino-fp32", "openvino-int8")
+
+
+def build_model(folder: Path, smoke: bool) -> None:
+    from bench.gpu_diffusion import build_sd_turbo
+    from photoflux_desktop.engine.diffusion.tiny_models import build_tiny_pipeline, write_tokenizer
+
+    if smoke:
+        build_tiny_pipeline("sd", folder)
+        return
+    tokenizer = write_tokenizer(folder / "tokenizer")
+    build_sd_turbo(False, tokenizer).save_pretrained(str(folder))
+
+
+def run_variant(variant: str, folder: Path, size: int, runs: int) -> dict[str, Any]:
+    """Runs in a child process: one warm-up render, then `runs` timed renders."""
+    from PIL import Image
+
+    from photoflux_desktop.engine.diffusion.renderer import DiffusionRenderer
+    from photoflux_desktop.engine.model_store import locate
+    from photoflux_desktop.engine.openvino.renderer import OpenVinoRenderer
+    from photoflux_desktop.engine.presets import get_preset
+    from photoflux_desktop.engine.request import RenderRequest
+
+    photo = Image.open(Path("tests/data/astronaut.png")).convert("RGB").resize((size, size))
+    request = RenderRequest(
+        image=photo,
+        style_id="comic",
+        model=str(folder),
+        seed=7,
+        steps=2,
+        strength=0.5,  # one denoising step
+        guidance=0.0,
+        max_side=size,
+        previews=False,
+        quantize="int8" if variant == "openvino-int8" else "none",
+    )
+    renderer = DiffusionRenderer() if variant == "torch" else OpenVinoRenderer()
+    located, preset = locate(str(folder)), get_preset("comic")
+    first = renderer.render(request, preset, located)
+    results = []
+    for _ in range(runs):
+        started = time.perf_counter()
+        result = renderer.render(request, preset, located)
+        results.append((time.perf_counter() - started, result))
+    out_dir = Path(os.environ.get("BENCH_OUT", tempfile.gettempdir()))
+    results[-1][1].image.save(out_dir / f"cpu-backends-{variant}.png")
+    return {
+        "variant": variant,
+        "first_render": {k: round(v, 2) for k, v in first.timings.items()},
+        "end_to_end_s": round(statistics.median(t for t, _ in results), 3),
+        "denoise_s": round(statistics.median(r.timings["denoise"] for _, r in results), 3),
+        "encode_s": round(statistics.median(r.timings["encode"] for _, r in results), 3),
+        "decode_s": round(statistics.median(r.timings["decode"] for _, r in results), 3),
+        "steps_run": results[-1][1].parameters.steps_run,
+        "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1),
+        "runs": runs,
+    }
+
+
+def image_difference(out_dir: Path, a: str, b: str) -> dict[str, float]:
+    """Mean and max absolute pixel difference (0-255) and PSNR between two variants."""
+    import numpy as np
+    from PIL import Image
+
+    x = np.asarray(Image.open(out_dir / f"cpu-backends-{a}.png"), dtype=np.float64)
+    y = np.asarray(Image.open(out_dir / f"cpu-backends-{b}.png"), dtype=np.float64)
+    mse = float(((x - y) ** 2).mean())
+    psnr = float("inf") if mse == 0 else 10 * np.log10(255**2 / mse)
+    return {
+        "mean_abs": round(float(np.abs(x - y).mean()), 3),
+        "max_abs": float(np.abs(x - y).max()),
+        "psnr_db": round(psnr, 2),
+    }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--smoke", action="store_true", help="tiny SD pipeline at 64 px")
+    parser.add_argument("--runs", type=int, default=3)
+    parser.add_argument("--variant", choices=VARIANTS, help=argparse.SUPPRESS)
+    parser.add_argument("--folder", help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    size = 64 if args.smoke else 512
+    if args.variant:  # the child
+        sys.stdout.write(json.dumps(run_variant(args.variant, Path(args.folder), size, args.runs)))
+        return
+    with tempfile.TemporaryDirectory(prefix="cpu-backends-") as tmp:
+        folder = Path(tmp) / "sd-turbo-random"
+        started = time.perf_counter()
+        build_model(folder, args.smoke)
+        built = time.perf_counter() - started
+        env = {**os.environ, "BENCH_OUT": tmp}
+        variants = {}
+        for variant in VARIANTS:
+            command = [sys.executable, "-m", "bench.cpu_backends", "--variant", variant]
+            command += ["--folder", str(folder), "--runs", str(args.runs)]
+            command += ["--smoke"] if args.smoke else []
+            done = subprocess.run(command, capture_output=True, text=True, env=env, check=True)
+            variants[variant] = json.loads(done.stdout.strip().splitlines()[-1])
+        torch_s = variants["torch"]["end_to_end_s"]
+        emit(
+            "cpu_backends",
+            {
+                "model": "tiny SD (smoke)"
+                if args.smoke
+                else "SD-Turbo (SD 2.1 UNet), random weights",
+                "size": size,
+                "build_s": round(built, 1),
+                "load_average_at_end": os.getloadavg(),
+                "variants": variants,
+                "speedup_vs_torch": {
+                    v: round(torch_s / variants[v]["end_to_end_s"], 2) for v in VARIANTS[1:]
+                },
+                "denoise_speedup_vs_torch": {
+                    v: round(variants["torch"]["denoise_s"] / variants[v]["denoise_s"], 2)
+                    for v in VARIANTS[1:]
+                },
+                "pixel_difference": {
+                    "openvino-fp32_vs_torch": image_difference(Path(tmp), "openvino-fp32", "torch"),
+                    "openvino-int8_vs_openvino-fp32": image_difference(
+                        Path(tmp), "openvino-int8", "openvino-fp32"
+                    ),
+                },
+            },
+        )
+
+
+if __name__ == "__main__":
+    main()
