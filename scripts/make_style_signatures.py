@@ -33,6 +33,7 @@ sys.path.insert(0, str(ROOT))
 
 from photoflux_desktop.engine.checks import quality, style  # noqa: E402
 from photoflux_desktop.engine.checks.faces import face_detector  # noqa: E402
+from photoflux_desktop.engine.checks.likeness import measure_likeness  # noqa: E402
 from photoflux_desktop.engine.checks.style_features import FEATURES, style_features  # noqa: E402
 from photoflux_desktop.engine.instant_styles import apply_instant_style  # noqa: E402
 from photoflux_desktop.engine.presets import bundled_presets  # noqa: E402
@@ -79,7 +80,7 @@ def instant_samples(
     presets = bundled_presets()
     by_style: dict[str, list[style.Sample]] = {pid: [] for pid in presets}
     seen: dict[str, dict[str, list]] = {
-        pid: {"clipped": [], "mean": [], "face": []} for pid in presets
+        pid: {"clipped": [], "mean": [], "face": [], "likeness": []} for pid in presets
     }
     detector = face_detector()
     for path in photos:
@@ -100,13 +101,17 @@ def instant_samples(
                     seen[pid]["mean"].append(float(grey.mean()))
                 if has_face:
                     seen[pid]["face"].append(detector.count(look) > 0)
+                    measure = measure_likeness(look, crop)
+                    if measure is not None and measure.score is not None:
+                        seen[pid]["likeness"].append(measure.score)
     kept = {pid: samples for pid, samples in by_style.items() if samples}
     return kept, {pid: _expectations(seen[pid]) for pid in kept}
 
 
 def _expectations(seen: dict[str, list]) -> dict:
-    faces = seen["face"]
+    faces, scores = seen["face"], seen["likeness"]
     return {
+        "likeness_min": round(min(scores), 3) if scores else None,
         "clipped_max": round(max(seen["clipped"]), 4),
         "mean_range": [round(min(seen["mean"]), 1), round(max(seen["mean"]), 1)],
         "face_kept_rate": round(sum(faces) / len(faces), 3) if faces else None,

@@ -7,6 +7,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from photoflux_desktop.engine.catalog import CATALOG
+from photoflux_desktop.engine.presets import bundled_presets
 from photoflux_desktop.engine.request import (
     CancelToken,
     ProgressCallback,
@@ -21,6 +22,9 @@ def runs_in_cloud(request: RenderRequest) -> bool:
     """What a cloud worker can run: a catalog model (or the automatic choice) and no LoRA
     files (they live on this computer). Instant looks stay here: they take milliseconds."""
     model = request.model
+    preset = bundled_presets().get(request.style_id)
+    if model == "instant" or (preset is not None and preset.kind == "instant"):
+        return False
     return not request.loras and (model in (None, "", "auto") or model in CATALOG)
 
 

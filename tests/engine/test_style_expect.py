@@ -100,3 +100,25 @@ def test_likeness_is_not_measured_where_the_style_hides_faces_from_the_detector(
         astronaut, astronaut, face_lost, expectations_for("watercolor", "instant")
     )
     assert not held.passed and "has none" in held.reason
+
+
+def test_the_likeness_line_drops_to_what_the_style_itself_reaches_never_rises(astronaut):
+    from photoflux_desktop.engine.checks.likeness import (
+        WARN_SCORE,
+        LikenessMeasure,
+        check_likeness,
+    )
+
+    def scoring(score):
+        return lambda output, photo: LikenessMeasure(score, True, True)
+
+    watercolor = expectations_for("watercolor", "instant")
+    assert watercolor.likeness_min is not None and watercolor.likeness_min < WARN_SCORE
+    within = check_likeness(astronaut, astronaut, scoring(watercolor.likeness_min), watercolor)
+    assert within.passed and "this style redraws faces" in within.reason
+    beyond = check_likeness(astronaut, astronaut, scoring(0.1), watercolor)
+    assert not beyond.passed and "may no longer be recognisable" in beyond.reason
+    portrait = expectations_for("studio-portrait", "instant")
+    assert portrait.likeness_min > WARN_SCORE
+    held = check_likeness(astronaut, astronaut, scoring(WARN_SCORE - 0.01), portrait)
+    assert not held.passed and held.threshold == WARN_SCORE

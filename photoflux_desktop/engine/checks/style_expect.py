@@ -1,8 +1,9 @@
 """What a style's own reference renders look like to the quality checks.
 
 Some looks are meant to break the generic limits: a pencil sketch is mostly white paper
-(half its pixels "blown"), a noir look is dark, and claymation or stained glass draw faces
-that a photo-trained face detector no longer finds. Judged by the generic limits, every
+(half its pixels "blown"), a noir look is dark, claymation or stained glass draw faces that
+a photo-trained face detector no longer finds, and a watercolour redraws a face so far that
+dlib's identity score falls below its same-person line. Judged by the generic limits, every
 such render would be flagged and, in studio mode, held back from delivery. The signature
 builder (scripts/make_style_signatures.py) records, per style and renderer, how far its
 reference renders go; the quality checks widen their limits to that, never narrow them.
@@ -23,6 +24,7 @@ class StyleExpectations:
     clipped_max: float | None = None  # largest share of pure black/white pixels seen
     mean_range: tuple[float, float] | None = None  # grey-level means seen (0-255)
     face_kept_rate: float | None = None  # share of renders of a face where one was found
+    likeness_min: float | None = None  # lowest identity score of its renders of a face
 
     @property
     def faces_unreliable(self) -> bool:
@@ -33,6 +35,7 @@ class StyleExpectations:
             "clipped_max": self.clipped_max,
             "mean_range": list(self.mean_range) if self.mean_range else None,
             "face_kept_rate": self.face_kept_rate,
+            "likeness_min": self.likeness_min,
         }
 
 
@@ -52,4 +55,5 @@ def expectations_for(
         clipped_max=expect.get("clipped_max"),
         mean_range=tuple(mean_range) if mean_range else None,
         face_kept_rate=expect.get("face_kept_rate"),
+        likeness_min=expect.get("likeness_min"),
     )
