@@ -52,7 +52,10 @@ def saved_theme() -> str:
 
 def run_app(photo: str | None = None) -> int:
     app = create_app()
-    window = create_window(photo)  # noqa: F841 - kept alive by this frame until exec ends
+    window = create_window(photo)
+    from photoflux_desktop.ui.smoke import capture_when_ready
+
+    capture_when_ready(app, window, photo)  # only with PHOTOFLUX_SMOKE_SCREENSHOT set
     code = app.exec()
     # the window is already gone; a background job (a warm-up, a preload) finishes
     # before the objects it reports to are torn down
