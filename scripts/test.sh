@@ -15,7 +15,10 @@ echo "== dependency audit (pip-audit; allow-list: scripts/audit-allowlist.txt)"
 python scripts/audit_deps.py
 echo "== pytest"
 set +e
-python -m pytest --cov --cov-report=term --cov-fail-under=80 -p no:cacheprovider "$@"
+# one test process per core (pytest-xdist; PHOTOFLUX_TEST_PROCESSES=0 for one): the suite
+# outgrew 15 minutes in one process on the 2-core CI machine
+python -m pytest -n "${PHOTOFLUX_TEST_PROCESSES:-auto}" --cov --cov-report=term \
+  --cov-fail-under=80 -p no:cacheprovider "$@"
 status=$?
 set -e
 if [ "$status" -eq 5 ]; then
