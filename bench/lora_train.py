@@ -11,15 +11,21 @@ only (loading, caching and samples excluded), best of `--rounds` alternating rou
 and `ratio` = PhotoFlux's seconds per step / the reference's (target <= 1.10). Peak
 memory: the process's resident memory above its level before the run (model loading
 included; sampled every 5 ms) on CPU, `torch.cuda.max_memory_allocated` on a GPU; the
-smaller of the rounds.
+smaller of the rounds. Also reported: the median ratio, the ratio of CPU time per step
+(process time: steadier than wall time on a shared machine) and the 1-minute load
+average before and after. On a loaded machine, wall time with several torch threads
+swings 20x from round to round (threads wait on each other when one is descheduled);
+`--threads 1` measures the work itself.
 
-    python -m bench.lora_train [--steps 30] [--batch 1] [--rounds 2] [--resolution 64]
+    python -m bench.lora_train [--steps 30] [--batch 1] [--rounds 5] [--resolution 64] [--threads 0]
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import os
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -100,11 +106,11 @@ def run_photoflux(model: Path, dataset: Any, args: argparse.Namespace, out: Path
         resolution=args.resolution,
         learning_rate=LR,
     )
-    stamps: list[float] = []
+    stamps: list[tuple[float, float]] = []
 
     def on_event(event: TrainingEvent) -> None:
         if event.stage == "training":
-            stamps.append(time.perf_counter())
+            stamps.append((time.perf_counter(), time.process_time()))
 
     job = TrainingJob(
         model=str(model), dataset=dataset, out_dir=out, name="bench", preset=preset,
@@ -112,8 +118,12 @@ def run_photoflux(model: Path, dataset: Any, args: argparse.Namespace, out: Path
     )  # fmt: skip
     with PeakMemory(device.kind == "cuda") as memory:
         train(job, on_event)
-    per_step = (stamps[-1] - stamps[0]) / (len(stamps) - 1)
-    return {"s_per_step": per_step, "peak_mb": memory.mb}
+    steps = len(stamps) - 1
+    return {
+        "s_per_step": (stamps[-1][0] - stamps[0][0]) / steps,
+        "cpu_s_per_step": (stamps[-1][1] - stamps[0][1]) / steps,
+        "peak_mb": memory.mb,
+    }
 
 
 def run_reference(model: Path, dataset: Any, args: argparse.Namespace) -> dict:
@@ -155,9 +165,9 @@ def run_reference(model: Path, dataset: Any, args: argparse.Namespace) -> dict:
             latents_all = vae.encode(pixels).latent_dist.sample() * vae.config.scaling_factor
         unet.train()
         count = latents_all.shape[0]
-        times = []
+        times, cpu_times = [], []
         for step in range(args.steps):
-            started = time.perf_counter()
+            started, cpu_started = time.perf_counter(), time.process_time()
             index = torch.randint(0, count, (args.batch,))
             latents, hidden = latents_all[index], embeds[index]
             noise = torch.randn_like(latents)
@@ -174,11 +184,18 @@ def run_reference(model: Path, dataset: Any, args: argparse.Namespace) -> dict:
             loss.item()  # the example logs the loss every step
             if step:  # the first step warms up
                 times.append(time.perf_counter() - started)
-    return {"s_per_step": sum(times) / len(times), "peak_mb": memory.mb}
+                cpu_times.append(time.process_time() - cpu_started)
+    return {
+        "s_per_step": sum(times) / len(times),
+        "cpu_s_per_step": sum(cpu_times) / len(cpu_times),
+        "peak_mb": memory.mb,
+    }
 
 
 def one_run(args: argparse.Namespace) -> None:
     """One trainer in this (fresh) process: its peak memory is its own."""
+    if args.threads:
+        torch.set_num_threads(args.threads)
     root = Path(args.root)
     options = DatasetOptions(resolution=args.resolution, augment=AugmentOptions(variants=1))
     dataset = prepare_dataset(root / "photos", options)
@@ -194,7 +211,8 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--steps", type=int, default=30)
     parser.add_argument("--batch", type=int, default=1)
-    parser.add_argument("--rounds", type=int, default=2)
+    parser.add_argument("--rounds", type=int, default=5)
+    parser.add_argument("--threads", type=int, default=0, help="torch threads (0 = default)")
     parser.add_argument("--resolution", type=int, default=64)
     parser.add_argument("--only", choices=["photoflux", "reference"], help=argparse.SUPPRESS)
     parser.add_argument("--root", help=argparse.SUPPRESS)
@@ -208,7 +226,9 @@ def main() -> None:
         build_micro_pipeline("sd", root / "micro-sd")
         photos(root / "photos")
         common = ["--steps", str(args.steps), "--batch", str(args.batch),
-                  "--resolution", str(args.resolution), "--root", str(root)]  # fmt: skip
+                  "--threads", str(args.threads), "--resolution", str(args.resolution),
+                  "--root", str(root)]  # fmt: skip
+        load_before = os.getloadavg()
         for _ in range(args.rounds):  # alternating, each in a fresh process
             for name, results in (("reference", theirs), ("photoflux", ours)):
                 done = subprocess.run(
@@ -216,8 +236,13 @@ def main() -> None:
                     capture_output=True, text=True, check=True,
                 )  # fmt: skip
                 results.append(json.loads(done.stdout.strip().splitlines()[-1]))
+    load_after = os.getloadavg()
     best_ours = min(r["s_per_step"] for r in ours)
     best_theirs = min(r["s_per_step"] for r in theirs)
+    median_ours = statistics.median(r["s_per_step"] for r in ours)
+    median_theirs = statistics.median(r["s_per_step"] for r in theirs)
+    cpu_ours = statistics.median(r["cpu_s_per_step"] for r in ours)
+    cpu_theirs = statistics.median(r["cpu_s_per_step"] for r in theirs)
     emit(
         "lora_train",
         {
@@ -226,10 +251,13 @@ def main() -> None:
             "batch": args.batch,
             "rank": RANK,
             "steps": args.steps,
-            "threads": torch.get_num_threads(),
+            "threads": args.threads or torch.get_num_threads(),
+            "load_average_1m": [round(load_before[0], 2), round(load_after[0], 2)],
             "photoflux_steps_per_s": round(1 / best_ours, 3),
             "reference_steps_per_s": round(1 / best_theirs, 3),
             "ratio": round(best_ours / best_theirs, 3),
+            "median_ratio": round(median_ours / median_theirs, 3),
+            "cpu_time_ratio": round(cpu_ours / cpu_theirs, 3),
             "target_ratio": 1.10,
             "photoflux_peak_mb": min(r["peak_mb"] for r in ours),
             "reference_peak_mb": min(r["peak_mb"] for r in theirs),

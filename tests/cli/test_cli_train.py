@@ -2,6 +2,10 @@
 
 One training story is shared by the tests (training is the slow part): the CLI trains,
 is stopped with Ctrl+C after its first checkpoint, and is resumed to the end.
+
+Torch runs on one thread here: the micro model's tensors are too small to gain from
+more, and on a busy CI machine two intra-op threads waiting on each other made every
+step up to 20x slower (0.05 s -> 1 s a step with load average 5 on 2 cores).
 """
 
 from __future__ import annotations
@@ -14,6 +18,7 @@ import signal
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
 from dataclasses import replace
 from pathlib import Path
 
@@ -59,13 +64,24 @@ def _photoflux(env: dict[str, str], *args: str) -> subprocess.Popen:
 
 
 @pytest.fixture(scope="module")
-def story(tmp_path_factory: pytest.TempPathFactory) -> dict:
+def one_thread() -> Iterator[None]:
+    import torch
+
+    before = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(before)
+
+
+@pytest.fixture(scope="module")
+def story(tmp_path_factory: pytest.TempPathFactory, one_thread: None) -> dict:
     root = tmp_path_factory.mktemp("train-story")
     model = build_micro_pipeline("sd", root / "micro-sd")
     photos = _photos(root / "photos")
     env = {
         **os.environ,
         "PYTHONUNBUFFERED": "1",
+        "OMP_NUM_THREADS": "1",  # see the module's docstring
         "HF_HUB_OFFLINE": "1",
         "PHOTOFLUX_DATA_DIR": str(root / "data"),
         "PHOTOFLUX_CONFIG_DIR": str(root / "config"),
