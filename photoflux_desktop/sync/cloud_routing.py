@@ -20,12 +20,14 @@ from photoflux_desktop.engine.request import (
 
 def runs_in_cloud(request: RenderRequest) -> bool:
     """What a cloud worker can run: a catalog model (or the automatic choice) and no LoRA
-    files (they live on this computer). Instant looks stay here: they take milliseconds."""
+    files (they live on this computer). Instant looks stay here: they take milliseconds,
+    and an Instant tile with the automatic model is one (a model chosen by name is not)."""
     model = request.model
+    automatic = model in (None, "", "auto")
     preset = bundled_presets().get(request.style_id)
-    if model == "instant" or (preset is not None and preset.kind == "instant"):
+    if model == "instant" or (automatic and preset is not None and preset.kind == "instant"):
         return False
-    return not request.loras and (model in (None, "", "auto") or model in CATALOG)
+    return not request.loras and (automatic or model in CATALOG)
 
 
 class RoutedRenderer:

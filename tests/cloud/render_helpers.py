@@ -12,6 +12,7 @@ import subprocess
 import sys
 import time
 import uuid
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -19,7 +20,7 @@ import httpx
 import pytest
 from PIL import Image
 
-from tests.cloud.live import bearer, free_port
+from tests.cloud.live import LiveServer, bearer, cloud_settings, free_port
 
 ROOT = Path(__file__).resolve().parents[2]
 DATA = ROOT / "tests" / "data"  # not tests.conftest: that imports torch
@@ -195,3 +196,22 @@ def start_worker(env: dict[str, str], log: Path) -> subprocess.Popen:
         return subprocess.Popen(
             [sys.executable, "-c", code], env=env, cwd=ROOT, stdout=out, stderr=out
         )
+
+
+@contextmanager
+def render_server(objects_dir: Path, worker_env: dict[str, str], **overrides: Any):
+    """The real cloud app on loopback with the embedded broker and its worker thread,
+    `worker_env` set for the worker while it runs (the desktop tests' cloud)."""
+    from cloud_api.worker.main import start_embedded_worker
+
+    settings = cloud_settings(objects_dir=str(objects_dir), **overrides)
+    os.environ.update(worker_env)
+    try:
+        with LiveServer(settings) as server:
+            ctx = server.app.state.ctx
+            worker = start_embedded_worker(ctx.queue.broker, server.url, ctx.worker_token)
+            yield server
+            worker.stop(timeout=10_000)
+    finally:
+        for name in worker_env:
+            os.environ.pop(name, None)

@@ -12,7 +12,6 @@ from pathlib import Path
 import pytest
 from PIL import Image
 
-from cloud_api.worker.main import start_embedded_worker
 from photoflux_desktop.engine.errors import ErrorKind, PhotoFluxError
 from photoflux_desktop.engine.library import Library
 from photoflux_desktop.engine.request import CancelToken, RenderRequest, Stage, Status
@@ -20,8 +19,8 @@ from photoflux_desktop.sync.client import RetryPolicy
 from photoflux_desktop.sync.cloud_queue import CloudRenderQueue
 from photoflux_desktop.sync.cloud_renderer import CloudRenderer, submit_waiting
 from photoflux_desktop.sync.link import CloudLink
-from tests.cloud.live import Api, LiveServer, cloud_settings, free_port
-from tests.cloud.render_helpers import install_tiny_sd
+from tests.cloud.live import Api, LiveServer, free_port
+from tests.cloud.render_helpers import install_tiny_sd, render_server
 
 QUICK = RetryPolicy(attempts=1, timeout_s=5.0)
 WORKER_ENV = {
@@ -33,19 +32,9 @@ WORKER_ENV = {
 
 @pytest.fixture(scope="module")
 def live(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
-    settings = cloud_settings(
-        render_concurrent=50, objects_dir=str(tmp_path_factory.mktemp("objects"))
-    )
-    os.environ.update(WORKER_ENV)
-    try:
-        with LiveServer(settings) as server:
-            ctx = server.app.state.ctx
-            worker = start_embedded_worker(ctx.queue.broker, server.url, ctx.worker_token)
-            yield server
-            worker.stop(timeout=10_000)
-    finally:
-        for name in WORKER_ENV:
-            os.environ.pop(name, None)
+    objects = tmp_path_factory.mktemp("objects")
+    with render_server(objects, WORKER_ENV, render_concurrent=50) as server:
+        yield server
 
 
 @pytest.fixture(scope="module")

@@ -13,6 +13,8 @@ def test_instant_looks_stay_on_this_computer_even_with_the_automatic_model(astro
     for model in ("auto", "instant"):
         request = RenderRequest(image=astronaut, style_id="watercolor", model=model)
         assert not runs_in_cloud(request)
+    # an Instant tile drawn by a catalog model the user chose is a diffusion render
+    assert runs_in_cloud(RenderRequest(image=astronaut, style_id="watercolor", model="sd-turbo"))
 
 
 def test_ai_styles_go_to_the_cloud_unless_they_need_local_files(astronaut, tmp_path: Path):

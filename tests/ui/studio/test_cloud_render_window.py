@@ -10,10 +10,10 @@ from pathlib import Path
 
 import pytest
 
-from cloud_api.worker.main import start_embedded_worker
 from photoflux_desktop.engine.request import Stage
 from photoflux_desktop.ui import cloud_render
-from tests.cloud.live import Api, LiveServer, cloud_settings, free_port
+from tests.cloud.live import Api, LiveServer, free_port
+from tests.cloud.render_helpers import render_server
 from tests.engine.diffusion_fixtures import install_as
 
 WORKER_ENV = {"PHOTOFLUX_RENDER_PREVIEW_INTERVAL_SECONDS": "0"}
@@ -21,17 +21,8 @@ WORKER_ENV = {"PHOTOFLUX_RENDER_PREVIEW_INTERVAL_SECONDS": "0"}
 
 @pytest.fixture(scope="module")
 def live(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
-    settings = cloud_settings(objects_dir=str(tmp_path_factory.mktemp("objects")))
-    os.environ.update(WORKER_ENV)
-    try:
-        with LiveServer(settings) as server:
-            ctx = server.app.state.ctx
-            worker = start_embedded_worker(ctx.queue.broker, server.url, ctx.worker_token)
-            yield server
-            worker.stop(timeout=10_000)
-    finally:
-        for name in WORKER_ENV:
-            os.environ.pop(name, None)
+    with render_server(tmp_path_factory.mktemp("objects"), WORKER_ENV) as server:
+        yield server
 
 
 @pytest.fixture(scope="module")
@@ -99,7 +90,9 @@ def test_with_a_gpu_the_option_is_offered_but_off_and_instant_looks_stay_local(
 
     image = qimage_to_pil(photo).convert("RGB").resize((64, 64))
     assert not window.cloud.use_cloud(RenderRequest(image=image, style_id="comic", model="instant"))
-    assert window.cloud.use_cloud(RenderRequest(image=image, style_id="comic"))
+    # an Instant tile with the automatic model is an instant look: it stays here too
+    assert not window.cloud.use_cloud(RenderRequest(image=image, style_id="comic"))
+    assert window.cloud.use_cloud(RenderRequest(image=image, style_id="anime"))
 
 
 def test_offline_the_render_waits_and_lands_in_the_gallery_once_the_studio_is_back(
@@ -113,7 +106,7 @@ def test_offline_the_render_waits_and_lands_in_the_gallery_once_the_studio_is_ba
     assert window.cloud.checkbox.isChecked()
     small_photo.save(tmp_path / "offline-guest.png")
     window.open_photo(str(tmp_path / "offline-guest.png"))
-    window.gallery.select("comic")  # no model on the worker: it runs the instant version
+    window.gallery.select("anime")  # no model on the worker: it runs the instant version
     with qtbot.waitSignal(window.controller.idle, timeout=30_000):
         window.actions_by_name["render"].trigger()
     assert "queued" in window.banner.text.text()
