@@ -44,7 +44,7 @@ def _render_and_ask_for_email(qtbot, kiosk) -> None:
     _click(qtbot, kiosk.capture.shoot_button)
     qtbot.waitUntil(lambda: kiosk.pages.currentWidget() is kiosk.styles, timeout=5000)
     with qtbot.waitSignal(kiosk.revealed, timeout=30000):
-        _click(qtbot, kiosk.styles.tiles["comic"])
+        _click(qtbot, kiosk.styles.tiles["vintage-film"])
     _click(qtbot, kiosk.result_page.home_button)
     form = kiosk.deliver.form
     qtbot.keyClicks(form.email, GUEST_EMAIL)
@@ -71,4 +71,4 @@ def test_an_unscreened_picture_goes_out_after_the_operator_pin(qtbot, kiosk, out
     assert kiosk.deliver.form.form_message.text() == WAITING
     _type_pin(qtbot, kiosk.pin_dialog, PIN)
     (delivery,) = _rows(outbox, "delivery")
-    assert delivery["style"] == "comic"
+    assert delivery["style"] == "vintage-film"
