@@ -186,6 +186,8 @@ def worker_env(redis_url: str, api_url: str, models_dir: Path, worker_id: str) -
         "PHOTOFLUX_LOG_LEVEL": "WARNING",
         "HF_HUB_OFFLINE": "1",
         "OMP_NUM_THREADS": "1",  # two workers share the test machine's cores
+        # what a GPU worker runs; "auto" would export each tiny model to OpenVINO here
+        "PHOTOFLUX_BACKEND": "torch",
     }
 
 

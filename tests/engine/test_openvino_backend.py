@@ -200,3 +200,25 @@ def test_forcing_openvino_on_flux_is_refused_with_the_reason():
     with pytest.raises(PhotoFluxError) as caught:
         decide_backend("openvino", "cpu", "flux")
     assert caught.value.error.kind.value == "bad_input" and "FLUX" in caught.value.error.message
+
+
+def test_two_processes_exporting_one_model_never_break_each_others_export(tmp_path):
+    """Two render workers on one models folder: the second to finish keeps the first's
+    complete export instead of deleting it under the first's feet."""
+    from photoflux_desktop.engine.openvino.export import PARTS, _publish, is_exported
+
+    def export_into(folder, text):
+        folder.mkdir(parents=True)
+        for part in PARTS:
+            (folder / f"{part}.xml").write_text(text)
+        return folder
+
+    final = tmp_path / "fp32-key"
+    _publish(export_into(tmp_path / "fp32-key.partial-1", "first"), final)
+    _publish(export_into(tmp_path / "fp32-key.partial-2", "second"), final)
+    assert is_exported(final) and (final / "unet.xml").read_text() == "first"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["fp32-key"]
+    # an incomplete leftover of a crash is replaced
+    (final / "unet.xml").unlink()
+    _publish(export_into(tmp_path / "fp32-key.partial-3", "third"), final)
+    assert (final / "unet.xml").read_text() == "third"

@@ -11,7 +11,9 @@ a phase itself runs to its end. A failed export is a PhotoFluxError naming the m
 from __future__ import annotations
 
 import hashlib
+import os
 import shutil
+import uuid
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -74,17 +76,17 @@ def export_pipeline(
     say: Say,
 ) -> None:
     """Write unet/vae_encoder/vae_decoder IR into `folder` (atomically: a temporary
-    folder renamed at the end). Raises ExportCancelled or a PhotoFluxError."""
-    partial = folder.with_name(folder.name + ".partial")
-    shutil.rmtree(partial, ignore_errors=True)
+    folder of this process renamed at the end, so two processes exporting the same model,
+    e.g. two render workers, never read or delete each other's half-written files).
+    Raises ExportCancelled or a PhotoFluxError."""
+    partial = folder.with_name(f"{folder.name}.partial-{os.getpid()}-{uuid.uuid4().hex[:8]}")
     partial.mkdir(parents=True)
     try:
         for name, module, example in _parts(pipe):
             _export_part(
                 name, module, example, partial, int8=int8 and name == "unet", cancel=cancel, say=say
             )
-        shutil.rmtree(folder, ignore_errors=True)
-        partial.rename(folder)
+        _publish(partial, folder)
     except ExportCancelled:
         shutil.rmtree(partial, ignore_errors=True)
         raise
@@ -95,6 +97,21 @@ def export_pipeline(
         shutil.rmtree(partial, ignore_errors=True)
         log.warning("openvino_export_failed", model=label, error=repr(exc)[:300])
         raise export_failed(label, exc) from exc
+
+
+def _publish(partial: Path, folder: Path) -> None:
+    """Move a finished export into place, unless another process got there first (then
+    theirs is used and ours dropped: the same model gives the same IR)."""
+    if is_exported(folder):
+        shutil.rmtree(partial, ignore_errors=True)
+        return
+    shutil.rmtree(folder, ignore_errors=True)  # an incomplete leftover of a crash
+    try:
+        partial.rename(folder)
+    except OSError:  # another process renamed its export in between
+        shutil.rmtree(partial, ignore_errors=True)
+        if not is_exported(folder):
+            raise
 
 
 def _export_part(
