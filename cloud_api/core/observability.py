@@ -146,6 +146,9 @@ class BusinessMetrics:
 RENDER_BUCKETS = (0.05, 0.1, 0.25, 0.5, 1, 2, 3, 5, 8, 13, 20, 30, 60, 120, 300, 600)
 
 
+RENDER_OUTCOMES = ("succeeded", "failed", "cancelled")
+
+
 class RenderMetrics:
     """Cloud render queue health; `queue_depth_per_worker` is the autoscaling signal."""
 
@@ -185,6 +188,11 @@ class RenderMetrics:
             buckets=RENDER_BUCKETS,
             registry=registry,
         )
+        # every outcome's series exists from start-up at zero, so dashboards and alert
+        # rules (rates, p95) have data before the first job of each kind has finished
+        for outcome in RENDER_OUTCOMES:
+            self.jobs.labels(outcome=outcome)
+            self.latency.labels(outcome=outcome)
 
     def set_depth(self, depth: int, workers: int) -> None:
         self.queue_depth.set(depth)
