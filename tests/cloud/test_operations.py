@@ -87,6 +87,11 @@ def test_every_response_carries_a_request_id_and_echoes_a_good_one(server: LiveS
 
 
 def test_access_log_is_json_with_the_request_id(make_server, capfd):
+    from cloud_api.core.observability import configure_logging
+
+    # logging is process-wide: in a test process shared with the desktop CLI's in-process
+    # tests (pytest-xdist), their configuration may be the last one; serve() sets this
+    configure_logging("INFO")
     live = make_server(log_level="INFO")
     with live.client() as http:
         http.get("/healthz", headers={"X-Request-ID": "log-check-42"})
