@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections import OrderedDict
 from pathlib import Path
 
 import numpy as np
@@ -108,3 +109,26 @@ def test_face_crop_for_the_face_adapter(astronaut, rocket_path):
     with Image.open(rocket_path) as im:
         rocket = im.convert("RGB")
     assert faces.face_crop(rocket).size == rocket.size  # no face: the whole photo
+
+
+def test_a_render_s_checks_look_for_faces_once_per_image(astronaut, monkeypatch):
+    """face_kept and the likeness score both need the photo's and the result's faces:
+    dlib's detector (~0.15 s a call) runs once per distinct image, and changed pixels
+    are looked at again."""
+    from photoflux_desktop.engine.checks.likeness import check_likeness
+
+    detector = faces.face_detector()
+    if detector is None:
+        pytest.skip("dlib is not installed")
+    monkeypatch.setattr(detector, "_seen", OrderedDict())  # earlier tests may have seen these
+    calls = []
+    real = detector._detector
+    monkeypatch.setattr(detector, "_detector", lambda px, up: calls.append(1) or real(px, up))
+    result = astronaut.transpose(Image.Transpose.FLIP_LEFT_RIGHT)
+    kept = {c.name: c for c in quality_checks(result, astronaut)}["face_kept"]
+    likeness = check_likeness(result, astronaut)
+    assert kept.passed and likeness.value is not None
+    assert len(calls) == 2
+    result.putpixel((0, 0), (1, 2, 3))  # the same object, other pixels
+    check_likeness(result, astronaut)
+    assert len(calls) == 3

@@ -7,7 +7,9 @@ Boost licence) and needs no weights file. Without dlib, face checks report "skip
 
 from __future__ import annotations
 
+import hashlib
 import threading
+from collections import OrderedDict
 from typing import Protocol
 
 import numpy as np
@@ -17,6 +19,9 @@ from PIL import Image
 # faces of ~160 px and up (a portrait's face is far larger): ~0.15 s a call, where
 # upsampling (small faces) would cost ~4x
 DETECT_SIDE = 512
+# every render's checks look at the same two images more than once (face_kept and the
+# likeness score both need the photo's and the result's faces): remember the last few
+REMEMBERED = 4
 
 
 Box = tuple[int, int, int, int]  # left, top, right, bottom in the image's pixels
@@ -36,8 +41,23 @@ class DlibHogDetector:
 
         self._detector = dlib.get_frontal_face_detector()
         self._lock = threading.Lock()
+        self._seen: OrderedDict[tuple, list[Box]] = OrderedDict()
 
     def boxes(self, image: Image.Image) -> list[Box]:
+        # keyed by the pixels, not the object: an image changed in place is a new image
+        key = (image.size, image.mode, hashlib.blake2b(image.tobytes(), digest_size=16).digest())
+        with self._lock:
+            if key in self._seen:
+                self._seen.move_to_end(key)
+                return list(self._seen[key])
+        found = self._detect(image)
+        with self._lock:
+            self._seen[key] = found
+            while len(self._seen) > REMEMBERED:
+                self._seen.popitem(last=False)
+        return list(found)
+
+    def _detect(self, image: Image.Image) -> list[Box]:
         scale = min(1.0, DETECT_SIDE / max(image.size))
         if scale < 1:
             size = (max(1, round(image.width * scale)), max(1, round(image.height * scale)))
