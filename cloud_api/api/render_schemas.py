@@ -87,12 +87,17 @@ class ClaimOut(BaseModel):
     attempts_allowed: int
 
 
-class ProgressIn(BaseModel):
+class WorkerReport(BaseModel):
+    """What every report from a worker about its claimed job carries."""
+
     model_config = ConfigDict(strict=True)  # a bool is no step count
 
     job_id: str = Field(max_length=64)
     message_id: str = Field(max_length=64)
     worker_id: str = Field(max_length=128)
+
+
+class ProgressIn(WorkerReport):
     step: int = Field(ge=0)
     steps: int = Field(ge=0)
     stage: str = Field(max_length=32)
@@ -103,12 +108,7 @@ class ProgressOut(BaseModel):
     cancel: bool
 
 
-class FailIn(BaseModel):
-    model_config = ConfigDict(strict=True)  # a bool is no step count
-
-    job_id: str = Field(max_length=64)
-    message_id: str = Field(max_length=64)
-    worker_id: str = Field(max_length=128)
+class FailIn(WorkerReport):
     kind: str = Field(max_length=64)
     message: str = Field(max_length=2000)
     retry: bool = Field(description="transient: another attempt may succeed")
