@@ -20,6 +20,7 @@ Command = Callable[[argparse.Namespace, Console], int]
 _COMMANDS = {
     "gui": ("gui_cmd", "run_gui"),
     "render": ("render_cmd", "run_render"),
+    "generate": ("render_cmd", "run_generate"),
     "styles": ("info_cmds", "run_styles"),
     "verify": ("info_cmds", "run_verify"),
     "check": ("check_cmd", "run_check"),

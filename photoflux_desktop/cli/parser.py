@@ -8,6 +8,7 @@ from collections.abc import Callable
 from photoflux_desktop import __version__
 from photoflux_desktop.engine.errors import bad_input
 from photoflux_desktop.engine.request import (
+    GENERATE_SIDE_RANGE,
     GUIDANCE_RANGE,
     LIKENESS_STRENGTH_RANGE,
     MAX_SIDE_RANGE,
@@ -80,20 +81,8 @@ def _add_render(sub: argparse._SubParsersAction) -> None:
     p.add_argument("-o", "--output", required=True, help="output file: .png, .jpg or .webp")
     p.add_argument("--style", default="watercolor", help="style preset id (see `photoflux styles`)")
     p.add_argument("--prompt", default="", help="what the photo shows / extra words for the style")
-    p.add_argument("--negative-prompt", default=None, help="what to avoid (diffusion only)")
-    p.add_argument(
-        "--model", default=None, help="catalog id, diffusers folder, or 'instant' (default: auto)"
-    )
-    p.add_argument("--steps", type=_bounded(int, *STEPS_RANGE, "steps"), default=None)
+    _add_model_options(p, "catalog id, diffusers folder, or 'instant' (default: auto)")
     p.add_argument("--strength", type=_strength, default=None, help="0-1: how far from the photo")
-    p.add_argument("--guidance", type=_bounded(float, *GUIDANCE_RANGE, "guidance"), default=None)
-    p.add_argument(
-        "--seed",
-        type=_seed,
-        default=None,
-        help=f"{SEED_RANGE[0]} to {SEED_RANGE[1]}; leave out for a random seed",
-    )
-    p.add_argument("--max-side", type=_bounded(int, *MAX_SIDE_RANGE, "max-side"), default=1024)
     p.add_argument(
         "--likeness",
         choices=[m.value for m in Likeness],
@@ -119,6 +108,47 @@ def _add_render(sub: argparse._SubParsersAction) -> None:
         "line) is lower and the photo has a face, render again with stronger likeness "
         "control, at most 3 tries; the best is kept",
     )
+    _add_output_options(p)
+
+
+def _add_generate(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser(
+        "generate",
+        help="make an image from a prompt alone (no photo), e.g. of a trained subject",
+        description="Generate an image from text with a diffusion model: the style's prompt "
+        "template with your words as its subject. With --adapter, the trained subject's "
+        "token and class word lead the subject unless the prompt names the token already.",
+    )
+    p.add_argument("-o", "--output", required=True, help="output file: .png, .jpg or .webp")
+    p.add_argument("--prompt", default="", help="what to show (required without --adapter)")
+    p.add_argument(
+        "--style", default="studio-portrait", help="style preset id (see `photoflux styles`)"
+    )
+    _add_model_options(p, "catalog id or diffusers folder (default: the best installed)")
+    for side in ("width", "height"):
+        p.add_argument(
+            f"--{side}",
+            type=_bounded(int, *GENERATE_SIDE_RANGE, side),
+            default=None,
+            help=f"{GENERATE_SIDE_RANGE[0]}-{GENERATE_SIDE_RANGE[1]} px, rounded to the "
+            "model's multiple (default: the model's native square; one side alone: a square)",
+        )
+    _add_output_options(p)
+
+
+def _add_model_options(p: argparse.ArgumentParser, model_help: str) -> None:
+    """What `render` and `generate` share: the model, its settings, LoRAs, the device."""
+    p.add_argument("--negative-prompt", default=None, help="what to avoid (diffusion only)")
+    p.add_argument("--model", default=None, help=model_help)
+    p.add_argument("--steps", type=_bounded(int, *STEPS_RANGE, "steps"), default=None)
+    p.add_argument("--guidance", type=_bounded(float, *GUIDANCE_RANGE, "guidance"), default=None)
+    p.add_argument(
+        "--seed",
+        type=_seed,
+        default=None,
+        help=f"{SEED_RANGE[0]} to {SEED_RANGE[1]}; leave out for a random seed",
+    )
+    p.add_argument("--max-side", type=_bounded(int, *MAX_SIDE_RANGE, "max-side"), default=1024)
     p.add_argument(
         "--lora",
         action="append",
@@ -133,8 +163,8 @@ def _add_render(sub: argparse._SubParsersAction) -> None:
         default=[],
         metavar="NAME[:WEIGHT]",
         help="a trained subject from `photoflux adapters` (repeatable); weight "
-        f"{LORA_WEIGHT_RANGE[0]:g} to {LORA_WEIGHT_RANGE[1]:g} (default 1); put its token "
-        "and class word in --prompt",
+        f"{LORA_WEIGHT_RANGE[0]:g} to {LORA_WEIGHT_RANGE[1]:g} (default 1); its token "
+        "and class word must be in the prompt (generate adds them)",
     )
     p.add_argument("--preview-dir", default=None, help="save a preview image per step here")
     # choices come from the request's enums, which check the values again
@@ -153,6 +183,10 @@ def _add_render(sub: argparse._SubParsersAction) -> None:
         action="store_true",
         help="torch.compile the denoiser; each new size compiles once in a warm-up stage",
     )
+
+
+def _add_output_options(p: argparse.ArgumentParser) -> None:
+    """The written file: watermarks, quality, and --json."""
     p.add_argument("--no-watermark", action="store_true", help="skip the invisible watermark")
     p.add_argument(
         "--visible-watermark",
@@ -290,6 +324,7 @@ def build_parser() -> CliParser:
     )
 
     _add_render(sub)
+    _add_generate(sub)
 
     styles = sub.add_parser("styles", help="list style presets")
     styles.add_argument("--json", action="store_true")

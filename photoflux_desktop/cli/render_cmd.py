@@ -1,4 +1,6 @@
-"""`photoflux render`: one photo in, one styled file out."""
+"""`photoflux render`: one photo in, one styled file out; `photoflux generate`: a
+prompt (and trained subjects) in, one file out. Both share the render, the write and
+the report."""
 
 from __future__ import annotations
 
@@ -23,7 +25,11 @@ from photoflux_desktop.engine.request import (
     RenderResult,
     Status,
 )
-from photoflux_desktop.engine.training.adapters import adapter_lora
+from photoflux_desktop.engine.training.adapters import (
+    adapter_lora,
+    find_adapter,
+    subject_with_adapters,
+)
 from photoflux_desktop.engine.watermark import Corner, VisibleWatermark, load_logo
 
 
@@ -51,20 +57,29 @@ def adapter_loras(args: argparse.Namespace) -> tuple[LoraSpec, ...]:
 def build_request(args: argparse.Namespace, image: Any) -> RenderRequest:
     """The request checks every value itself (bad input names the field); argparse's
     choices and ranges only give early messages and the --help text."""
+    if image is None:
+        source: dict[str, Any] = {
+            "prompt": generation_subject(args),
+            "width": args.width,
+            "height": args.height,
+        }
+    else:
+        source = {
+            "prompt": args.prompt,
+            "strength": args.strength,
+            "likeness": args.likeness,
+            "likeness_strength": args.likeness_strength,
+            "min_likeness": args.min_likeness,
+        }
     return RenderRequest(
         image=image,
         style_id=args.style,
-        prompt=args.prompt,
         negative_prompt=args.negative_prompt,
         model=args.model,
         steps=args.steps,
-        strength=args.strength,
         guidance=args.guidance,
         seed=args.seed,
         max_side=args.max_side,
-        likeness=args.likeness,
-        likeness_strength=args.likeness_strength,
-        min_likeness=args.min_likeness,
         loras=tuple(parse_lora(text) for text in args.lora) + adapter_loras(args),
         device=args.device,
         backend=args.backend or "auto",  # auto: the setting, then the automatic rule
@@ -72,7 +87,20 @@ def build_request(args: argparse.Namespace, image: Any) -> RenderRequest:
         quantize=args.quantize,
         compile=args.compile,
         previews=args.preview_dir is not None,
+        **source,
     )
+
+
+def generation_subject(args: argparse.Namespace) -> str:
+    """--prompt, led by each --adapter's token and class word it does not name yet."""
+    adapters = [find_adapter(text.partition(":")[0]) for text in args.adapter]
+    subject = subject_with_adapters(args.prompt, adapters)
+    if not subject:
+        raise bad_input(
+            "Nothing to generate: give --prompt, or --adapter for a trained subject.",
+            'For example: photoflux generate --prompt "a lighthouse at dusk" -o out.png',
+        )
+    return subject
 
 
 def output_options(args: argparse.Namespace) -> OutputOptions:
@@ -125,7 +153,38 @@ def run_render(args: argparse.Namespace, console: Console) -> int:
     photo = load_photo(args.photo, max_side=args.max_side)
     for note in photo.notes:
         console.note(f"{photo.source}: {note}")
+    source = {
+        "path": str(args.photo),
+        "format": photo.format,
+        "original_size": list(photo.original_size),
+        "working_size": list(photo.size),
+        "notes": list(photo.notes),
+    }
     request = build_request(args, photo.image)
+    return _render_and_write(args, console, request, options, source=source, started=started)
+
+
+def run_generate(args: argparse.Namespace, console: Console) -> int:
+    started = time.perf_counter()
+    output_format(Path(args.output))  # refuse a bad output name before any work
+    options = output_options(args)
+    get_preset(args.style)
+    request = build_request(args, None)
+    return _render_and_write(args, console, request, options, source=None, started=started)
+
+
+def _render_and_write(
+    args: argparse.Namespace,
+    console: Console,
+    request: RenderRequest,
+    options: OutputOptions,
+    *,
+    source: dict[str, Any] | None,
+    started: float,
+) -> int:
+    """Render, write the file (watermarks, provenance), report; `source` describes the
+    input photo (None: generated from text)."""
+    output_path = Path(args.output)
     previews = _PreviewSaver(console, Path(args.preview_dir) if args.preview_dir else None)
     cancel = CancelToken()
     result = _render_interruptible(request, previews, cancel)
@@ -140,13 +199,7 @@ def run_render(args: argparse.Namespace, console: Console) -> int:
             console.note(f"Check '{check['name']}' failed: {check['reason']}")
     payload = {
         "output": written.to_dict(),
-        "input": {
-            "path": str(args.photo),
-            "format": photo.format,
-            "original_size": list(photo.original_size),
-            "working_size": list(photo.size),
-            "notes": list(photo.notes),
-        },
+        "input": source,
         "result": result.summary(),
         "checks": list(result.checks),
         # the score only (and whether faces were found, every --min-likeness try)

@@ -59,6 +59,8 @@ class BackendChoice:
 def choose_backend(
     request: RenderRequest, preset: Preset, models_dir: Path | None = None
 ) -> BackendChoice:
+    if request.image is None:
+        return BackendChoice(_generator(request, preset, models_dir))
     if request.model == INSTANT:
         ignored = (
             "The instant style cannot apply LoRAs; they were not used." if request.loras else ""
@@ -90,6 +92,21 @@ def choose_backend(
         "No diffusion model is installed, so the instant version of this style was used. "
         + download_hint(),
     )
+
+
+def _generator(request: RenderRequest, preset: Preset, models_dir: Path | None) -> LocatedModel:
+    """The diffusion model that generates from text: the one asked for, else the best
+    installed; the instant styles need a photo, so there is no fallback."""
+    if request.model not in (None, "", "auto"):
+        return locate(request.model, models_dir)
+    installed = first_installed(models_dir)
+    if installed is None:
+        raise model_missing(
+            "Generating from text needs a diffusion model, and none is installed.",
+            download_hint() + " Or choose a photo to use the instant styles.",
+            gui_hint="Download a model in the model manager, or choose a photo.",
+        )
+    return installed
 
 
 class LocalRenderer:
@@ -177,7 +194,8 @@ class LocalRenderer:
         preset = get_preset(request.style_id)
         choice = choose_backend(request, preset, self._models_dir)
         preload_face_detector()  # the checks after the render need it; load it meanwhile
-        if request.image.width >= MIN_FACE_PHOTO_SIDE:  # not for warm-up thumbnails
+        photo = request.image
+        if photo is not None and photo.width >= MIN_FACE_PHOTO_SIDE:  # not warm-up thumbnails
             preload_face_identity()
         policy = self.nsfw_policy or settings_policy()
         preload_nsfw_detector(policy.detector)

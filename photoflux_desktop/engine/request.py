@@ -27,6 +27,7 @@ from photoflux_desktop.engine.request_checks import (
     check_lora_path,
     check_lora_weight,
     check_loras,
+    check_mode,
     check_model,
     check_number,
     check_style,
@@ -41,6 +42,7 @@ STRENGTH_RANGE = (0.0, 1.0)  # above 0: 0 would return the photo unchanged
 GUIDANCE_RANGE = (0.0, 30.0)
 SEED_RANGE = (0, 2**32 - 1)
 MAX_SIDE_RANGE = (64, 4096)
+GENERATE_SIDE_RANGE = (64, 2048)  # text-to-image width / height
 # ControlNet conditioning scale / IP-Adapter scale; above 0 (0 is --likeness none)
 LIKENESS_STRENGTH_RANGE = (0.0, 2.0)
 # the likeness score (engine/checks/likeness.py, 0..1) a render must reach before it is
@@ -126,7 +128,7 @@ class RenderRequest:
     bad-input error that names the field and what is allowed.
     """
 
-    image: Image.Image
+    image: Image.Image | None  # None: text-to-image (generate from the prompt alone)
     style_id: str
     prompt: str = ""
     negative_prompt: str | None = None
@@ -146,10 +148,13 @@ class RenderRequest:
     quantize: Quantize = Quantize.NONE
     compile: bool = False
     previews: bool = True
+    # text-to-image only: the size to generate (None: the model's native size)
+    width: int | None = None
+    height: int | None = None
 
     def __post_init__(self) -> None:
         checked = {
-            "image": check_image(self.image),
+            "image": None if self.image is None else check_image(self.image),
             "style_id": check_style(self.style_id),
             "prompt": check_text("prompt", self.prompt, MAX_PROMPT_CHARS, optional=False),
             "negative_prompt": check_text(
@@ -184,9 +189,17 @@ class RenderRequest:
             "quantize": check_choice("quantize", self.quantize, Quantize),
             "compile": check_bool("compile", self.compile),
             "previews": check_bool("previews", self.previews),
+            "width": check_number("width", self.width, int, *GENERATE_SIDE_RANGE),
+            "height": check_number("height", self.height, int, *GENERATE_SIDE_RANGE),
         }
         for name, value in checked.items():
             object.__setattr__(self, name, value)
+        check_mode(self)
+
+    @property
+    def is_text_to_image(self) -> bool:
+        """No photo: the image is generated from the prompt (and adapters) alone."""
+        return self.image is None
 
     def to_wire(self) -> tuple[dict[str, Any], bytes]:
         """Plain JSON-able fields plus the photo as PNG bytes (lossless)."""
@@ -243,6 +256,8 @@ class RenderParameters:
     quantize: str | None = None
     loras: tuple[LoraSpec, ...] = ()
     compile: bool | None = None
+    # "text-to-image" when generated without a photo; None: made from a photo
+    mode: str | None = None
 
     def to_dict(self) -> dict[str, Any]:
         data = {item.name: getattr(self, item.name) for item in fields(self)}

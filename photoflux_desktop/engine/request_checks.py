@@ -195,3 +195,36 @@ def check_loras(value: Any, spec_type: type) -> tuple[Any, ...]:
                 field="loras",
             )
     return tuple(value)
+
+
+def check_mode(request: Any) -> None:
+    """What only a photo makes meaningful, refused on a text-to-image request (and the
+    text-to-image size refused on a photo one), each naming the field to change."""
+    if request.image is not None:
+        for name in ("width", "height"):
+            if getattr(request, name) is not None:
+                raise bad_input(
+                    f"{name} is for generating from text; with a photo the size follows "
+                    "the photo and max_side.",
+                    "Leave width and height unset, or generate without a photo.",
+                    field=name,
+                )
+        return
+    if request.model == "instant":
+        raise bad_input(
+            "The instant styles restyle a photo; they cannot generate from text.",
+            "Choose a photo, or a diffusion model (or leave the model automatic).",
+            field="model",
+        )
+    if request.likeness != "none":
+        raise bad_input(
+            "Likeness control keeps the person in a photo; generating from text has none.",
+            "Set likeness to none, or choose a photo.",
+            field="likeness",
+        )
+    if request.min_likeness is not None:
+        raise bad_input(
+            "min_likeness compares the result with a photo; generating from text has none.",
+            "Leave min_likeness unset, or choose a photo.",
+            field="min_likeness",
+        )

@@ -38,7 +38,11 @@ _FIELDS = (
     "quantize",
     "compile",
     "previews",
+    "width",
+    "height",
 )
+# sent only when set, so a worker from before them still takes the rest
+_OPTIONAL = ("likeness_strength", "min_likeness", "width", "height")
 _LORA_KEYS = {"path", "weight"}
 
 
@@ -48,8 +52,8 @@ def request_to_wire(request: RenderRequest) -> tuple[dict[str, Any], bytes]:
     data: dict[str, Any] = {"version": WIRE_VERSION}
     for name in _FIELDS:
         value = getattr(request, name)
-        if name in ("likeness_strength", "min_likeness") and value is None:
-            continue  # sent only when set: a worker from before it still takes the rest
+        if name in _OPTIONAL and value is None:
+            continue
         if name == "backend" and value == "auto":
             continue  # likewise: only a forced backend travels
         if name == "loras":
@@ -57,6 +61,8 @@ def request_to_wire(request: RenderRequest) -> tuple[dict[str, Any], bytes]:
         elif hasattr(value, "value"):  # StrEnum -> its plain string
             value = value.value
         data[name] = value
+    if request.image is None:
+        return data, b""  # text-to-image: no photo travels
     buffer = io.BytesIO()
     request.image.save(buffer, format="PNG", compress_level=1)  # lossless, quick
     return data, buffer.getvalue()
@@ -83,11 +89,13 @@ def request_from_wire(cls: type[RenderRequest], data: Any, image_bytes: Any) -> 
         )
     if "style_id" not in data:
         raise bad_input("style_id is required.", field="style_id")
-    if not isinstance(image_bytes, bytes | bytearray) or not image_bytes:
-        raise bad_input("image must be non-empty image bytes.", field="image")
+    if not isinstance(image_bytes, bytes | bytearray):
+        raise bad_input("image must be image bytes (empty for text-to-image).", field="image")
     fields = {name: data[name] for name in _FIELDS if name in data}
     if "loras" in fields:
         fields["loras"] = _loras(fields["loras"], LoraSpec)
+    if not image_bytes:
+        return cls(image=None, **fields)
     try:
         photo = load_photo(bytes(image_bytes), max_side=None)
     except PhotoFluxError as exc:  # intake's words, and the field a sender must fix

@@ -21,7 +21,10 @@ from photoflux_desktop.engine.request import (
 def runs_in_cloud(request: RenderRequest) -> bool:
     """What a cloud worker can run: a catalog model (or the automatic choice) and no LoRA
     files (they live on this computer). Instant looks stay here: they take milliseconds,
-    and an Instant tile with the automatic model is one (a model chosen by name is not)."""
+    and an Instant tile with the automatic model is one (a model chosen by name is not).
+    Text-to-image stays here too: the cloud's upload-then-generate contract needs a photo."""
+    if request.image is None:
+        return False
     model = request.model
     automatic = model in (None, "", "auto")
     preset = bundled_presets().get(request.style_id)

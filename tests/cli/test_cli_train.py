@@ -219,3 +219,24 @@ def test_an_adapter_for_another_family_is_refused_by_its_metadata(story, capsys,
     code, payload = run_json(capsys, "render", str(DATA / "astronaut.png"), "-o", "y.png",
                              "--adapter", "nobody")  # fmt: skip
     assert code == 2 and "no adapter named 'nobody'" in payload["error"]["message"]
+
+
+def test_generate_puts_the_adapter_s_subject_in_the_prompt(story, capsys, monkeypatch):
+    _use_story_folders(story, monkeypatch)
+
+    def generate(*extra: str) -> tuple[dict, np.ndarray]:
+        out = story["root"] / "generated.png"
+        code, payload = run_json(
+            capsys, "generate", "-o", str(out), "--model", str(story["model"]), "--steps", "2",
+            "--width", "64", "--height", "64", "--seed", "3", "--style", "comic", *extra,
+        )  # fmt: skip
+        assert code == 0, payload
+        return payload["result"]["parameters"], np.asarray(Image.open(out), dtype=np.float32)
+
+    params, subject = generate("--adapter", "anna", "--prompt", "on a beach")
+    assert params["subject"] == "ohwx robot, on a beach"
+    assert params["prompt"].startswith("comic book illustration of ohwx robot, on a beach")
+    params, _ = generate("--adapter", "anna", "--prompt", "ohwx robot surfing")
+    assert params["subject"] == "ohwx robot surfing"  # named already: not added twice
+    _, plain = generate("--prompt", "ohwx robot, on a beach")
+    assert np.abs(subject - plain).mean() > 0.5  # the adapter, not just the words

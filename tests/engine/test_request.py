@@ -111,7 +111,6 @@ def test_every_invalid_field_is_a_bad_input_naming_it(field, value):
 @pytest.mark.parametrize(
     ("image", "why"),
     [
-        (None, "a PIL image"),
         ("photo.jpg", "a PIL image"),
         (Image.new("RGBA", (64, 64)), "an RGB image"),
         (Image.new("L", (64, 64)), "an RGB image"),
@@ -264,7 +263,8 @@ def png_declaring(width: int, height: int) -> bytes:
         (wire(loras={"path": EXISTING_FILE})[0], None, "loras"),
         (wire(loras=[{"path": EXISTING_FILE, "scale": 2}])[0], None, "loras"),
         (wire(loras=[{"path": "/nope.safetensors"}])[0], None, "loras"),
-        (wire()[0], b"", "image"),
+        # no photo is text-to-image, where what only a photo makes meaningful is refused
+        (wire(likeness="canny")[0], b"", "likeness"),
         (wire()[0], "not bytes", "image"),
     ],
 )

@@ -25,3 +25,10 @@ def test_ai_styles_go_to_the_cloud_unless_they_need_local_files(astronaut, tmp_p
         image=astronaut, style_id="anime", model="auto", loras=(LoraSpec(path=str(lora)),)
     )
     assert not runs_in_cloud(local_only)
+
+
+def test_generating_from_text_stays_on_this_computer():
+    """The cloud's contract uploads a photo first; a text-to-image request has none."""
+    for model in ("auto", "sd-turbo"):
+        request = RenderRequest(image=None, style_id="anime", prompt="a cat", model=model)
+        assert not runs_in_cloud(request)

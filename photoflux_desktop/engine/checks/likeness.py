@@ -35,6 +35,7 @@ from PIL import Image
 
 from photoflux_desktop.engine.checks import CheckResult, timed
 from photoflux_desktop.engine.checks.faces import DETECT_SIDE, Box, face_detector
+from photoflux_desktop.engine.checks.quality import NO_PHOTO
 from photoflux_desktop.engine.checks.summary import NO_FACE_IN_PHOTO
 
 if TYPE_CHECKING:
@@ -166,12 +167,14 @@ Scorer = Callable[[Image.Image, Image.Image], "LikenessMeasure | None"]
 
 def check_likeness(
     output: Image.Image,
-    source: Image.Image,
+    source: Image.Image | None,
     scorer: Scorer = measure_likeness,
     expect: StyleExpectations | None = None,
 ) -> CheckResult:
     """The identity score of `output` against `source`; `expect` (the style's reference
     renders) excuses a lost face only where the style's drawings hide faces from dlib."""
+    if source is None:  # generated from text: nobody's likeness to keep
+        return CheckResult("likeness", True, None, WARN_SCORE, NO_PHOTO, skipped=True)
     measure = scorer(output, source)
     if measure is None:
         return CheckResult(
@@ -225,7 +228,7 @@ def _limit(expect: StyleExpectations | None) -> float:
 
 def timed_likeness(
     output: Image.Image,
-    source: Image.Image,
+    source: Image.Image | None,
     scorer: Scorer = measure_likeness,
     expect: StyleExpectations | None = None,
 ) -> CheckResult:

@@ -12,6 +12,9 @@ input itself could explain the value (a dark photo may give a dark result).
 - clipping:   a large share of pixels crushed to black or blown to white
 - face_kept:  a face found in the input is still found in the output
 
+Generated from text (no photo), an image is held to the same limits with nothing to
+excuse them; blur and face_kept, which compare with the photo, are skipped.
+
 Exposure, clipping and face_kept widen to what the style's own reference renders do
 (style_expect.py): a pencil sketch is white paper by design, not a blown exposure.
 """
@@ -39,6 +42,7 @@ CLIPPED_SHARE = 0.30  # more than 30 % of pixels at 0-2 or 253-255 ...
 CLIPPED_GAIN = 0.15  # ... and at least 15 points more than the input had
 STYLE_CLIPPED_MARGIN = 0.05  # a style's own worst clipping, plus this, is still its look
 STYLE_MEAN_MARGIN = 10.0  # grey levels beyond the darkest/brightest reference render
+NO_PHOTO = "Skipped: generated from text, so there is no photo to compare with."
 
 
 def _pixels(image: Image.Image | np.ndarray) -> np.ndarray:
@@ -92,9 +96,9 @@ def check_black_frame(output: np.ndarray) -> CheckResult:
     return CheckResult("black_frame", passed, mean, BLACK_MEAN, reason)
 
 
-def check_blank(output: np.ndarray, source: np.ndarray) -> CheckResult:
+def check_blank(output: np.ndarray, source: np.ndarray | None) -> CheckResult:
     spread = float(output.std())
-    passed = spread >= BLANK_STD or float(source.std()) < BLANK_STD
+    passed = spread >= BLANK_STD or (source is not None and float(source.std()) < BLANK_STD)
     reason = "The image has structure." if passed else "The image is blank (nearly one colour)."
     return CheckResult("blank", passed, spread, BLANK_STD, reason)
 
@@ -105,7 +109,9 @@ def _sharpness(grey: np.ndarray) -> float:
     return float(cv2.Laplacian(grey, cv2.CV_32F).var())
 
 
-def check_blur(output: np.ndarray, source: np.ndarray) -> CheckResult:
+def check_blur(output: np.ndarray, source: np.ndarray | None) -> CheckResult:
+    if source is None:
+        return CheckResult("blur", True, None, BLUR_RATIO, NO_PHOTO, skipped=True)
     reference = _sharpness(source)
     if reference < 1e-3:  # a flat input has no sharpness to keep
         return CheckResult("blur", True, None, BLUR_RATIO, "The photo itself has no detail.")
@@ -120,13 +126,15 @@ def check_blur(output: np.ndarray, source: np.ndarray) -> CheckResult:
 
 
 def check_exposure(
-    output: np.ndarray, source: np.ndarray, expect: StyleExpectations | None = None
+    output: np.ndarray, source: np.ndarray | None, expect: StyleExpectations | None = None
 ) -> CheckResult:
     low, high = EXPOSURE_RANGE
     if expect is not None and expect.mean_range is not None:
         low = min(low, expect.mean_range[0] - STYLE_MEAN_MARGIN)
         high = max(high, expect.mean_range[1] + STYLE_MEAN_MARGIN)
-    mean, source_mean = float(output.mean()), float(source.mean())
+    # no photo: nothing can excuse a dark or bright result
+    source_mean = float(source.mean()) if source is not None else (low + high) / 2
+    mean = float(output.mean())
     too_dark = mean < low and source_mean >= low
     too_bright = mean > high and source_mean <= high
     passed = not (too_dark or too_bright)
@@ -143,18 +151,17 @@ def _clipped(grey: np.ndarray) -> float:
 
 
 def check_clipping(
-    output: np.ndarray, source: np.ndarray, expect: StyleExpectations | None = None
+    output: np.ndarray, source: np.ndarray | None, expect: StyleExpectations | None = None
 ) -> CheckResult:
-    share, source_share = _clipped(output), _clipped(source)
+    share = _clipped(output)
+    source_share = _clipped(source) if source is not None else 0.0
     limit = CLIPPED_SHARE
     if expect is not None and expect.clipped_max is not None:
         limit = max(limit, expect.clipped_max + STYLE_CLIPPED_MARGIN)
     passed = share <= limit or share - source_share < CLIPPED_GAIN
     if not passed:
-        reason = (
-            f"{share:.0%} of pixels are crushed to black or blown to white "
-            f"(the photo had {source_share:.0%})."
-        )
+        had = f" (the photo had {source_share:.0%})" if source is not None else ""
+        reason = f"{share:.0%} of pixels are crushed to black or blown to white{had}."
     elif share > CLIPPED_SHARE and limit > CLIPPED_SHARE:
         reason = (
             f"{share:.0%} of pixels are pure black or white, as this style's own renders "
@@ -166,8 +173,10 @@ def check_clipping(
 
 
 def check_face_kept(
-    output: Image.Image, source: Image.Image, expect: StyleExpectations | None = None
+    output: Image.Image, source: Image.Image | None, expect: StyleExpectations | None = None
 ) -> CheckResult:
+    if source is None:
+        return CheckResult("face_kept", True, None, None, NO_PHOTO, skipped=True)
     detector = face_detector()
     if detector is None:
         return CheckResult(
@@ -199,13 +208,14 @@ def check_face_kept(
 
 def quality_checks(
     output: Image.Image | np.ndarray,
-    source: Image.Image,
+    source: Image.Image | None,
     expect: StyleExpectations | None = None,
 ) -> list[CheckResult]:
     """Every quality check of `output` against the photo it came from; `expect` (the
     style's reference renders, style_expect.py) widens the limits that style breaks."""
     results = [timed(check_finite, output)]
-    out_grey, in_grey = _grey(output), _grey(source)
+    out_grey = _grey(output)
+    in_grey = _grey(source) if source is not None else None
     results += [
         timed(check_black_frame, out_grey),
         timed(check_blank, out_grey, in_grey),

@@ -31,7 +31,9 @@ def with_safety_checks(
     """`result` with "nsfw_input" and "nsfw_output" checks; blurred when flagged."""
     if result.status is not Status.COMPLETED or result.image is None:
         return result
-    checks = [_screen_photo(request.image, policy), screen(result.image, "nsfw_output", policy)]
+    checks = [screen(result.image, "nsfw_output", policy)]
+    if request.image is not None:  # generated from text: there is no photo to screen
+        checks.insert(0, _screen_photo(request.image, policy))
     flagged = [check for check in checks if not check.passed and check.value is not None]
     if not flagged:
         return replace(result, checks=result.checks + tuple(c.to_dict() for c in checks))

@@ -38,6 +38,16 @@ def render_size(image_size: tuple[int, int], long_side: int, multiple: int) -> t
     return w, h
 
 
+def generate_size(request: RenderRequest, native: int | None, multiple: int) -> tuple[int, int]:
+    """Text-to-image: the asked width and height (a missing one follows the other),
+    else the model's native square, within max_side and on the model's multiple."""
+    side = min(native or request.max_side, request.max_side)
+    width, height = request.width or request.height or side, request.height or request.width or side
+    return render_size(
+        (width, height), max(min(max(width, height), request.max_side), multiple), multiple
+    )
+
+
 def resolve(
     request: RenderRequest, preset: Preset, located: LocatedModel, multiple: int
 ) -> DiffusionParams:
@@ -46,6 +56,8 @@ def resolve(
     notes: list[str] = []
     steps = request.steps or max(family_defaults.steps, spec.min_steps if spec else 1)
     strength = request.strength if request.strength is not None else family_defaults.strength
+    if request.image is None:
+        strength = 1.0  # text-to-image denoises the whole schedule from noise
     guidance = request.guidance if request.guidance is not None else family_defaults.guidance
     if spec and request.guidance is None and spec.guidance > guidance:
         guidance = spec.guidance  # e.g. LCM wants ~1.0 even when a preset says 0
@@ -55,9 +67,12 @@ def resolve(
             f"{steps} steps at strength {strength:g} would run no denoising step; used {needed}."
         )
         steps = needed
-    native = spec.native_px if spec else request.max_side
-    long_side = min(native, request.max_side, max(request.image.size))
-    width, height = render_size(request.image.size, max(long_side, multiple), multiple)
+    if request.image is None:
+        width, height = generate_size(request, spec.native_px if spec else None, multiple)
+    else:
+        native = spec.native_px if spec else request.max_side
+        long_side = min(native, request.max_side, max(request.image.size))
+        width, height = render_size(request.image.size, max(long_side, multiple), multiple)
     seed = request.seed if request.seed is not None else secrets.randbelow(2**32)
     negative = (request.negative_prompt or preset.negative_prompt) if guidance > 1 else None
     return DiffusionParams(

@@ -41,6 +41,7 @@ from photoflux_desktop.engine.diffusion.memory import (
 from photoflux_desktop.engine.diffusion.params import DiffusionParams, resolve
 from photoflux_desktop.engine.diffusion.plan_memory import PlanKey, PlanMemory, size_class
 from photoflux_desktop.engine.diffusion.previews import PreviewDecoder
+from photoflux_desktop.engine.diffusion.text_to_image import text_pipeline
 from photoflux_desktop.engine.errors import Error, ErrorKind, PhotoFluxError
 from photoflux_desktop.engine.errors import out_of_memory as oom_error
 from photoflux_desktop.engine.likeness import LikenessPlan, plan_likeness
@@ -265,7 +266,10 @@ class DiffusionRenderer:
                 request, preset, located, plan=plan, params=None, attempt=attempt
             )
         attempt.timings["load"] = time.perf_counter() - started
-        pipe = job_pipeline(base)  # its own scheduler over the shared weights
+        # its own scheduler over the shared weights
+        pipe = (
+            job_pipeline(base) if request.image is not None else text_pipeline(base, located.family)
+        )
         params = resolve(
             _with_likeness_strength(request, job.likeness),
             preset,
@@ -277,8 +281,12 @@ class DiffusionRenderer:
                 request, preset, located, plan=plan, params=params, attempt=attempt
             )
         condition_started = time.perf_counter()
-        extra = likeness_call_kwargs(
-            pipe, job.likeness, _at_render_size(request.image, params), params.denoising_steps
+        extra = (
+            likeness_call_kwargs(
+                pipe, job.likeness, _at_render_size(request.image, params), params.denoising_steps
+            )
+            if job.likeness is not None
+            else {}
         )
         if job.likeness is not None:
             attempt.timings["likeness_condition"] = time.perf_counter() - condition_started
@@ -295,7 +303,8 @@ class DiffusionRenderer:
         decode_started = time.perf_counter()
         image = decode_latents(pipe, located.family, latents, params.height, params.width)
         attempt.timings["decode"] = time.perf_counter() - decode_started
-        image = image.resize(request.image.size, Image.Resampling.LANCZOS)
+        if request.image is not None:  # back to the photo's own size
+            image = image.resize(request.image.size, Image.Resampling.LANCZOS)
         attempt.timings["total"] = time.perf_counter() - started
         on_progress(ProgressEvent(Stage.DONE, attempt.steps_run, attempt.steps_run, preview=image))
         return RenderResult(
@@ -505,6 +514,7 @@ def _parameters(
         "quantize": request.quantize.value,
         "loras": request.loras,
         "compile": request.compile,
+        "mode": "text-to-image" if request.image is None else None,
     }
     if params is None:
         return RenderParameters(
@@ -566,7 +576,8 @@ def _compile_shape(
 def _plan_key(request: RenderRequest, located: LocatedModel, device: Any) -> PlanKey:
     # the long side as params.resolve computes it, before rounding to the model's multiple
     native = located.spec.native_px if located.spec else request.max_side
-    long_side = min(native, request.max_side, max(request.image.size))
+    asked = request.image.size if request.image is not None else (request.width, request.height)
+    long_side = min(native, request.max_side, max((side or native) for side in asked))
     return PlanKey(str(located.path), device.name, size_class(long_side), str(request.quantize))
 
 
@@ -579,12 +590,17 @@ def _size_multiple(pipe: Any, family: str) -> int:
 
 
 def _call_kwargs(
-    pipe: Any, located: LocatedModel, params: DiffusionParams, image: Image.Image
+    pipe: Any, located: LocatedModel, params: DiffusionParams, image: Image.Image | None
 ) -> dict[str, Any]:
+    # img2img: the photo and how far to move from it; text-to-image: the size from noise
+    source: dict[str, Any] = (
+        {"image": _at_render_size(image, params), "strength": params.strength}
+        if image is not None
+        else {"height": params.height, "width": params.width}
+    )
     kwargs: dict[str, Any] = {
         "prompt": params.prompt,
-        "image": _at_render_size(image, params),
-        "strength": params.strength,
+        **source,
         "num_inference_steps": params.steps,
         "guidance_scale": params.guidance,
         "generator": torch.Generator("cpu").manual_seed(params.seed),

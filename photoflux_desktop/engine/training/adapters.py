@@ -168,6 +168,18 @@ def adapter_lora(text: str) -> tuple[str, float]:
     return find_adapter(name).path, value
 
 
+def subject_with_adapters(prompt: str, adapters: list[AdapterInfo]) -> str:
+    """The words a style's template gets as its subject: the prompt, led by each
+    adapter's token and class word that the prompt does not name yet (a subject the
+    model was taught appears only when its token is in the prompt)."""
+    missing = [
+        info.trigger
+        for info in adapters
+        if not re.search(rf"(?<!\w){re.escape(info.token)}(?!\w)", prompt)
+    ]
+    return ", ".join([*missing, prompt.strip()] if prompt.strip() else missing)
+
+
 def family_mismatch(meta: dict[str, str], family: str, model_label: str) -> str | None:
     """Why an adapter of ours cannot run on `family`, or None."""
     made_for = meta.get(KEY + "family")
