@@ -222,9 +222,14 @@ def check_mode(request: Any) -> None:
             "Set likeness to none, or choose a photo.",
             field="likeness",
         )
-    if request.min_likeness is not None:
-        raise bad_input(
-            "min_likeness compares the result with a photo; generating from text has none.",
-            "Leave min_likeness unset, or choose a photo.",
-            field="min_likeness",
-        )
+    for name, why in (
+        ("min_likeness", "compares the result with a photo"),
+        ("likeness_strength", "says how strongly likeness control binds to a photo"),
+        ("strength", "says how far to move from a photo"),
+    ):
+        if getattr(request, name) is not None:
+            raise bad_input(
+                f"{name} {why}; generating from text has none.",
+                f"Leave {name} unset, or choose a photo.",
+                field=name,
+            )

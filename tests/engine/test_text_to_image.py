@@ -113,6 +113,8 @@ def test_local_renderer_checks_skip_what_needs_a_photo(tiny_models):
         ({"model": "instant"}, "model"),
         ({"likeness": "canny"}, "likeness"),
         ({"min_likeness": 0.5}, "min_likeness"),
+        ({"likeness_strength": 0.5}, "likeness_strength"),
+        ({"strength": 0.5}, "strength"),
         ({"width": 32}, "width"),
         ({"height": 4096}, "height"),
         ({"width": True}, "width"),
