@@ -87,6 +87,7 @@ def build_request(args: argparse.Namespace, image: Any) -> RenderRequest:
         quantize=args.quantize,
         compile=args.compile,
         previews=args.preview_dir is not None,
+        fast_vae=args.fast_vae,
         **source,
     )
 

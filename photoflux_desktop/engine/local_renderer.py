@@ -193,6 +193,11 @@ class LocalRenderer:
     ) -> RenderResult:
         preset = get_preset(request.style_id)
         choice = choose_backend(request, preset, self._models_dir)
+        if choice.model is not None and not request.fast_vae:
+            from photoflux_desktop.engine.settings import load_settings
+
+            # the setting turns it on for every caller (the window, the kiosk, the CLI)
+            request = replace(request, fast_vae=load_settings()[0].fast_vae)
         preload_face_detector()  # the checks after the render need it; load it meanwhile
         photo = request.image
         if photo is not None and photo.width >= MIN_FACE_PHOTO_SIDE:  # not warm-up thumbnails

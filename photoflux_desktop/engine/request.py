@@ -151,6 +151,7 @@ class RenderRequest:
     # text-to-image only: the size to generate (None: the model's native size)
     width: int | None = None
     height: int | None = None
+    fast_vae: bool = False  # the tiny autoencoder for encode and final decode (SD, SDXL)
 
     def __post_init__(self) -> None:
         checked = {
@@ -191,6 +192,7 @@ class RenderRequest:
             "previews": check_bool("previews", self.previews),
             "width": check_number("width", self.width, int, *GENERATE_SIDE_RANGE),
             "height": check_number("height", self.height, int, *GENERATE_SIDE_RANGE),
+            "fast_vae": check_bool("fast_vae", self.fast_vae),
         }
         for name, value in checked.items():
             object.__setattr__(self, name, value)
@@ -258,6 +260,8 @@ class RenderParameters:
     compile: bool | None = None
     # "text-to-image" when generated without a photo; None: made from a photo
     mode: str | None = None
+    # "tiny" when the fast autoencoder encoded and decoded; "full": the model's own VAE
+    autoencoder: str | None = None
 
     def to_dict(self) -> dict[str, Any]:
         data = {item.name: getattr(self, item.name) for item in fields(self)}

@@ -40,6 +40,7 @@ _FIELDS = (
     "previews",
     "width",
     "height",
+    "fast_vae",
 )
 # sent only when set, so a worker from before them still takes the rest
 _OPTIONAL = ("likeness_strength", "min_likeness", "width", "height")
@@ -54,6 +55,8 @@ def request_to_wire(request: RenderRequest) -> tuple[dict[str, Any], bytes]:
         value = getattr(request, name)
         if name in _OPTIONAL and value is None:
             continue
+        if name == "fast_vae" and not value:
+            continue  # likewise: only an asked-for fast autoencoder travels
         if name == "backend" and value == "auto":
             continue  # likewise: only a forced backend travels
         if name == "loras":

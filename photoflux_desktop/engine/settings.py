@@ -37,6 +37,9 @@ class Settings(BaseModel):
     # diffusion compute backend (engine/openvino/choice.py); threads 0 = all physical cores
     backend: Literal["auto", "torch", "openvino"] = "auto"
     openvino_threads: int = Field(default=0, ge=0, le=1024)
+    # the tiny autoencoder (TAESD) for the photo's encode and the final decode: much
+    # faster on a CPU, softer fine detail (engine/diffusion/fast_vae.py)
+    fast_vae: bool = False
     memory: Literal["auto", "full", "lowmem", "offload", "sequential"] = "auto"
     quantize: Literal["none", "int8", "fp8", "int4"] = "none"
     theme: Theme = "system"

@@ -8,6 +8,7 @@ mean absolute pixel difference <= 1.0 and max <= 16 of 255 (measured: 0.0 / 1).
 
 from __future__ import annotations
 
+import os
 import shutil
 from pathlib import Path
 
@@ -121,6 +122,44 @@ def test_cancel_within_one_step(exported):
     assert result.status is Status.CANCELLED and result.image is None
     assert result.parameters.steps_run == 2  # of 4: the step in flight when cancelled, no more
     assert not any(e.stage is Stage.DECODING for e in events)
+
+
+@pytest.fixture
+def compiled_parts(monkeypatch) -> list[set[str]]:
+    """The parts compiled for each new size during a test."""
+    from photoflux_desktop.engine.openvino.runtime import OpenVinoParts
+
+    compiled: list[set[str]] = []
+    real = OpenVinoParts.compile_for
+
+    def recording(self, shapes):
+        compiled.append(set(shapes))
+        return real(self, shapes)
+
+    monkeypatch.setattr(OpenVinoParts, "compile_for", recording)
+    return compiled
+
+
+def test_text_to_image_on_openvino_matches_pytorch_and_encodes_no_photo(exported, compiled_parts):
+    folder, _, renderer, _, _ = exported
+    ask = {"image": None, "prompt": "a cat", "width": 64, "height": 96, "max_side": 96}
+    ask["strength"] = None
+    result = _render(renderer, _request(None, folder, **ask))
+    assert result.status is Status.COMPLETED and result.image.size == (64, 96)
+    assert result.parameters.mode == "text-to-image" and "openvino" in result.report
+    assert compiled_parts == [{"unet", "vae_decoder"}]  # no photo: the encoder is not needed
+    torch_result = _render(DiffusionRenderer(), _request(None, folder, backend="torch", **ask))
+    _close(result.image, torch_result.image)
+
+
+def test_the_fast_autoencoder_replaces_the_vae_ir(exported, tiny_models, compiled_parts):
+    from tests.engine.diffusion_fixtures import install_as
+
+    folder, photo, renderer, _, _ = exported
+    install_as(tiny_models["taesd"], Path(os.environ["PHOTOFLUX_MODELS_DIR"]), "taesd")
+    result = _render(renderer, _request(photo.resize((64, 64)), folder, fast_vae=True))
+    assert result.status is Status.COMPLETED and result.parameters.autoencoder == "tiny"
+    assert compiled_parts == [{"unet"}]  # a new size, and only the UNet compiled for it
 
 
 def test_cancel_during_export_leaves_nothing_half_written(tiny_models, small_photo, tmp_path):

@@ -41,6 +41,7 @@ def render_size(image_size: tuple[int, int], long_side: int, multiple: int) -> t
 def generate_size(request: RenderRequest, native: int | None, multiple: int) -> tuple[int, int]:
     """Text-to-image: the asked width and height (a missing one follows the other),
     else the model's native square, within max_side and on the model's multiple."""
+    multiple = math.lcm(multiple, 8)  # the text-to-image pipelines insist on eights
     side = min(native or request.max_side, request.max_side)
     width, height = request.width or request.height or side, request.height or request.width or side
     return render_size(

@@ -21,6 +21,7 @@ from PIL import Image
 from photoflux_desktop.engine.devices import MemoryPlan, PlanChoice, choose_plan, detect_device
 from photoflux_desktop.engine.diffusion.cache import PipelineCache
 from photoflux_desktop.engine.diffusion.decode import decode_latents, unpack_for_preview
+from photoflux_desktop.engine.diffusion.fast_vae import FastVaes, fast_vae_folder, missing_note
 from photoflux_desktop.engine.diffusion.likeness_pipes import likeness_call_kwargs
 from photoflux_desktop.engine.diffusion.loader import (
     LoadCancelled,
@@ -88,6 +89,8 @@ class _Attempt:
     log: list[dict[str, Any]] = field(default_factory=list)  # report["attempts"]
     denoise_started: float | None = None
     steps_run: int = 0
+    autoencoder: str = "full"  # "tiny": the fast autoencoder ran (fast_vae.py)
+    notes: list[str] = field(default_factory=list)
 
     def record(self, plan: MemoryPlan, outcome: str, error: str | None = None) -> None:
         self.log.append({"plan": plan.value, "outcome": outcome, "error": error})
@@ -121,6 +124,7 @@ class DiffusionRenderer:
         # shapes each compiled denoiser has been warmed up at; keyed by the module itself,
         # so a pipeline reloaded after eviction (a fresh, uncompiled module) warms up again
         self._warmed: WeakKeyDictionary[Any, set[tuple[Any, ...]]] = WeakKeyDictionary()
+        self.fast_vaes = FastVaes()
 
     def forget_model(self, folder: Path) -> int:
         """Evict every cached pipeline loaded from `folder`; how many were evicted."""
@@ -270,6 +274,7 @@ class DiffusionRenderer:
         pipe = (
             job_pipeline(base) if request.image is not None else text_pipeline(base, located.family)
         )
+        self._choose_autoencoder(pipe, job, attempt)
         params = resolve(
             _with_likeness_strength(request, job.likeness),
             preset,
@@ -316,8 +321,24 @@ class DiffusionRenderer:
             timings=dict(attempt.timings),
             memory_plan=plan.value,
             report=self._report(job, plan, attempt, cached, weights),
-            notes=params.notes,
+            notes=params.notes + tuple(attempt.notes),
         )
+
+    def _choose_autoencoder(self, pipe: Any, job: _Job, attempt: _Attempt) -> None:
+        """The job pipeline's VAE becomes the tiny one when it is asked for and installed
+        (the cached pipeline keeps the full VAE); otherwise a note says why not."""
+        attempt.autoencoder = "full"
+        if not job.request.fast_vae:
+            return
+        folder = fast_vae_folder(job.located, self.models_dir)
+        if folder is None:
+            note = missing_note(job.located)
+            if note not in attempt.notes:
+                attempt.notes.append(note)
+            return
+        device = execution_device(pipe, job.device.torch_device)
+        pipe.vae = self.fast_vaes.get(folder, device, pipe.vae.dtype)
+        attempt.autoencoder = "tiny"
 
     def _load(self, job: _Job, plan: MemoryPlan) -> Any:
         """A new pipeline for `job` on `plan` (the cache calls this on a miss)."""
@@ -515,6 +536,7 @@ def _parameters(
         "loras": request.loras,
         "compile": request.compile,
         "mode": "text-to-image" if request.image is None else None,
+        "autoencoder": attempt.autoencoder,
     }
     if params is None:
         return RenderParameters(

@@ -75,6 +75,10 @@ class OpenVinoRenderer(DiffusionRenderer):
             parts.export_seconds = None
         guided = params.guidance > 1 and not pipe.unet.config.time_cond_proj_dim
         shapes = render_shapes(pipe, params.width, params.height, 2 if guided else 1)
+        if getattr(pipe.vae, "openvino_parts", None) is not parts:  # the tiny VAE runs
+            shapes = {"unet": shapes["unet"]}
+        elif job.request.image is None:  # text-to-image encodes no photo
+            shapes.pop("vae_encoder")
         if parts.ready(shapes):
             return not job.cancel.cancelled
         message = (

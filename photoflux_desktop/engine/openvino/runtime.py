@@ -88,6 +88,7 @@ class OpenVinoParts:
         pipe.vae.decoder.forward = lambda sample, latent_embeds=None: decoder(sample)
         pipe.unet.to("meta")  # the IR holds the weights now; torch's copy would double RAM
         pipe.unet.openvino_parts = self
+        pipe.vae.openvino_parts = self  # a render that swaps in the tiny VAE skips these
 
     def compile_for(self, shapes: dict[str, Shape]) -> None:
         for name, shape in shapes.items():
