@@ -58,3 +58,11 @@ def detect_device(requested: str = "auto") -> DeviceInfo:
     from photoflux_desktop.engine.devices import detect_device as detect
 
     return detect(requested)
+
+
+def training() -> ModuleType:
+    """The training engine for the "Teach a subject" dialog (engine/training/facade.py);
+    OpenCV, dlib and torch load here, when the dialog first needs them."""
+    from photoflux_desktop.engine.training import facade
+
+    return facade

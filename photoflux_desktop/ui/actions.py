@@ -64,6 +64,9 @@ def build_menus(window: Any) -> dict[str, QAction]:
             window, "&Actual pixels (100%)", window.compare.zoom_actual_size, "Ctrl+1"
         ),
         "welcome": _action(window, "Set up &AI models…", window.first_run.show_welcome),
+        "teach": _action(
+            window, "&Teach a subject…", lambda: _open_teach_subject(window), "Ctrl+Shift+L"
+        ),
     }
     a["cloud_render"] = window.cloud.action  # checkable: made with its check box
     bar = window.menuBar()
@@ -79,7 +82,9 @@ def build_menus(window: Any) -> dict[str, QAction]:
     studio = bar.addMenu("&Studio")
     for key in ("send_email", "show_qr", "print", "connect", "kiosk"):
         studio.addAction(a[key])
-    bar.addMenu("&Tools").addAction(a["settings"])
+    tools = bar.addMenu("&Tools")
+    for key in ("teach", "settings"):
+        tools.addAction(a[key])
     bar.addMenu("&Help").addAction(a["welcome"])
     return a
 
@@ -89,3 +94,10 @@ def _open_kiosk(window: Any) -> None:
     from photoflux_desktop.ui.kiosk.launch import open_kiosk_from
 
     open_kiosk_from(window)
+
+
+def _open_teach_subject(window: Any) -> None:
+    # imported on use: the training dialog is not part of the window's start-up
+    from photoflux_desktop.ui.dialogs.teach_subject import open_teach_subject
+
+    open_teach_subject(window)
