@@ -570,5 +570,65 @@ def flagged_result(window: MainWindow) -> None:
         window.renderer.nsfw_policy = None
 
 
+# -- Generate mode (text-to-image) and the adapter picker ---------------------------------
+def _library_adapters() -> None:
+    """Two trained subjects in the adapter library: one for SD, one for SDXL (shown
+    disabled with the tiny SD model chosen). Headers only: they are never rendered."""
+    import numpy as np
+    from PIL import Image
+    from safetensors.numpy import save_file
+
+    from photoflux_desktop.engine.training.adapters import (
+        AdapterInfo,
+        adapter_metadata,
+        library_dir,
+    )
+
+    folder = library_dir()
+    folder.mkdir(parents=True, exist_ok=True)
+    with Image.open(sample_photo()) as photo:
+        sample = photo.convert("RGB")
+    sample.thumbnail((128, 128))
+    for name, family, token, word in (
+        ("anna", "sd", "ohwx", "person"),
+        ("rex", "sdxl", "sks", "dog"),
+    ):
+        info = AdapterInfo(name, "", family, "tiny", token, word, 600, 8, "2026-11-22", "", None)
+        path = folder / f"{name}.safetensors"
+        save_file({"x": np.zeros(1, np.float32)}, str(path), adapter_metadata(info, sample))
+        sample.save(path.with_suffix(".png"))
+
+
+def _generate_setup(window: MainWindow) -> None:
+    from photoflux_desktop.engine.diffusion.tiny_models import build_tiny_pipeline
+
+    _library_adapters()
+    window.adapters.refresh_adapters()
+    folder = _TMP / "tiny-sd"
+    if not folder.exists():
+        build_tiny_pipeline("sd", folder)
+    window.params.set_model(str(folder))
+    window.params.steps.setValue(2)
+    window.actions_by_name["generate_mode"].trigger()
+    window.gallery.select("anime")
+    window.params.prompt.setText("a lighthouse at dusk")
+
+
+@state("9-generate-result")
+def generate_result(window: MainWindow) -> None:
+    """Generate mode after a render: no photo, the result alone, the full prompt shown,
+    a trained subject ticked and another family's shown disabled with the reason."""
+    _generate_setup(window)
+    _render(window)
+    window.adapters.choose_adapter("anna", 0.8)
+
+
+@state("9-generate-instant-tile", themes=("dark",), sizes=((1280, 800),))
+def generate_instant_tile(window: MainWindow) -> None:
+    """An instant look clicked in Generate mode: explained in the status line."""
+    _generate_setup(window)
+    window.gallery.lookActivated.emit("watercolor")
+
+
 if __name__ == "__main__":
     sys.exit(main(sys.argv[1:]))

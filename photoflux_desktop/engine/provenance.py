@@ -41,6 +41,8 @@ def result_record(result: RenderResult) -> dict[str, Any]:
     """The provenance record for a finished render (CLI output, library, export)."""
     return build_record(
         style=result.parameters.style,
+        # "text-to-image": generated without a photo, so no photo went into it
+        mode=result.parameters.mode or "image-to-image",
         backend=result.backend,
         model=result.model,
         seed=result.seed,

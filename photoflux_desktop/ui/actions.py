@@ -69,11 +69,13 @@ def build_menus(window: Any) -> dict[str, QAction]:
         ),
     }
     a["cloud_render"] = window.cloud.action  # checkable: made with its check box
+    a["generate_mode"] = window.generate.action  # checkable: Photo | Generate (Ctrl+G)
     bar = window.menuBar()
     file_menu = bar.addMenu("&File")
     for key in ("open", "paste", "save", "export", "copy", "undo", "quit"):
         file_menu.addAction(a[key])
     render_menu = bar.addMenu("&Render")
+    render_menu.addAction(a["generate_mode"])
     for key in ("render", "cloud_render", "cancel", "all_styles", "folder", "models"):
         render_menu.addAction(a[key])
     view = bar.addMenu("&View")

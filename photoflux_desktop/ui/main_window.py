@@ -41,7 +41,7 @@ def _load_parts() -> None:
     global pil_to_qimage, qimage_to_pil, InstantLooks, LibraryController, EnginePreloader  # noqa: PLW0603
     global RenderController, StudioMode, apply_theme, CompareMode, CompareView, ErrorBanner  # noqa: PLW0603
     global ExportBar, HistoryStrip, LibraryPanel, ParameterPanel, ProgressPanel, QueueView  # noqa: PLW0603
-    global StyleGallery, Toast, Image, fit_to_text, _parts_loaded  # noqa: PLW0603
+    global StyleGallery, Toast, Image, fit_to_text, GenerateMode, _parts_loaded  # noqa: PLW0603
     if _parts_loaded:
         return
     from PIL import Image
@@ -69,6 +69,7 @@ def _load_parts() -> None:
     from photoflux_desktop.ui.dialogs.settings_dialog import SettingsDialog
     from photoflux_desktop.ui.export_actions import ExportActions
     from photoflux_desktop.ui.first_run import FirstRunPanel
+    from photoflux_desktop.ui.generate_mode import GenerateMode
     from photoflux_desktop.ui.hold_to_compare import HoldToCompare
     from photoflux_desktop.ui.images import pil_to_qimage, qimage_to_pil
     from photoflux_desktop.ui.instant_looks import InstantLooks
@@ -138,6 +139,8 @@ class MainWindow(QMainWindow):
         self.preloader = EnginePreloader(renderer) if isinstance(renderer, LocalRenderer) else None
         self._model_manager: ModelManager | None = None
         self._build()
+        self.generate = GenerateMode(self)  # Photo | Generate, and the adapter picker
+        self.adapters = self.generate.picker  # choose_adapter(name), refresh_adapters()
         self.actions_by_name = build_menus(self)
         self._connect()
         if not self._shown:
@@ -297,7 +300,8 @@ class MainWindow(QMainWindow):
                 if word.strip(" ,")
             }
         )
-        self.params.set_completions(self.library.prompts() + vocabulary)
+        self.adapters.refresh_adapters()  # their tokens join the completions
+        self.adapters.feed_completions(self.params, self.library.prompts() + vocabulary)
         if self.preloader is not None:
             self.preloader.warm_instant()  # the first render is then as quick as the next
         self._maybe_preload()
@@ -364,6 +368,8 @@ class MainWindow(QMainWindow):
         self.params.set_preset(bundled_presets()[style_id])
 
     def build_request(self) -> RenderRequest | None:
+        if self.generate.active:  # text-to-image: no photo
+            return self.generate.build_request()
         style_id = self.gallery.current_style()
         if self.photo is None or style_id is None:
             self.show_error(
@@ -378,7 +384,11 @@ class MainWindow(QMainWindow):
             self.params.seed.setValue(secrets.randbelow(2**31))  # instant looks ignore it
         # the request checks every value; a bad one is shown, not raised
         request = self.batches.base_request(self.photo.image)
-        return None if request is None else replace(request, previews=True)
+        return (
+            None
+            if request is None
+            else self.generate.with_adapters(replace(request, previews=True))
+        )
 
     def render(self) -> None:
         if self.controller.busy:
@@ -391,12 +401,13 @@ class MainWindow(QMainWindow):
         request = self.build_request()
         if request is None:
             return
-        if request.max_side < max(request.image.size):
+        if request.image is not None and request.max_side < max(request.image.size):
             scaled = request.image.copy()
             scaled.thumbnail((request.max_side, request.max_side), Image.Resampling.LANCZOS)
             request = replace(request, image=scaled)
         self.banner.hide()
-        self.controller.start(request, self.source_name, source=self.photo.image)
+        source = self.photo.image if self.photo is not None else None
+        self.controller.start(request, self.source_name, source=source)
 
     def cancel_render(self) -> None:
         self.controller.cancel()

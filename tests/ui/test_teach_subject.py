@@ -46,7 +46,8 @@ def photos(tmp_path) -> list[Path]:
 
 @pytest.fixture
 def teach(window, qtbot, micro_model, monkeypatch):
-    install_as(micro_model, Path(os.environ["PHOTOFLUX_MODELS_DIR"]), "sd-turbo")
+    installed = install_as(micro_model, Path(os.environ["PHOTOFLUX_MODELS_DIR"]), "sd-turbo")
+    window.params.set_model(str(installed))  # the window started before it was installed
     real = facade.device_presets
     # this machine's preset, at the micro model's size so the loop runs in seconds
     monkeypatch.setattr(
@@ -116,8 +117,10 @@ def test_train_stop_resume_and_use_the_adapter(teach, qtbot, photos, window, mon
     assert teach.outcome.status == "done" and teach.outcome.resumed_from is not None
     assert "robo" in [a.name for a in adapters.list_adapters()]
     assert "ohwx robot" in teach.done_text.text()
+    assert "robo" in window.adapters.infos  # the picker re-read the library
     teach.use_button.click()
     assert not teach.isVisible()
+    assert window.generate.active and "robo" in [a.name for a in window.adapters.chosen()]
 
 
 def test_closing_while_training_asks_and_cancels(teach, qtbot, photos, monkeypatch):

@@ -50,8 +50,14 @@ def generate_size(request: RenderRequest, native: int | None, multiple: int) -> 
 
 
 def resolve(
-    request: RenderRequest, preset: Preset, located: LocatedModel, multiple: int
+    request: RenderRequest,
+    preset: Preset,
+    located: LocatedModel,
+    multiple: int,
+    native: int | None = None,
 ) -> DiffusionParams:
+    """`native`: the loaded model's own size, for a folder model the catalog knows
+    nothing of (text-to-image generates at it by default)."""
     family_defaults = preset.defaults[located.family]
     spec = located.spec
     notes: list[str] = []
@@ -69,7 +75,7 @@ def resolve(
         )
         steps = needed
     if request.image is None:
-        width, height = generate_size(request, spec.native_px if spec else None, multiple)
+        width, height = generate_size(request, spec.native_px if spec else native, multiple)
     else:
         native = spec.native_px if spec else request.max_side
         long_side = min(native, request.max_side, max(request.image.size))

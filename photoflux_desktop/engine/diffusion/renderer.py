@@ -280,6 +280,7 @@ class DiffusionRenderer:
             preset,
             located,
             _size_multiple(pipe, located.family),
+            _native_px(pipe),
         )
         if cancel.cancelled:
             return self._cancelled(
@@ -601,6 +602,14 @@ def _plan_key(request: RenderRequest, located: LocatedModel, device: Any) -> Pla
     asked = request.image.size if request.image is not None else (request.width, request.height)
     long_side = min(native, request.max_side, max((side or native) for side in asked))
     return PlanKey(str(located.path), device.name, size_class(long_side), str(request.quantize))
+
+
+def _native_px(pipe: Any) -> int | None:
+    """The size the model was made for, from its own config (diffusers' default size)."""
+    unet = getattr(pipe, "unet", None)
+    sample = unet.config.sample_size if unet is not None else None
+    sample = sample or getattr(pipe, "default_sample_size", None)
+    return int(sample * pipe.vae_scale_factor) if isinstance(sample, int) else None
 
 
 def _size_multiple(pipe: Any, family: str) -> int:

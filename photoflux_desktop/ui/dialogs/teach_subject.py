@@ -396,10 +396,13 @@ class TeachSubjectDialog(QDialog):
         self._show_page(3)
 
     def use_adapter(self) -> None:
+        """Tick the new subject in the window's picker and switch to Generate mode."""
         window, name = self.parent(), self.outcome.adapter.name if self.outcome else ""
-        choose = getattr(window, "choose_adapter", None)
-        if callable(choose) and name:
-            choose(name)
+        picker, generate = getattr(window, "adapters", None), getattr(window, "generate", None)
+        if picker is not None and name:
+            picker.choose_adapter(name)  # disabled, with its reason, on another family
+        if generate is not None:
+            generate.set_active(True)
         self.accept()
 
     # ---- navigation -----------------------------------------------------------------------
@@ -472,9 +475,9 @@ def _duration(seconds: float) -> str:
 def open_teach_subject(window: Any) -> TeachSubjectDialog:
     """The dialog, wired to the window (its adapter list and prompt completions)."""
     dialog = TeachSubjectDialog(window, getattr(window, "_models_dir", lambda: None)())
-    refresh = getattr(window, "refresh_adapters", None)
-    if callable(refresh):
-        dialog.adapter_saved.connect(lambda _name: refresh())
+    picker = getattr(window, "adapters", None)
+    if picker is not None:  # the new subject joins the picker and the prompt completions
+        dialog.adapter_saved.connect(lambda _name: picker.refresh_adapters())
     dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
     dialog.show()
     window._teach_dialog = dialog  # tests and the close handler reach it
