@@ -132,6 +132,10 @@ class TeachSubjectDialog(QDialog):
             f"Add {IDEAL_PHOTOS[0]}-{IDEAL_PHOTOS[1]} sharp, varied photos of the subject alone."
         )
         self.count_note.setWordWrap(True)
+        if self.model.count() == 0:  # nothing to train on: say so before photos are picked
+            self.count_note.setText(
+                "No diffusion model is installed: download one in Render ▸ Models… first."
+            )
         layout = QVBoxLayout(page)
         layout.addLayout(form)
         layout.addLayout(row)
