@@ -1,5 +1,9 @@
 """CPU backends compared: PyTorch float32 against OpenVINO float32 and 8-bit (NNCF).
 
+OpenVINO 8-bit comes in two modes: int8 (the UNet's weights compressed, computed in
+float32) and w8a8 (weights and activations of UNet and VAE quantized after calibration
+on sample renders, computed on the CPU's int8 units).
+
 Full-size SD-Turbo (SD 2.1 UNet, OpenCLIP ViT-H text encoder, full VAE) is built from
 its published config with random weights (bench/gpu_diffusion.py; latency does not
 depend on weight values) and saved to a temporary models folder, then rendered through
@@ -33,9 +37,11 @@ VARIANTS = (
     "torch",
     "openvino-fp32",
     "openvino-int8",
+    "openvino-w8a8",
     "torch+tiny-vae",
     "openvino-fp32+tiny-vae",
     "openvino-int8+tiny-vae",
+    "openvino-w8a8+tiny-vae",
 )
 
 
@@ -59,6 +65,13 @@ def build_model(folder: Path, smoke: bool) -> None:
     build_sd_turbo(False, tokenizer).save_pretrained(str(folder))
 
 
+def _quantize(variant: str) -> str:
+    for mode in ("int8", "w8a8"):
+        if variant.startswith(f"openvino-{mode}"):
+            return mode
+    return "none"
+
+
 def run_variant(variant: str, folder: Path, size: int, runs: int) -> dict[str, Any]:
     """Runs in a child process: one warm-up render, then `runs` timed renders."""
     from PIL import Image
@@ -80,7 +93,7 @@ def run_variant(variant: str, folder: Path, size: int, runs: int) -> dict[str, A
         guidance=0.0,
         max_side=size,
         previews=False,
-        quantize="int8" if variant.startswith("openvino-int8") else "none",
+        quantize=_quantize(variant),
         fast_vae=variant.endswith("+tiny-vae"),
     )
     models = folder.parent
@@ -115,6 +128,7 @@ def run_variant(variant: str, folder: Path, size: int, runs: int) -> dict[str, A
 COMPARED = (
     ("openvino-fp32", "torch"),
     ("openvino-int8", "openvino-fp32"),
+    ("openvino-w8a8", "openvino-fp32"),
     ("openvino-fp32+tiny-vae", "torch+tiny-vae"),
 )
 

@@ -177,7 +177,14 @@ def _add_model_options(p: argparse.ArgumentParser, model_help: str) -> None:
         "SD/SDXL, else torch), torch or openvino (default: the 'backend' setting, auto)",
     )
     p.add_argument("--memory", choices=[m.value for m in MemoryMode], default="auto")
-    p.add_argument("--quantize", choices=[m.value for m in Quantize], default="none")
+    p.add_argument(
+        "--quantize",
+        choices=[m.value for m in Quantize],
+        default="none",
+        help="weights in fewer bits: int8, fp8, int4 (torch, to fit a GPU); on OpenVINO "
+        "int8 compresses the UNet's weights and w8a8 (OpenVINO only, the fastest on a CPU) "
+        "also computes in 8 bits, calibrated once at export (default: none)",
+    )
     p.add_argument(
         "--compile",
         action="store_true",

@@ -26,7 +26,7 @@ class MemoryPlan(StrEnum):
 
 
 LADDER = (MemoryPlan.FULL, MemoryPlan.LOWMEM, MemoryPlan.OFFLOAD, MemoryPlan.SEQUENTIAL)
-_QUANT_FACTOR = {"none": 1.0, "int8": 0.6, "fp8": 0.6, "int4": 0.4}
+_QUANT_FACTOR = {"none": 1.0, "int8": 0.6, "fp8": 0.6, "int4": 0.4, "w8a8": 0.6}
 _PLAN_KEY = {
     MemoryPlan.FULL: "full",
     MemoryPlan.LOWMEM: "full",

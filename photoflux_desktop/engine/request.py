@@ -87,6 +87,7 @@ class Quantize(StrEnum):
     INT8 = "int8"
     FP8 = "fp8"
     INT4 = "int4"
+    W8A8 = "w8a8"  # OpenVINO only: 8-bit weights and activations, calibrated at export
 
 
 class Stage(StrEnum):

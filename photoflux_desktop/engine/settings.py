@@ -41,7 +41,8 @@ class Settings(BaseModel):
     # faster on a CPU, softer fine detail (engine/diffusion/fast_vae.py)
     fast_vae: bool = False
     memory: Literal["auto", "full", "lowmem", "offload", "sequential"] = "auto"
-    quantize: Literal["none", "int8", "fp8", "int4"] = "none"
+    # w8a8: OpenVINO only (8-bit weights and activations); the others are torch's
+    quantize: Literal["none", "int8", "fp8", "int4", "w8a8"] = "none"
     theme: Theme = "system"
     # anonymous usage events are sent only after the user said yes (asked on first run);
     # None = not asked yet. `analytics_opt_out` is what older files wrote: a True there

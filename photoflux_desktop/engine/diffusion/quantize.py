@@ -21,6 +21,11 @@ def quantize_pipeline(pipe: Any, mode: str) -> list[str]:
     from optimum.quanto import freeze, qfloat8, qint4, qint8, quantize
 
     weights = {"int8": qint8, "fp8": qfloat8, "int4": qint4}.get(mode)
+    if mode == "w8a8":
+        raise bad_input(
+            "--quantize w8a8 runs on the OpenVINO backend only.",
+            "Use --backend openvino (a CPU), or --quantize int8 on torch.",
+        )
     if weights is None:
         raise bad_input(f"Unknown quantization '{mode}'.", "Use none, int8, fp8 or int4.")
     done = []

@@ -55,8 +55,8 @@ def _obstacle(family: str, loras: bool, likeness: bool, quantize: str) -> str:
         return "LoRAs are applied by torch at render time"
     if likeness:
         return "likeness control adds inputs the exported UNet does not take"
-    if quantize not in ("none", "int8"):
-        return f"--quantize {quantize} is a torch option (OpenVINO offers int8)"
+    if quantize not in ("none", "int8", "w8a8"):
+        return f"--quantize {quantize} is a torch option (OpenVINO offers int8 and w8a8)"
     if not openvino_installed():
         return "openvino and nncf are not installed"
     return ""
@@ -85,6 +85,17 @@ def decide_backend(
     """The backend for a request on a device of `device_kind` ("cuda", "mps", "cpu")."""
     requested = requested_backend(requested)
     obstacle = _obstacle(family, loras, likeness, quantize)
+    decision = _decide(requested, device_kind, family, obstacle)
+    if quantize == "w8a8" and decision.backend == "torch":
+        raise bad_input(
+            f"--quantize w8a8 runs on the OpenVINO backend only, and this render would run "
+            f"on torch: {decision.reason}.",
+            "Use --quantize int8 (or none), or render on OpenVINO with --backend openvino.",
+        )
+    return decision
+
+
+def _decide(requested: str, device_kind: str | None, family: str, obstacle: str) -> BackendDecision:
     if requested == "torch":
         return BackendDecision("torch", "the torch backend was asked for")
     if requested == "openvino":

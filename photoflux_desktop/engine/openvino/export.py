@@ -4,8 +4,13 @@ The IR lives inside the model's own folder (`<model>/.openvino/<key>/`), so dele
 the model deletes it. The key hashes what defines the weights (each part's config and
 the size and date of its weight files), the weight mode and the OpenVINO version; the
 IR keeps dynamic shapes and runtime.py reshapes it to the render's static size, so one
-export serves every size. Cancel is honoured between phases (trace, compress, save);
-a phase itself runs to its end. A failed export is a PhotoFluxError naming the model.
+export serves every size. Cancel is honoured between phases (calibrate, trace, compress,
+save); a phase itself runs to its end. A failed export is a PhotoFluxError naming the model.
+
+Weight modes: "fp32"; "int8", the UNet's weights compressed to 8 bits (NNCF, no data);
+"w8a8", every part quantized to 8-bit weights and activations, with activation ranges
+measured on a few sample renders (calibrate.py), which lets the CPU's int8 units
+(VNNI/AMX) do the convolutions.
 """
 
 from __future__ import annotations
@@ -20,6 +25,14 @@ from typing import Any
 
 from photoflux_desktop.engine.errors import Error, ErrorKind, PhotoFluxError
 from photoflux_desktop.engine.logging_setup import get_logger
+from photoflux_desktop.engine.openvino.calibrate import (
+    CALIBRATION_VERSION,
+    CalibrationCancelled,
+    Samples,
+    calibration_side,
+    collect_samples,
+)
+from photoflux_desktop.engine.openvino.quantize import compress_weights_int8, quantize_w8a8
 from photoflux_desktop.engine.request import CancelToken
 
 log = get_logger("photoflux.openvino")
@@ -32,10 +45,13 @@ class ExportCancelled(Exception):
 
 
 def export_key(model_path: Path, weights: str) -> str:
-    """Changes when the UNet or VAE weights change, or the weight mode or OpenVINO does."""
+    """Changes when the UNet or VAE weights change, or the weight mode, OpenVINO or the
+    w8a8 calibration recipe does."""
     import openvino
 
-    digest = hashlib.sha256(f"{weights}|{openvino.get_version()}".encode())
+    # w8a8's ranges also depend on how they were measured
+    recipe = f"|calibration-{CALIBRATION_VERSION}" if weights == "w8a8" else ""
+    digest = hashlib.sha256(f"{weights}|{openvino.get_version()}{recipe}".encode())
     for part in ("unet", "vae"):
         folder = model_path / part
         for path in sorted(folder.glob("*")) if folder.is_dir() else ():
@@ -70,7 +86,7 @@ def export_pipeline(
     pipe: Any,
     folder: Path,
     *,
-    int8: bool,
+    weights: str,
     label: str,
     cancel: CancelToken,
     say: Say,
@@ -82,14 +98,24 @@ def export_pipeline(
     partial = folder.with_name(f"{folder.name}.partial-{os.getpid()}-{uuid.uuid4().hex[:8]}")
     partial.mkdir(parents=True)
     try:
+        samples = _calibration(pipe, cancel, say) if weights == "w8a8" else {}
         for name, module, example in _parts(pipe):
+            # int8 compresses only the UNet: the VAE's weights are small and its quality shows
+            mode = "fp32" if weights == "int8" and name != "unet" else weights
             _export_part(
-                name, module, example, partial, int8=int8 and name == "unet", cancel=cancel, say=say
+                name,
+                module,
+                example,
+                partial,
+                mode=mode,
+                samples=samples.get(name),
+                cancel=cancel,
+                say=say,
             )
         _publish(partial, folder)
-    except ExportCancelled:
+    except (ExportCancelled, CalibrationCancelled):
         shutil.rmtree(partial, ignore_errors=True)
-        raise
+        raise ExportCancelled from None
     except PhotoFluxError:
         shutil.rmtree(partial, ignore_errors=True)
         raise
@@ -114,13 +140,21 @@ def _publish(partial: Path, folder: Path) -> None:
             raise
 
 
+def _calibration(pipe: Any, cancel: CancelToken, say: Say) -> Samples:
+    unet, scale = pipe.unet.config, int(getattr(pipe, "vae_scale_factor", 8))
+    native = unet.sample_size * scale if isinstance(unet.sample_size, int) else None
+    side = calibration_side(native, scale * 2 ** (len(unet.block_out_channels) - 1))
+    return collect_samples(pipe, side, cancel, say)
+
+
 def _export_part(
     name: str,
     module: Any,
     example: tuple[Any, ...],
     folder: Path,
     *,
-    int8: bool,
+    mode: str,
+    samples: list[list[Any]] | None,
     cancel: CancelToken,
     say: Say,
 ) -> None:
@@ -136,13 +170,14 @@ def _export_part(
         model = openvino.convert_model(module, example_input=example)
     if cancel.cancelled:
         raise ExportCancelled
-    if int8:
-        import nncf
-
+    if mode == "int8":
         say(f"Compressing the {name} weights to 8 bits…")
-        model = nncf.compress_weights(model)  # INT8 asymmetric, per channel
-        if cancel.cancelled:
-            raise ExportCancelled
+        model = compress_weights_int8(model)
+    elif mode == "w8a8":
+        say(f"Quantizing the {name.replace('_', ' ')} to 8 bits…")
+        model = quantize_w8a8(model, samples or [])
+    if cancel.cancelled:
+        raise ExportCancelled
     # float32 on disk: fp16 storage would round the weights the float32 path promises
     openvino.save_model(model, folder / f"{name}.xml", compress_to_fp16=False)
     del model

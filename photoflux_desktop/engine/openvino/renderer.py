@@ -36,7 +36,8 @@ class OpenVinoRenderer(DiffusionRenderer):
 
     def _load(self, job: _Job, plan: MemoryPlan) -> Any:
         pipe = load_pipeline(job.located, job.device, MemoryPlan.FULL, cancel=job.cancel)
-        weights = "int8" if job.request.quantize == "int8" else "fp32"
+        quantize = job.request.quantize.value
+        weights = quantize if quantize in ("int8", "w8a8") else "fp32"
         folder = export_folder(job.located.path, weights)
         seconds = None
         if not is_exported(folder):
@@ -45,7 +46,7 @@ class OpenVinoRenderer(DiffusionRenderer):
                 export_pipeline(
                     pipe,
                     folder,
-                    int8=weights == "int8",
+                    weights=weights,
                     label=job.located.label,
                     cancel=job.cancel,
                     say=lambda text: job.on_progress(ProgressEvent(Stage.WARMUP, message=text)),

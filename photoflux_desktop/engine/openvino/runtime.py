@@ -16,6 +16,7 @@ from typing import Any
 
 import numpy as np
 
+from photoflux_desktop.engine.openvino.calibrate import as_array, flat_unet_inputs
 from photoflux_desktop.engine.openvino.choice import physical_cores
 from photoflux_desktop.engine.openvino.export import PARTS
 
@@ -55,7 +56,7 @@ class CompiledPart:
     def __call__(self, *inputs: Any) -> Any:
         import torch
 
-        arrays = [_array(value) for value in inputs]
+        arrays = [as_array(value) for value in inputs]
         shapes = tuple(tuple(a.shape) for a in arrays)
         with self._lock:
             if shapes not in self._compiled:
@@ -63,10 +64,6 @@ class CompiledPart:
             _, request = self._compiled[shapes]
             result = request.infer(arrays)
             return torch.from_numpy(np.array(result[0], copy=True))
-
-
-def _array(value: Any) -> np.ndarray:
-    return np.ascontiguousarray(value.detach().cpu().float().numpy(), dtype=np.float32)
 
 
 class OpenVinoParts:
@@ -111,20 +108,16 @@ def _unet_forward(part: CompiledPart, sdxl: bool) -> Any:
         return_dict: bool = True,
         **unused: Any,
     ) -> Any:
-        import torch
-
         if any(value is not None for value in unused.values()):
             raise RuntimeError(f"OpenVINO UNet cannot take {sorted(unused)}")
-        inputs = [
+        inputs = flat_unet_inputs(
             sample,
-            torch.as_tensor(timestep, dtype=torch.float32).reshape(1),
+            timestep,
             encoder_hidden_states,
-        ]
-        if sdxl:
-            added = added_cond_kwargs or {}
-            inputs += [added["text_embeds"], added["time_ids"]]
-        if timestep_cond is not None:
-            inputs.append(timestep_cond)
+            sdxl=sdxl,
+            added=added_cond_kwargs,
+            timestep_cond=timestep_cond,
+        )
         out = part(*inputs)
         return UNet2DConditionOutput(sample=out) if return_dict else (out,)
 

@@ -19,6 +19,7 @@ from PySide6.QtWidgets import (
 )
 
 from photoflux_desktop.engine.machine import DeviceOption, device_options, probe_machine
+from photoflux_desktop.engine.openvino.choice import openvino_installed
 from photoflux_desktop.engine.settings import Settings
 
 _MEMORY_PLANS = (
@@ -64,7 +65,16 @@ class SettingsDialog(QDialog):
             if nvidia or not needs_nvidia or value == settings.memory:
                 self.memory.addItem(label, value)
         self.memory.setCurrentIndex(max(0, self.memory.findData(settings.memory)))
-        self.quantize = _combo(("none", "int8", "fp8", "int4"), settings.quantize)
+        # w8a8 is OpenVINO's alone: offered where OpenVINO is what renders (no NVIDIA GPU)
+        fast_cpu = not nvidia and openvino_installed()
+        modes = ("none", "int8", "fp8", "int4")
+        modes += ("w8a8",) if fast_cpu or settings.quantize == "w8a8" else ()
+        self.quantize = _combo(modes, settings.quantize)
+        self.quantize.setToolTip(
+            "Weights in fewer bits. int8/fp8/int4: to fit a GPU (torch). w8a8: OpenVINO "
+            "computes in 8 bits, the fastest on a CPU, at some cost in fine detail; the "
+            "first render calibrates it once."
+        )
         # auto: OpenVINO on a computer without a GPU for SD/SDXL models (engine/openvino)
         self.backend = _combo(("auto", "torch", "openvino"), settings.backend)
         self.theme = _combo(("system", "dark", "light"), settings.theme)
