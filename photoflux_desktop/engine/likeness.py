@@ -209,7 +209,9 @@ def stronger_likeness(
         if higher == scale and lower == strength:
             return None
         return replace(request, likeness_strength=higher, strength=lower, seed=seed)
-    structure = structure_mode_installed(family, root)
+    # w8a8 renders only on OpenVINO, which takes no likeness control: lower strength only
+    openvino_only = request.quantize.value == "w8a8"
+    structure = None if openvino_only else structure_mode_installed(family, root)
     if structure is not None:
         return replace(request, likeness=structure, seed=seed)
     if lower >= strength:

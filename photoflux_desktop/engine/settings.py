@@ -41,7 +41,8 @@ class Settings(BaseModel):
     # faster on a CPU, softer fine detail (engine/diffusion/fast_vae.py)
     fast_vae: bool = False
     memory: Literal["auto", "full", "lowmem", "offload", "sequential"] = "auto"
-    # w8a8: OpenVINO only (8-bit weights and activations); the others are torch's
+    # weights in fewer bits: none, int8 (torch or OpenVINO), fp8 and int4 (torch), w8a8
+    # (OpenVINO only: 8-bit weights and activations, the fastest on a CPU)
     quantize: Literal["none", "int8", "fp8", "int4", "w8a8"] = "none"
     theme: Theme = "system"
     # anonymous usage events are sent only after the user said yes (asked on first run);

@@ -105,17 +105,24 @@ def test_int8_compresses_only_the_unet_weights(sd_copy, small_photo):
 def test_w8a8_on_sdxl_records_its_extra_unet_inputs(tiny_models, small_photo, tmp_path):
     from photoflux_desktop.engine.devices import MemoryPlan, detect_device
     from photoflux_desktop.engine.diffusion.loader import load_pipeline
-    from photoflux_desktop.engine.openvino.calibrate import collect_samples
+    from photoflux_desktop.engine.openvino.calibrate import CalibrationCancelled, collect_samples
 
     folder = tmp_path / "sdxl"
     shutil.copytree(tiny_models["sdxl"], folder)
     pipe = load_pipeline(locate(str(folder)), detect_device("cpu"), MemoryPlan.FULL)
     said: list[str] = []
     samples = collect_samples(pipe, 64, CancelToken(), said.append)
-    # 3 pictures × 3 denoising steps; sample, timestep, text, pooled text, time ids
+    # 3 pictures × 3 denoising steps (strength 0.75 of 4); each UNet call records
+    # sample, timestep, text, pooled text and time ids
     assert len(samples["unet"]) == 9 and {len(s) for s in samples["unet"]} == {5}
     assert len(samples["vae_encoder"]) == 3 and len(samples["vae_decoder"]) == 3
     assert samples["vae_encoder"][0][0].shape == (1, 3, 64, 64) and len(said) == 3
+    # cancel within one step of a calibration render: the step in flight ends, no more
+    cancel = CancelToken()
+    pipe.unet.register_forward_hook(lambda *args: cancel.cancel())
+    with pytest.raises(CalibrationCancelled):
+        collect_samples(pipe, 64, cancel, said.append)
+    assert not pipe.vae.encoder._forward_pre_hooks  # calibration's hooks are gone
     result = _render(OpenVinoRenderer(threads=1), _request(small_photo, folder, quantize="w8a8"))
     assert result.status is Status.COMPLETED and result.report["openvino"]["weights"] == "w8a8"
 
@@ -123,9 +130,10 @@ def test_w8a8_on_sdxl_records_its_extra_unet_inputs(tiny_models, small_photo, tm
 def test_cancel_during_calibration_leaves_nothing(tiny_models, small_photo, tmp_path):
     folder = tmp_path / "sd"
     shutil.copytree(tiny_models["sd"], folder)
-    cancel = CancelToken()
+    cancel, said = CancelToken(), []
 
     def sink(event: ProgressEvent) -> None:
+        said.append(event.message or "")
         if "sample picture 2" in (event.message or ""):
             cancel.cancel()
 
@@ -139,6 +147,7 @@ def test_cancel_during_calibration_leaves_nothing(tiny_models, small_photo, tmp_
     )
     assert result.status is Status.CANCELLED and renderer.exports == 0
     assert not list((folder / ".openvino").glob("*"))
+    assert not any("sample picture 3" in text or "Converting" in text for text in said)
 
 
 @pytest.mark.parametrize(
@@ -159,6 +168,23 @@ def test_w8a8_where_torch_would_run_is_refused_with_what_to_do(
     assert error.kind.value == "bad_input" and why in error.message
     assert "OpenVINO backend only" in error.message and "--quantize int8" in error.hint
     assert decide_backend("auto", "cpu", "sd", quantize="w8a8").backend == "openvino"
+
+
+def test_a_min_likeness_retry_of_w8a8_stays_on_openvino(monkeypatch, small_photo):
+    """A retry that switched to edge control would move the render to torch, which
+    refuses w8a8 and would lose the finished first try: w8a8 only lowers the strength."""
+    from types import SimpleNamespace
+
+    from photoflux_desktop.engine import likeness
+
+    monkeypatch.setattr(likeness, "structure_mode_installed", lambda *a: likeness.Likeness.CANNY)
+    ran = SimpleNamespace(strength=0.6, seed=3, likeness_scale=None)
+    ask = {"image": small_photo, "style_id": "comic", "min_likeness": 0.6}
+    on_int8 = likeness.stronger_likeness(RenderRequest(**ask, quantize="int8"), ran, "sd")
+    assert on_int8.likeness is likeness.Likeness.CANNY
+    on_w8a8 = likeness.stronger_likeness(RenderRequest(**ask, quantize="w8a8"), ran, "sd")
+    assert on_w8a8.likeness is likeness.Likeness.NONE and on_w8a8.strength == 0.45
+    assert on_w8a8.quantize.value == "w8a8" and on_w8a8.seed == 3
 
 
 def test_torch_renderer_refuses_w8a8_by_name():

@@ -25,7 +25,7 @@ def _modes(dialog: settings_dialog.SettingsDialog) -> list[str]:
     return [dialog.quantize.itemData(i) for i in range(dialog.quantize.count())]
 
 
-def test_w8a8_is_offered_without_an_nvidia_gpu_only(qtbot):
+def test_w8a8_is_offered_without_a_gpu_only(qtbot):
     on_cpu = settings_dialog.SettingsDialog(Settings(), devices=CPU)
     qtbot.addWidget(on_cpu)
     assert _modes(on_cpu) == ["none", "int8", "fp8", "int4", "w8a8"]
@@ -33,6 +33,13 @@ def test_w8a8_is_offered_without_an_nvidia_gpu_only(qtbot):
     on_gpu = settings_dialog.SettingsDialog(Settings(), devices=NVIDIA)
     qtbot.addWidget(on_gpu)
     assert "w8a8" not in _modes(on_gpu)
+    apple = [
+        DeviceOption("auto", "Automatic (Apple GPU)", ""),
+        DeviceOption("mps", "Apple GPU", ""),
+    ]
+    on_mac = settings_dialog.SettingsDialog(Settings(), devices=[*apple, *CPU[1:]])
+    qtbot.addWidget(on_mac)
+    assert "w8a8" not in _modes(on_mac)  # torch renders on the Apple GPU
     # a file that already says w8a8 keeps showing it rather than silently changing it
     kept = settings_dialog.SettingsDialog(Settings(quantize="w8a8"), devices=NVIDIA)
     qtbot.addWidget(kept)

@@ -18,14 +18,15 @@ def quantize_pipeline(pipe: Any, mode: str) -> list[str]:
     (optimum-quanto#304), and never cast the quantized modules (`.to(dtype)` fails)."""
     if mode == "none":
         return []
-    from optimum.quanto import freeze, qfloat8, qint4, qint8, quantize
-
-    weights = {"int8": qint8, "fp8": qfloat8, "int4": qint4}.get(mode)
     if mode == "w8a8":
         raise bad_input(
             "--quantize w8a8 runs on the OpenVINO backend only.",
             "Use --backend openvino (a CPU), or --quantize int8 on torch.",
+            gui_hint="Choose int8 or none under Settings ▸ Quantization.",
         )
+    from optimum.quanto import freeze, qfloat8, qint4, qint8, quantize
+
+    weights = {"int8": qint8, "fp8": qfloat8, "int4": qint4}.get(mode)
     if weights is None:
         raise bad_input(f"Unknown quantization '{mode}'.", "Use none, int8, fp8 or int4.")
     done = []

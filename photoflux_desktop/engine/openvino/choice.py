@@ -87,10 +87,14 @@ def decide_backend(
     obstacle = _obstacle(family, loras, likeness, quantize)
     decision = _decide(requested, device_kind, family, obstacle)
     if quantize == "w8a8" and decision.backend == "torch":
+        way = INSTALL_HINT if "not installed" in obstacle else "Use --quantize int8 (or none)"
+        if not obstacle:
+            way += ", or render on OpenVINO with --backend openvino"
         raise bad_input(
             f"--quantize w8a8 runs on the OpenVINO backend only, and this render would run "
             f"on torch: {decision.reason}.",
-            "Use --quantize int8 (or none), or render on OpenVINO with --backend openvino.",
+            way.rstrip(".") + ".",
+            gui_hint="Choose int8 or none under Settings ▸ Quantization.",
         )
     return decision
 

@@ -50,7 +50,11 @@ def export_key(model_path: Path, weights: str) -> str:
     import openvino
 
     # w8a8's ranges also depend on how they were measured
-    recipe = f"|calibration-{CALIBRATION_VERSION}" if weights == "w8a8" else ""
+    recipe = ""
+    if weights == "w8a8":
+        import nncf
+
+        recipe = f"|calibration-{CALIBRATION_VERSION}|nncf-{nncf.__version__}"
     digest = hashlib.sha256(f"{weights}|{openvino.get_version()}{recipe}".encode())
     for part in ("unet", "vae"):
         folder = model_path / part
@@ -71,13 +75,18 @@ def is_exported(folder: Path) -> bool:
     return all((folder / f"{part}.xml").is_file() for part in PARTS)
 
 
-def export_failed(label: str, exc: BaseException) -> PhotoFluxError:
+def export_failed(label: str, exc: BaseException, weights: str = "fp32") -> PhotoFluxError:
+    way = (
+        "Render it without w8a8: --quantize int8 or none (the setting 'quantize')."
+        if weights == "w8a8"  # torch cannot take w8a8, so "use torch" alone would fail too
+        else "Render it with --backend torch (the setting 'backend: torch')."
+    )
     return PhotoFluxError(
         Error(
             ErrorKind.INTERNAL,
             f"The model '{label}' could not be exported to OpenVINO: "
             f"{type(exc).__name__}: {str(exc)[:300]}",
-            "Render it with --backend torch (the setting 'backend: torch').",
+            way,
         )
     )
 
@@ -122,7 +131,7 @@ def export_pipeline(
     except Exception as exc:
         shutil.rmtree(partial, ignore_errors=True)
         log.warning("openvino_export_failed", model=label, error=repr(exc)[:300])
-        raise export_failed(label, exc) from exc
+        raise export_failed(label, exc, weights) from exc
 
 
 def _publish(partial: Path, folder: Path) -> None:

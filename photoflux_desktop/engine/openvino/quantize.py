@@ -11,25 +11,36 @@ from __future__ import annotations
 import contextlib
 import io
 import logging
+import sys
+import threading
 from collections.abc import Iterator
 from typing import Any
 
 import numpy as np
 
+_QUIET = threading.Lock()  # stdout is process-wide: one quiet section at a time
+
 
 @contextlib.contextmanager
 def quiet_nncf() -> Iterator[None]:
     """NNCF logs tables and draws progress bars on stdout, where `--json` writes its
-    answer; PhotoFlux shows its own progress, so both are held back meanwhile."""
+    answer. PhotoFlux shows its own progress: the bars are dropped, and NNCF's log
+    handlers (bound to stdout when nncf was imported) write warnings to stderr."""
     from nncf.common.logging import nncf_logger
 
-    level = nncf_logger.level
-    nncf_logger.setLevel(logging.WARNING)
-    try:
-        with contextlib.redirect_stdout(io.StringIO()):
-            yield
-    finally:
-        nncf_logger.setLevel(level)
+    with _QUIET:
+        level = nncf_logger.level
+        nncf_logger.setLevel(logging.WARNING)
+        handlers = [h for h in nncf_logger.handlers if isinstance(h, logging.StreamHandler)]
+        streams = [h.setStream(sys.stderr) for h in handlers]
+        try:
+            with contextlib.redirect_stdout(io.StringIO()):
+                yield
+        finally:
+            for handler, stream in zip(handlers, streams, strict=True):
+                if stream is not None:
+                    handler.setStream(stream)
+            nncf_logger.setLevel(level)
 
 
 def compress_weights_int8(model: Any) -> Any:

@@ -65,8 +65,9 @@ class SettingsDialog(QDialog):
             if nvidia or not needs_nvidia or value == settings.memory:
                 self.memory.addItem(label, value)
         self.memory.setCurrentIndex(max(0, self.memory.findData(settings.memory)))
-        # w8a8 is OpenVINO's alone: offered where OpenVINO is what renders (no NVIDIA GPU)
-        fast_cpu = not nvidia and openvino_installed()
+        # w8a8 is OpenVINO's alone: offered where OpenVINO is what renders (no GPU at all)
+        gpu = any(option.value in ("cuda", "mps") for option in self.device_choices)
+        fast_cpu = not gpu and openvino_installed()
         modes = ("none", "int8", "fp8", "int4")
         modes += ("w8a8",) if fast_cpu or settings.quantize == "w8a8" else ()
         self.quantize = _combo(modes, settings.quantize)
